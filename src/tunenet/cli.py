@@ -27,8 +27,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console(highlight=False, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+out = Console(highlight=False, markup=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+if not out.is_terminal:
+    out.width = max(out.width, 160)  # piped output: wide tables rather than cut headers
 
 ConfigArg = Annotated[Path, typer.Argument(help="The YAML config file.", show_default=False)]
 RunsDirOpt = Annotated[

@@ -1,0 +1,304 @@
+"""YAML text -> dict (YAML 1.2 scalars) -> validated Config, with every error of a file at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from tunenet import config as config_module
+from tunenet.config import TAGS, Config, Range
+from tunenet.errors import ConfigError
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """A safe loader with YAML 1.2 floats (`1e-3`) and booleans (only true/false)."""
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML 1.2 text; syntax errors name the file and line."""
+    try:
+        return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{where}: YAML syntax error: {problem}. Fix the YAML syntax.") from None
+
+
+def read_text(path: Path) -> str:
+    """Read a config file as UTF-8 text, with errors that say what is wrong."""
+    if not path.exists():
+        raise ConfigError(f"{path}: no such config file. Check the path.")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, expected a YAML config file.")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
+    if b"\x00" in data:
+        raise ConfigError(f"{path}: is a binary file, expected a YAML config file.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text, expected a YAML config file.") from None
+
+
+def load_config(
+    path: Path,
+    *,
+    max_trials: Optional[int] = None,
+    epochs: Optional[int] = None,
+    seed: Optional[int] = None,
+) -> Config:
+    """Load and validate a config file; command-line overrides apply before validation.
+
+    Args:
+        path: the YAML file.
+        max_trials, epochs, seed: `--max-trials`, `--epochs`, `--seed` (None: keep the file's).
+    """
+    text = read_text(path)
+    raw = parse_yaml(text, str(path))
+    if raw is None:
+        raise ConfigError(f"{path}: is empty. A config needs at least `data: {{source: digits}}`.")
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of sections (data, model, ...), "
+            f"got {type(raw).__name__}: {_short(raw)}"
+        )
+    raw = _apply_overrides(raw, max_trials=max_trials, epochs=epochs, seed=seed)
+    return validate_dict(raw, source=str(path), text=text)
+
+
+def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = None) -> Config:
+    """Validate an already-parsed config; every problem is reported in one ConfigError."""
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        problems = [_describe(item, raw) for item in error.errors()]
+        raise ConfigError(_format(source, problems, text)) from None
+    except (RecursionError, TypeError, ValueError) as error:
+        raise ConfigError(f"{source}: cannot be validated: {error}") from None
+    if config.name is None and source.endswith((".yaml", ".yml")):
+        config = config.model_copy(update={"name": Path(source).stem})
+    problems = [problem for check in CHECKS for problem in check(config)]
+    if problems:
+        raise ConfigError(_format(source, problems, text))
+    return config
+
+
+def _apply_overrides(raw: dict, **overrides: Optional[int]) -> dict:
+    raw = dict(raw)
+    sections = {"max_trials": "search", "epochs": "training"}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "seed":
+            raw["seed"] = value
+            continue
+        section = raw.get(sections[key]) or {}
+        if isinstance(section, dict):
+            raw[sections[key]] = {**section, key: value}
+    return raw
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _describe(item: dict, raw: dict) -> tuple[str, str]:
+    """One pydantic error -> (dotted path, message with the bad value and what is expected)."""
+    loc = _clean_loc(item["loc"])
+    path = _dotted(loc)
+    if item["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        return path, f"unknown key{suggestion} (allowed: {', '.join(known)})"
+    if item["type"] == "missing":
+        return path, "is required"
+    message = item["msg"].removeprefix("Value error, ")
+    message = message.replace("Input should be", "expected")
+    return path, f"got {_short(item.get('input'))}: {message}"
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop the union tags pydantic adds so the path reads like the YAML the user wrote."""
+    cleaned: list = []
+    for index, part in enumerate(loc):
+        if part in TAGS or part in _SECTION_NAMES:
+            continue
+        if part == "value" and index and loc[index - 1] == "fixed":
+            continue
+        if part == "values" and index and loc[index - 1] == "choice":
+            continue
+        if isinstance(part, str) and part.startswith(("literal[", "function-")):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _dotted(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """The keys allowed at a path, for "did you mean"."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+        if model is None:
+            return ["min", "max", "sampling", "step", "values"]
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+# Union members pydantic adds to error paths (e.g. "EarlyStoppingConfig").
+_SECTION_NAMES = {name for name, value in vars(config_module).items() if _is_model(value)}
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The section model inside an annotation like Optional[Section] (None for tunables)."""
+    if _is_model(annotation):
+        return None if issubclass(annotation, Range) else annotation
+    for argument in typing.get_args(annotation):
+        found = _inner_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _format(source: str, problems: list[tuple[str, str]], text: Optional[str]) -> str:
+    lines = [f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the config:"]
+    for path, message in problems:
+        line = _line_of(text, path) if text else None
+        where = f"line {line}, " if line else ""
+        lines.append(f"  - {where}{path}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(text: str, path: str) -> Optional[int]:
+    """The 1-based line of a dotted path in the YAML text, when it can be found."""
+    try:
+        node = yaml.compose(text, Loader=Yaml12Loader)
+    except yaml.YAMLError:
+        return None
+    parts = [part for part in re.split(r"\.|\[(\d+)\]", path) if part]
+    line = None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line, node = key.start_mark.line + 1, match
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+# ---------------------------------------------------------------- cross-field checks
+
+
+def _check_sources(config: Config) -> list[tuple[str, str]]:
+    data = config.data
+    problems = []
+    if data.source in ("csv", "npz", "images") and not data.path:
+        problems.append(("data.path", f"is required for source '{data.source}': give the file"))
+    if data.source == "csv" and not data.target:
+        problems.append(("data.target", "is required for source 'csv': name the target column"))
+    return problems
+
+
+def _check_grid(config: Config) -> list[tuple[str, str]]:
+    if config.search.strategy != "grid":
+        return []
+    from tunenet.space import build_space
+
+    return [
+        (hp.name, "is a continuous range; search.strategy 'grid' needs a list or a range with step")
+        for hp in build_space(config)
+        if hp.kind == "float" and hp.step is None
+    ]
+
+
+def _check_objective(config: Config) -> list[tuple[str, str]]:
+    objective = config.search.objective
+    if objective is None or objective.name.startswith("val_") or objective.name == "loss":
+        return []
+    return [
+        (
+            "search.objective",
+            f"got {objective.name!r}: the objective must be a validation metric; "
+            f"did you mean 'val_{objective.name}'?",
+        )
+    ]
+
+
+NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {
+    "data.source": ("csv", "npz", "images", "keras:mnist", "keras:fashion_mnist", "keras:cifar10"),
+    "model.kind": ("cnn",),
+    "search.strategy": ("capacity",),
+}
+
+
+def _check_supported(config: Config) -> list[tuple[str, str]]:
+    values = {
+        "data.source": config.data.source,
+        "model.kind": config.model.kind,
+        "search.strategy": config.search.strategy,
+    }
+    return [
+        (key, f"got {values[key]!r}: not supported yet in this version of tunenet")
+        for key, unsupported in NOT_SUPPORTED_YET.items()
+        if values[key] in unsupported
+    ]
+
+
+CHECKS = [_check_sources, _check_grid, _check_objective, _check_supported]

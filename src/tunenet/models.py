@@ -1,0 +1,173 @@
+"""One trial's hyperparameters + the Dataset -> a compiled keras.Model (pure Keras).
+
+The input normalization fitted on the training split is a layer of the model, so the saved
+model takes raw inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import keras
+import numpy as np
+
+from tunenet.config import Config
+from tunenet.data import Dataset
+from tunenet.space import value_of
+
+
+@dataclass(frozen=True)
+class Task:
+    """Output layer, loss and metrics of a task."""
+
+    units: int
+    activation: Optional[str]
+    loss: str
+    metrics: tuple[str, ...]
+
+
+def task_spec(dataset: Dataset) -> Task:
+    if dataset.task == "binary":
+        return Task(1, "sigmoid", "binary_crossentropy", ("accuracy",))
+    if dataset.task == "multiclass":
+        return Task(
+            len(dataset.classes), "softmax", "sparse_categorical_crossentropy", ("accuracy",)
+        )
+    return Task(1, None, "mse", ("mae", "mse"))
+
+
+def metric_names(dataset: Dataset) -> list[str]:
+    """Keras log keys of a trial's epochs, in the order the CSV files use."""
+    names = ["loss", "val_loss"]
+    for metric in task_spec(dataset).metrics:
+        names += [metric, f"val_{metric}"]
+    return names
+
+
+class Params:
+    """Reads a key's value for one trial: tuned when drawn, fixed from the config otherwise."""
+
+    def __init__(self, config: Config, values: dict):
+        self.config, self.values = config, values
+
+    def __getitem__(self, name: str) -> Any:
+        return value_of(self.config, self.values, name)
+
+
+def build_model(
+    config: Config,
+    values: dict,
+    dataset: Dataset,
+    steps_per_epoch: int,
+    normalization: Optional[tuple[np.ndarray, np.ndarray]] = None,
+) -> keras.Model:
+    """Build and compile the model of one trial.
+
+    Args:
+        config: the validated config.
+        values: the trial's hyperparameter values, by dotted name.
+        dataset: the split data (input shape, task, classes).
+        steps_per_epoch: batches per epoch, for learning-rate schedules.
+        normalization: (mean, variance) fitted on the training split, or None.
+    """
+    params = Params(config, values)
+    inputs, x = input_block(dataset, normalization)
+    x = _dense_body(x, params)
+    task = task_spec(dataset)
+    outputs = keras.layers.Dense(task.units, activation=task.activation, name="output")(x)
+    model = keras.Model(inputs, outputs, name="tunenet")
+    model.compile(
+        optimizer=build_optimizer(params, steps_per_epoch, config.training.epochs),
+        loss=task.loss,
+        metrics=list(task.metrics),
+        steps_per_execution=max(1, min(steps_per_epoch, 32)),
+    )
+    return model
+
+
+def input_block(
+    dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]]
+) -> tuple[Any, Any]:
+    """The model's input and its preprocessing (normalization fitted on the training split)."""
+    inputs = keras.Input(shape=dataset.input_shape, name="inputs")
+    x = inputs
+    if normalization is not None:
+        mean, variance = normalization
+        x = keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x)
+    return inputs, x
+
+
+def _regularizer(params: Params) -> Optional[keras.regularizers.Regularizer]:
+    l1, l2 = float(params["regularization.l1"]), float(params["regularization.l2"])
+    if l1 == 0 and l2 == 0:
+        return None
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
+
+
+def activation_layer(name: str, label: str) -> keras.layers.Layer:
+    if name == "leaky_relu":
+        return keras.layers.LeakyReLU(name=label)
+    return keras.layers.Activation(name, name=label)
+
+
+def _dense_body(x: Any, params: Params) -> Any:
+    """Hidden dense layers: Dense -> [BatchNorm] -> activation -> [Dropout]."""
+    flat = len(x.shape) > 2
+    if flat:
+        x = keras.layers.Flatten(name="flatten")(x)
+    dropout = float(params["regularization.dropout"])
+    for index in range(int(params["model.layers"])):
+        x = keras.layers.Dense(
+            int(params[f"model.units.{index}"]),
+            kernel_initializer=params["model.initializer"],
+            kernel_regularizer=_regularizer(params),
+            use_bias=not params["model.batch_norm"],
+            name=f"dense_{index}",
+        )(x)
+        if params["model.batch_norm"]:
+            x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
+        x = activation_layer(params["model.activation"], f"activation_{index}")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
+    return x
+
+
+def learning_rate(params: Params, steps_per_epoch: int, epochs: int) -> Any:
+    """A float, or a Keras schedule that decays per epoch (exponential, step) or over training."""
+    rate = float(params["optimizer.learning_rate"])
+    schedule = params["optimizer.schedule"]
+    if schedule == "constant":
+        return rate
+    if schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps_per_epoch * epochs)
+    decay_rate = float(params["optimizer.decay_rate"])
+    if schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(rate, steps_per_epoch, decay_rate)
+    every = steps_per_epoch * int(params["optimizer.decay_epochs"])
+    return keras.optimizers.schedules.ExponentialDecay(rate, every, decay_rate, staircase=True)
+
+
+def build_optimizer(params: Params, steps_per_epoch: int, epochs: int) -> keras.Optimizer:
+    """The optimizer named by `optimizer.name`, with its schedule and clipping."""
+    name = params["optimizer.name"]
+    rate = learning_rate(params, steps_per_epoch, epochs)
+    clip = params["optimizer.clipnorm"]
+    common: dict[str, Any] = {"learning_rate": rate}
+    if clip is not None:
+        common["clipnorm"] = float(clip)
+    momentum = (
+        float(params["optimizer.momentum"]) if name in ("momentum", "nesterov", "rmsprop") else 0.0
+    )
+    if name == "sgd":
+        return keras.optimizers.SGD(**common)
+    if name in ("momentum", "nesterov"):
+        return keras.optimizers.SGD(momentum=momentum, nesterov=name == "nesterov", **common)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(momentum=momentum, **common)
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "adagrad": keras.optimizers.Adagrad,
+    }
+    return optimizers[name](**common)

@@ -1,0 +1,299 @@
+"""The run directory: the only module that knows file names. Atomic writes, line-by-line appends.
+
+Format reference: docs/run-format.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import yaml
+
+from tunenet import __version__
+from tunenet.config import Config
+from tunenet.errors import RunDirError
+
+FORMAT_VERSION = 1
+TRIAL_STATUSES = ("completed", "failed", "diverged", "interrupted")
+# Keys a resumed run may change: more trials or epochs extend the search without mixing configs.
+EXTENDABLE = ("search.max_trials", "training.epochs")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where the run goes and what to do when it exists."""
+
+    config_path: Path
+    runs_dir: Path = Path("runs")
+    name: Optional[str] = None
+    resume: bool = False
+    overwrite: bool = False
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file by temp file + rename, so a crash never leaves it half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(temp, 0o666 & ~_UMASK)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def resolved_dict(config: Config) -> dict:
+    """The config with every default filled in, in the user's syntax."""
+    return config.model_dump(mode="json")
+
+
+def fingerprint(config: Config) -> str:
+    """A hash of the resolved config, without the keys a resume may extend."""
+    data = resolved_dict(config)
+    data.pop("name", None)
+    for dotted in EXTENDABLE:
+        section, key = dotted.split(".")
+        data[section].pop(key, None)
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix[:-1]: data}
+
+
+def config_differences(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
+    """Keys whose value differs between two resolved configs: (key, old, new)."""
+    before, after = _flatten(old), _flatten(new)
+    keys = [key for key in after if key in before] + [key for key in before if key not in after]
+    keys += [key for key in after if key not in before]
+    return [
+        (key, before.get(key), after.get(key)) for key in dict.fromkeys(keys)
+        if before.get(key) != after.get(key)
+    ]  # fmt: skip
+
+
+def format_csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return format(value, ".8g")  # Keras logs are float32: 8 digits keep all of them
+    return str(value)
+
+
+def csv_line(values: Iterable[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([format_csv_value(v) for v in values])
+    return buffer.getvalue()
+
+
+class RunDir:
+    """Paths of one run and the operations on its files."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    config_file = property(lambda self: self.path / "config.yaml")
+    resolved_file = property(lambda self: self.path / "resolved.yaml")
+    manifest_file = property(lambda self: self.path / "manifest.json")
+    trials_file = property(lambda self: self.path / "trials.csv")
+    epochs_file = property(lambda self: self.path / "epochs.csv")
+    best_model_file = property(lambda self: self.path / "best" / "model.keras")
+    report_dir = property(lambda self: self.path / "report")
+    tuner_dir = property(lambda self: self.path / "tuner")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def read_manifest(self) -> dict:
+        try:
+            return json.loads(self.manifest_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise RunDirError(f"{self.manifest_file}: cannot be read ({error}).") from None
+
+    def update_manifest(self, **changes: Any) -> dict:
+        manifest = self.read_manifest() if self.manifest_file.exists() else {}
+        manifest.update(changes)
+        write_json(self.manifest_file, manifest)
+        return manifest
+
+    def read_resolved(self) -> dict:
+        try:
+            return yaml.safe_load(self.resolved_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise RunDirError(f"{self.resolved_file}: cannot be read ({error}).") from None
+
+    def save_best_model(self, model: Any) -> None:
+        """Save the best model atomically (Keras needs the .keras suffix on the temp file)."""
+        target = self.best_model_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(".model.tmp.keras")
+        model.save(temp)
+        os.replace(temp, target)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the stack, for the manifest (only call where TensorFlow is loaded)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"tunenet": __version__, "python": platform.python_version()}
+    for package in ("tensorflow", "tensorflow-cpu", "keras", "keras-tuner"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    if "tensorflow-cpu" in found:
+        found.setdefault("tensorflow", found.pop("tensorflow-cpu"))
+    return found
+
+
+def prepare(config: Config, options: RunOptions) -> RunDir:
+    """Create, replace or reopen the run directory; refuse to reuse one silently."""
+    name = options.name or config.name or options.config_path.stem
+    run = RunDir(options.runs_dir / name)
+    exists = run.path.exists() and any(run.path.iterdir())
+    if exists and not (options.resume or options.overwrite):
+        raise RunDirError(
+            f"{run.path} already exists. Use --resume to continue that run, "
+            "or --overwrite to replace it (or --name to start another)."
+        )
+    if options.resume and not run.manifest_file.exists():
+        raise RunDirError(
+            f"{run.path}: nothing to resume (no manifest.json). Run without --resume."
+        )
+    if options.resume:
+        _check_same_config(run, config)
+        return run
+    _check_writable(options.runs_dir)
+    if exists:
+        shutil.rmtree(run.path)
+    run.path.mkdir(parents=True, exist_ok=True)
+    write_atomic(run.config_file, options.config_path.read_text(encoding="utf-8"))
+    write_atomic(run.resolved_file, yaml.safe_dump(resolved_dict(config), sort_keys=False))
+    return run
+
+
+def _check_writable(runs_dir: Path) -> None:
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".probe.", delete=True)
+        probe.close()
+    except OSError as error:
+        raise RunDirError(
+            f"{runs_dir}: cannot write run directories there ({error.strerror}). "
+            "Choose another place with --runs-dir."
+        ) from None
+
+
+def _check_same_config(run: RunDir, config: Config) -> None:
+    """`--resume` with a changed config stops and shows the difference."""
+    manifest = run.read_manifest()
+    if manifest.get("config_fingerprint") == fingerprint(config):
+        return
+    differences = [
+        item for item in config_differences(run.read_resolved(), resolved_dict(config))
+        if item[0] not in EXTENDABLE and item[0] != "name"
+    ]  # fmt: skip
+    if not differences:
+        return
+    lines = [f"{run.path}: the config changed since this run started; --resume would mix them:"]
+    lines += [f"  {key}: {old!r} -> {new!r}" for key, old, new in differences]
+    lines.append(
+        "Only search.max_trials and training.epochs may change on --resume. "
+        "Start a new run (--name) or replace this one (--overwrite)."
+    )
+    raise RunDirError("\n".join(lines))
+
+
+class EpochLog:
+    """epochs.csv, appended one whole line at a time and flushed at every epoch."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+        if not path.exists() or path.stat().st_size == 0:
+            write_atomic(path, csv_line(columns))
+        self.file = open(path, "a", encoding="utf-8", newline="")
+
+    def append(self, row: dict) -> None:
+        self.file.write(csv_line(row.get(column) for column in self.columns))
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def drop_trials(self, keep: set[str]) -> None:
+        """Remove rows of trials not in `keep` (an interrupted trial about to run again)."""
+        self.file.close()
+        text = self.path.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        kept = [lines[0]] + [
+            line for line in lines[1:]
+            if line.endswith("\n") and line.split(",", 1)[0] in keep
+        ]  # fmt: skip
+        if len(kept) != len(lines):
+            write_atomic(self.path, "".join(kept))
+        self.file = open(self.path, "a", encoding="utf-8", newline="")
+
+
+class TrialTable:
+    """trials.csv: one row per trial, rewritten atomically after every trial."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+        self.rows: dict[str, dict] = {}
+        if path.exists():
+            self.rows = {row["trial_id"]: row for row in _read_rows(path)}
+
+    def put(self, row: dict) -> None:
+        self.rows[row["trial_id"]] = row
+        self.save()
+
+    def save(self) -> None:
+        lines = [csv_line(self.columns)]
+        lines += [
+            csv_line(row.get(c) for c in self.columns) for _, row in sorted(self.rows.items())
+        ]
+        write_atomic(self.path, "".join(lines))
+
+
+def _read_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))

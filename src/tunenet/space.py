@@ -1,0 +1,264 @@
+"""Config -> search space: one hyperparameter per tuned key, named by its dotted config path.
+
+Pure Python (no keras-tuner import) so that `tunenet validate` stays fast; `tuner.py` turns these
+into keras-tuner hyperparameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from tunenet.config import DECAY_SCHEDULES, MOMENTUM_OPTIMIZERS, Choice, Config, Fixed, Range
+
+# Which model keys each architecture uses, and which of them are drawn once per layer.
+MODEL_KEYS = {
+    "dense": ("layers", "units", "activation", "initializer", "batch_norm"),
+    "cnn": (
+        "layers", "filters", "kernel_size", "strides", "padding", "pooling",
+        "dense_units", "activation", "initializer", "batch_norm",
+    ),
+}  # fmt: skip
+PER_LAYER = {"dense": "units", "cnn": "filters"}
+# key -> (parent key, parent values under which the key is used)
+CONDITIONS = {
+    "optimizer.momentum": ("optimizer.name", MOMENTUM_OPTIMIZERS),
+    "optimizer.decay_rate": ("optimizer.schedule", DECAY_SCHEDULES),
+    "optimizer.decay_epochs": ("optimizer.schedule", ("step",)),
+}
+
+
+@dataclass(frozen=True)
+class HyperParameter:
+    """One tuned key. `kind` is choice, int or float; ranges carry min/max/step/sampling."""
+
+    name: str
+    kind: str
+    values: tuple = ()
+    min: Any = None
+    max: Any = None
+    step: Any = None
+    sampling: str = "linear"
+    parent: Optional[str] = None
+    parent_values: tuple = ()
+
+    def grid_values(self) -> Optional[list]:
+        """Every value a grid visits, or None when the range is continuous."""
+        if self.kind == "choice":
+            return list(self.values)
+        step = self.step if self.step is not None else (1 if self.kind == "int" else None)
+        if step is None:
+            return None
+        if self.sampling == "log":
+            values, value = [], self.min
+            while value <= self.max * (1 + 1e-9):
+                values.append(value)
+                value *= step
+            return values
+        count = math.floor((self.max - self.min) / step + 1e-9) + 1
+        return [self.min + index * step for index in range(count)]
+
+    def describe(self) -> str:
+        """The values or range in words, for `tunenet validate`."""
+        if self.kind == "choice":
+            return ", ".join(str(value) for value in self.values)
+        text = f"{self.min} .. {self.max}"
+        if self.sampling == "log":
+            text += " (log)"
+        if self.step is not None:
+            text += f" step {self.step}"
+        return text
+
+
+def _param(config: Config, dotted: str) -> Any:
+    section, key = dotted.split(".", 1)
+    owner = getattr(config, section)
+    if section == "data":  # data.augmentation.<key>
+        owner, key = owner.augmentation, key.split(".", 1)[1]
+    return getattr(owner, key)
+
+
+def tunable_keys(config: Config) -> list[str]:
+    """Dotted names of every key this config's model uses, in a stable order."""
+    keys = [f"model.{key}" for key in MODEL_KEYS[config.model.kind]]
+    keys += [f"regularization.{key}" for key in ("l1", "l2", "dropout")]
+    keys += [
+        f"optimizer.{key}"
+        for key in ("name", "learning_rate", "momentum", "schedule", "decay_rate", "decay_epochs")
+    ]
+    if config.optimizer.clipnorm is not None:
+        keys.append("optimizer.clipnorm")
+    keys.append("training.batch_size")
+    if config.data.augmentation is not None:
+        keys += [
+            f"data.augmentation.{key}"
+            for key in ("flip", "rotation", "zoom", "translation", "contrast")
+        ]
+    return keys
+
+
+def _from_param(name: str, param: Any, integer: bool) -> HyperParameter:
+    if isinstance(param, Choice):
+        return HyperParameter(name=name, kind="choice", values=tuple(param.values))
+    return HyperParameter(
+        name=name,
+        kind="int" if integer else "float",
+        min=param.min,
+        max=param.max,
+        step=param.step,
+        sampling=param.sampling,
+    )
+
+
+def _is_int_range(param: Any) -> bool:
+    # The schema types each range: int keys hold ints, float keys hold floats.
+    return isinstance(param, Range) and isinstance(param.min, int) and isinstance(param.max, int)
+
+
+def build_space(config: Config) -> list[HyperParameter]:
+    """Every tuned key of the config as a HyperParameter, conditions included."""
+    space: list[HyperParameter] = []
+    per_layer = f"model.{PER_LAYER[config.model.kind]}"
+    for dotted in tunable_keys(config):
+        param = _param(config, dotted)
+        if isinstance(param, Fixed) or param is None:
+            continue
+        if dotted == per_layer:
+            space += _per_layer(config, dotted, param)
+            continue
+        hp = _from_param(dotted, param, _is_int_range(param))
+        hp = _condition(config, hp)
+        if hp is not None:
+            space.append(hp)
+    return space
+
+
+def _per_layer(config: Config, dotted: str, param: Any) -> list[HyperParameter]:
+    """One hyperparameter per layer, active only for the layers a trial has."""
+    if config.model.kind == "cnn" and config.model.filters_growth:
+        # The first block's filters are drawn; later blocks grow by the factor.
+        return [_from_param(f"{dotted}.0", param, True)]
+    layers = config.model.layers
+    layer_counts = _values(layers)
+    hps = []
+    for index in range(max(layer_counts)):
+        hp = _from_param(f"{dotted}.{index}", param, True)
+        if not isinstance(layers, Fixed):
+            active = tuple(count for count in layer_counts if count > index)
+            hp = HyperParameter(
+                **{**hp.__dict__, "parent": "model.layers", "parent_values": active}
+            )
+        hps.append(hp)
+    return hps
+
+
+def _values(param: Any) -> list:
+    if isinstance(param, Fixed):
+        return [param.value]
+    if isinstance(param, Choice):
+        return list(param.values)
+    assert isinstance(param, Range)
+    return _from_param("", param, True).grid_values() or []
+
+
+def _condition(config: Config, hp: HyperParameter) -> Optional[HyperParameter]:
+    """Attach the parent condition; None when the key is never used."""
+    if hp.name not in CONDITIONS:
+        return hp
+    parent_name, users = CONDITIONS[hp.name]
+    parent = _param(config, parent_name)
+    active = tuple(value for value in _values(parent) if value in users)
+    if not active:
+        return None
+    if isinstance(parent, Fixed):
+        return hp
+    return HyperParameter(**{**hp.__dict__, "parent": parent_name, "parent_values": active})
+
+
+def grid_size(space: list[HyperParameter]) -> Optional[int]:
+    """Number of distinct points of the space, or None when a range is continuous."""
+    children: dict[str, list[HyperParameter]] = {}
+    for hp in space:
+        if hp.parent:
+            children.setdefault(hp.parent, []).append(hp)
+    total = 1
+    for hp in space:
+        if hp.parent:
+            continue
+        values = hp.grid_values()
+        if values is None:
+            return None
+        count = 0
+        for value in values:
+            product = 1
+            for child in children.get(hp.name, []):
+                if value in child.parent_values:
+                    child_values = child.grid_values()
+                    if child_values is None:
+                        return None
+                    product *= len(child_values)
+            count += product
+        total *= count
+    return total
+
+
+def hyperband_schedule(max_epochs: int, factor: int) -> list[tuple[int, int]]:
+    """keras-tuner's Hyperband brackets as (trials, epochs trained) pairs, one per round."""
+    end_size = math.ceil(1 + math.log(max_epochs, factor))
+    brackets, epochs = 0, max_epochs
+    while epochs >= 1:
+        epochs, brackets = epochs / factor, brackets + 1
+    rounds = []
+    for bracket in range(brackets - 1, -1, -1):
+        previous = 0
+        for round_num in range(bracket + 1):
+            size = math.ceil(end_size / (bracket + 1) * factor ** (bracket - round_num))
+            total = math.ceil(max_epochs / factor ** (bracket - round_num))
+            rounds.append((size, total - previous))
+            previous = total
+    return rounds
+
+
+def trial_budget(config: Config, space: list[HyperParameter]) -> tuple[int, int]:
+    """Worst-case (trials, epochs) of the search: no early stopping, every trial run."""
+    search = config.search
+    epochs = config.training.epochs
+    if search.strategy == "hyperband":
+        rounds = hyperband_schedule(search.max_epochs or epochs, search.factor)
+        trials, total, spent = 0, 0, 0
+        for size, trained in rounds:
+            for _ in range(size):
+                if trials == search.max_trials:
+                    break
+                trials, spent = trials + 1, spent + trained
+            total = spent
+        return trials, total * search.executions_per_trial
+    size = grid_size(space)
+    trials = search.max_trials if size is None else min(search.max_trials, size)
+    return trials, trials * epochs * search.executions_per_trial
+
+
+def summary_line(config: Config, space: list[HyperParameter]) -> str:
+    """Grid size and worst-case epoch budget in one sentence."""
+    size = grid_size(space)
+    trials, epochs = trial_budget(config, space)
+    grid = "infinite (continuous ranges)" if size is None else f"{size} point(s)"
+    return (
+        f"{len(space)} tuned hyperparameter(s); grid size: {grid}; "
+        f"strategy {config.search.strategy}: at most {trials} trial(s), "
+        f"{epochs} epoch(s) in the worst case."
+    )
+
+
+def value_of(config: Config, values: dict, name: str) -> Any:
+    """A key's value for one trial: the tuned value when drawn, else the config's fixed value."""
+    if name in values:
+        return values[name]
+    base = name.rsplit(".", 1)[0] if name.rsplit(".", 1)[-1].isdigit() else name
+    if base in values:
+        return values[base]
+    param = _param(config, base)
+    if param is None or isinstance(param, Fixed):
+        return None if param is None else param.value
+    raise KeyError(f"{name} is tuned but has no value in this trial")

@@ -1,0 +1,567 @@
+"""Strategy -> keras-tuner tuner; the trial loop that records every epoch; run_search().
+
+keras-tuner keeps only the best epoch of a trial and swallows exceptions, so tunenet runs each
+trial itself (`run_trial`), appends every epoch to epochs.csv and writes trials.csv after every
+trial.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import logging  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any, Optional  # noqa: E402
+
+import keras  # noqa: E402
+import keras_tuner as kt  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from tunenet import space as space_module  # noqa: E402
+from tunenet.config import Config, objective_direction  # noqa: E402
+from tunenet.data import Dataset, load_dataset  # noqa: E402
+from tunenet.errors import ConfigError, Interrupted, SearchError  # noqa: E402
+from tunenet.models import build_model, metric_names  # noqa: E402
+from tunenet.progress import SearchProgress  # noqa: E402
+from tunenet.runs import (  # noqa: E402
+    FORMAT_VERSION,
+    EpochLog,
+    RunDir,
+    RunOptions,
+    TrialTable,
+    fingerprint,
+    now,
+    prepare,
+    versions,
+)
+
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
+# tunenet shuffles its own tf.data pipelines; Keras warns that its shuffle flag is unused.
+warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed", category=UserWarning)
+EVAL_BATCH = 2048
+
+
+@dataclass
+class Objective:
+    name: str
+    direction: str
+
+    def better(self, candidate: float, best: Optional[float]) -> bool:
+        if best is None:
+            return True
+        return candidate > best if self.direction == "max" else candidate < best
+
+
+@dataclass
+class SearchSummary:
+    """What `tunenet search` tells the user at the end."""
+
+    run: RunDir
+    objective: Objective
+    rows: list[dict] = field(default_factory=list)
+    best: Optional[dict] = None
+    seconds: float = 0.0
+    exit_code: int = 0
+    message: str = ""
+
+
+def resolve_objective(config: Config, dataset: Dataset) -> Objective:
+    """The config's objective, or val_accuracy (classification) / val_loss (regression)."""
+    chosen = config.search.objective
+    default = "val_loss" if dataset.task == "regression" else "val_accuracy"
+    name = chosen.name if chosen else default
+    known = metric_names(dataset)
+    if name not in known:
+        raise ConfigError(
+            f"search.objective: got {name!r}, which a {dataset.task} model does not log. "
+            f"Choose one of: {', '.join(k for k in known if k.startswith('val_'))}."
+        )
+    direction = (chosen.direction if chosen else None) or objective_direction(name)
+    return Objective(name, direction)
+
+
+def trial_seed(run_seed: int, trial_id: str) -> int:
+    """A per-trial seed derived from the run's seed, stable across resumes."""
+    return (run_seed * 1_000_003 + int(trial_id) * 7_919) % (2**31 - 1)
+
+
+def error_of(task: str, metrics: dict, target_variance: float) -> float:
+    """1 - accuracy for classification; MSE / variance of the training target for regression."""
+    if task == "regression":
+        return float(metrics["mse"]) / target_variance
+    return 1.0 - float(metrics["accuracy"])
+
+
+# ---------------------------------------------------------------- hyperparameters
+
+
+def kt_hyperparameters(hps: list[space_module.HyperParameter]) -> kt.HyperParameters:
+    """Register the whole space up front, conditions included, so every oracle sees it."""
+    registry = kt.HyperParameters()
+    for hp in hps:
+        if hp.parent:
+            with registry.conditional_scope(hp.parent, list(hp.parent_values)):
+                _register(registry, hp)
+        else:
+            _register(registry, hp)
+    return registry
+
+
+def _register(registry: kt.HyperParameters, hp: space_module.HyperParameter) -> None:
+    if hp.kind == "choice":
+        registry.Choice(hp.name, list(hp.values), ordered=False)
+    elif hp.kind == "int":
+        registry.Int(hp.name, hp.min, hp.max, step=hp.step, sampling=hp.sampling)
+    else:
+        registry.Float(hp.name, hp.min, hp.max, step=hp.step, sampling=hp.sampling)
+
+
+def active_values(trial: kt.engine.trial.Trial) -> dict:
+    hps = trial.hyperparameters
+    return {
+        name: value
+        for name, value in hps.values.items()
+        if not name.startswith("tuner/") and hps.is_active(name)
+    }
+
+
+# ---------------------------------------------------------------- data pipelines
+
+
+class Pipelines:
+    """tf.data pipelines built once per search: converting arrays every epoch is slow."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+        self._eval: dict[str, tf.data.Dataset] = {}
+
+    def train(self, batch_size: int, seed: int) -> tf.data.Dataset:
+        x, y = self.dataset.x_train, self.dataset.y_train
+        return (
+            tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
+    def evaluation(self, split: str) -> tf.data.Dataset:
+        if split not in self._eval:
+            x, y = self.dataset.split(split)
+            self._eval[split] = (
+                tf.data.Dataset.from_tensor_slices((x, y)).batch(EVAL_BATCH).cache().prefetch(2)
+            )
+        return self._eval[split]
+
+
+# ---------------------------------------------------------------- recording
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Appends each epoch to epochs.csv and reports progress."""
+
+    def __init__(self, log: EpochLog, trial_id: str, execution: int, progress: SearchProgress):
+        super().__init__()
+        self.log, self.trial_id, self.execution, self.progress = log, trial_id, execution, progress
+        self.history: dict[int, dict] = {}
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        values = {key: float(value) for key, value in (logs or {}).items()}
+        values["learning_rate"] = float(
+            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        )
+        self.history[epoch + 1] = values
+        row = {"trial_id": self.trial_id, "execution": self.execution, "epoch": epoch + 1}
+        row.update(values)
+        row["seconds"] = round(time.perf_counter() - self._started, 4)
+        self.log.append(row)
+        self.progress.epoch(epoch + 1)
+
+
+@dataclass
+class Execution:
+    """The outcome of one fit of a trial."""
+
+    model: keras.Model
+    history: dict[int, dict]
+    best_epoch: int
+    stopped_early: bool
+    diverged: bool
+    train_error: float = math.nan
+    val_error: float = math.nan
+
+
+# ---------------------------------------------------------------- the trial loop
+
+
+class TrialRunner:
+    """Mixed into a keras-tuner tuner: runs, records and scores each trial."""
+
+    def setup(self, context: "SearchContext") -> None:
+        self.context = context
+
+    def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> dict:
+        ctx = self.context
+        started = time.perf_counter()
+        values = active_values(trial)
+        seed = trial_seed(ctx.config.seed, trial.trial_id)
+        ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
+        row = ctx.base_row(trial.trial_id, values, seed)
+        try:
+            executions = [
+                self._fit(trial, values, seed + index, index)
+                for index in range(ctx.config.search.executions_per_trial)
+            ]
+        except kt.errors.FatalError:
+            raise
+        except Exception as error:  # a trial's own failure: record it and let the search go on
+            message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
+            row.update(status="failed", message=message, seconds=_elapsed(started))
+            ctx.finish_trial(row)
+            raise kt.errors.FailedTrialError(message) from error
+        result = ctx.score(row, executions, trial.trial_id, _elapsed(started))
+        if row["status"] == "diverged":
+            raise kt.errors.FailedTrialError("diverged: the loss became NaN or infinite")
+        return result
+
+    def _epochs(self, trial: kt.engine.trial.Trial) -> tuple[int, int]:
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            return int(values["tuner/initial_epoch"]), int(values["tuner/epochs"])
+        return 0, self.context.config.training.epochs
+
+    def _fit(self, trial: kt.engine.trial.Trial, values: dict, seed: int, index: int) -> Execution:
+        ctx = self.context
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(seed)
+        batch_size = int(space_module.value_of(ctx.config, values, "training.batch_size"))
+        steps = max(1, math.ceil(len(ctx.dataset.y_train) / batch_size))
+        model = build_model(ctx.config, values, ctx.dataset, steps, ctx.normalization)
+        initial_epoch, epochs = self._epochs(trial)
+        parent = trial.hyperparameters.values.get("tuner/trial_id")
+        if parent:
+            model.load_weights(ctx.warm_start_file(parent))
+        stopper = ctx.early_stopping()
+        recorder = EpochRecorder(ctx.epoch_log, trial.trial_id, index, ctx.progress)
+        callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
+        callbacks += [stopper] if stopper else []
+        model.fit(
+            ctx.pipelines.train(batch_size, seed),
+            validation_data=ctx.pipelines.evaluation("val"),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        if parent is not None or ctx.config.search.strategy == "hyperband":
+            model.save_weights(ctx.warm_start_file(trial.trial_id))
+        return ctx.execution(model, recorder.history, stopper)
+
+
+def _elapsed(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def _finite(values: dict) -> bool:
+    return all(math.isfinite(value) for key, value in values.items() if "loss" in key)
+
+
+class SearchContext:
+    """Everything the trials of one search share: config, data, files, progress, best so far."""
+
+    def __init__(self, config: Config, dataset: Dataset, run: RunDir, progress: SearchProgress):
+        self.config, self.dataset, self.run, self.progress = config, dataset, run, progress
+        self.space = space_module.build_space(config)
+        self.objective = resolve_objective(config, dataset)
+        self.metrics = metric_names(dataset)
+        self.normalization = dataset.normalization(config.data.normalize)
+        self.pipelines = Pipelines(dataset)
+        columns = ["trial_id", "execution", "epoch", *self.metrics, "learning_rate", "seconds"]
+        self.epoch_log = EpochLog(run.epochs_file, columns)
+        self.trials = TrialTable(run.trials_file, self.trial_columns())
+        self.best_objective: Optional[float] = None
+        for row in self.trials.rows.values():
+            if row.get("status") == "completed" and row.get("objective") not in ("", None):
+                value = float(row["objective"])
+                if self.objective.better(value, self.best_objective):
+                    self.best_objective = value
+
+    def trial_columns(self) -> list[str]:
+        hp_columns = [f"hp.{hp.name}" for hp in self.space]
+        return [
+            "trial_id", "status", *hp_columns, "epochs_trained", "best_epoch", "stopped_early",
+            *self.metrics, "train_error", "val_error", "test_error", "objective", "seconds",
+            "seed", "message",
+        ]  # fmt: skip
+
+    def base_row(self, trial_id: str, values: dict, seed: int) -> dict:
+        row: dict[str, Any] = {"trial_id": trial_id, "status": "interrupted", "seed": seed}
+        row.update({f"hp.{name}": value for name, value in values.items()})
+        return row
+
+    def warm_start_file(self, trial_id: str) -> str:
+        return str(self.run.tuner_dir / "warm_start" / f"trial_{trial_id}.weights.h5")
+
+    def early_stopping(self) -> Optional[keras.callbacks.EarlyStopping]:
+        settings = self.config.training.early_stopping
+        if settings is False:
+            return None
+        return keras.callbacks.EarlyStopping(
+            monitor=settings.monitor,
+            patience=settings.patience,
+            min_delta=settings.min_delta,
+            restore_best_weights=settings.restore_best_weights,
+            mode=objective_direction(settings.monitor),
+        )
+
+    def execution(self, model: keras.Model, history: dict[int, dict], stopper: Any) -> Execution:
+        """Read the outcome of one fit; evaluate train/val error in inference mode."""
+        diverged = not history or not all(_finite(values) for values in history.values())
+        if stopper is not None and stopper.best_weights is not None:
+            best_epoch = stopper.best_epoch + 1
+        else:
+            best_epoch = self._best_epoch(history)
+        stopped = bool(stopper is not None and stopper.stopped_epoch > 0)
+        outcome = Execution(model, history, best_epoch, stopped, diverged)
+        if not diverged:
+            outcome.train_error = self.evaluate_error(model, "train")
+            outcome.val_error = self.evaluate_error(model, "val")
+        return outcome
+
+    def _best_epoch(self, history: dict[int, dict]) -> int:
+        name = self.objective.name
+        scored = [(epoch, values.get(name, math.nan)) for epoch, values in history.items()]
+        scored = [(epoch, value) for epoch, value in scored if math.isfinite(value)]
+        if not scored:
+            return max(history) if history else 0
+        pick = max if self.objective.direction == "max" else min
+        return pick(scored, key=lambda item: item[1])[0]
+
+    def evaluate_error(self, model: keras.Model, split: str) -> float:
+        metrics = model.evaluate(self.pipelines.evaluation(split), verbose=0, return_dict=True)
+        return error_of(self.dataset.task, metrics, self.dataset.target_variance)
+
+    def score(self, row: dict, executions: list[Execution], trial_id: str, seconds: float) -> dict:
+        """Fill the trial's row from its executions, keep the best model, return the objective."""
+        chosen = executions[-1]
+        diverged = any(outcome.diverged for outcome in executions)
+        at_best = chosen.history.get(chosen.best_epoch, {})
+        row.update({name: at_best.get(name) for name in self.metrics})
+        objective = float(np.mean([o.history.get(o.best_epoch, {}).get(self.objective.name, math.nan)
+                                   for o in executions]))  # fmt: skip
+        row.update(
+            status="diverged" if diverged else "completed",
+            epochs_trained=max(chosen.history) if chosen.history else 0,
+            best_epoch=chosen.best_epoch,
+            stopped_early=chosen.stopped_early,
+            train_error=_mean(o.train_error for o in executions),
+            val_error=_mean(o.val_error for o in executions),
+            objective=None if diverged else objective,
+            seconds=seconds,
+            message="the loss became NaN or infinite" if diverged else "",
+        )
+        if not diverged and self.objective.better(objective, self.best_objective):
+            self.best_objective = objective
+            self.run.save_best_model(chosen.model)
+            self.run.update_manifest(best_trial=trial_id)
+        self.finish_trial(row)
+        return {self.objective.name: objective}
+
+    def finish_trial(self, row: dict) -> None:
+        self.trials.put(row)
+        self.progress.trial_end(row, self.objective.name, self.best_objective)
+
+
+def _mean(values: Any) -> Optional[float]:
+    values = [value for value in values if math.isfinite(value)]
+    return float(np.mean(values)) if values else None
+
+
+# ---------------------------------------------------------------- tuners
+
+
+class CappedHyperbandOracle(kt.oracles.HyperbandOracle):
+    """keras-tuner's Hyperband ignores max_trials; tunenet honours it."""
+
+    def populate_space(self, trial_id: str) -> dict:
+        if self.max_trials and len(self.trials) >= self.max_trials:
+            return {"status": "STOPPED"}
+        return super().populate_space(trial_id)
+
+
+ORACLES = {
+    "grid": kt.oracles.GridSearchOracle,
+    "random": kt.oracles.RandomSearchOracle,
+    "bayesian": kt.oracles.BayesianOptimizationOracle,
+    "hyperband": CappedHyperbandOracle,
+}
+
+
+def _consecutive_failures(rows: list[dict]) -> int:
+    count = 0
+    for row in rows:
+        count = count + 1 if row.get("status") == "failed" else 0
+    return count
+
+
+class Tuner(TrialRunner, kt.Tuner):
+    """A keras-tuner Tuner whose trials tunenet runs and records."""
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        rows = [self.context.trials.rows[key] for key in sorted(self.context.trials.rows)]
+        limit = self.context.config.search.max_consecutive_failed_trials
+        if _consecutive_failures(rows) > limit:
+            raise SearchError(
+                f"{limit + 1} trials failed in a row (search.max_consecutive_failed_trials is "
+                f"{limit}); the search stopped. Last error: {rows[-1].get('message', '')}"
+            )
+
+
+def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
+    config = context.config
+    search = config.search
+    common = dict(
+        objective=kt.Objective(context.objective.name, context.objective.direction),
+        hyperparameters=kt_hyperparameters(context.space),
+        tune_new_entries=False,
+        allow_new_entries=False,
+        seed=config.seed,
+        max_consecutive_failed_trials=10**9,  # tunenet counts failures itself
+    )
+    if search.strategy == "hyperband":
+        oracle = CappedHyperbandOracle(
+            max_epochs=search.max_epochs or config.training.epochs, factor=search.factor, **common
+        )
+        oracle.max_trials = search.max_trials
+    else:
+        oracle = ORACLES[search.strategy](max_trials=search.max_trials, **common)
+    tuner = Tuner(
+        oracle=oracle,
+        directory=str(context.run.path),
+        project_name="tuner",
+        overwrite=overwrite,
+    )
+    tuner.setup(context)
+    return tuner
+
+
+# ---------------------------------------------------------------- the search
+
+
+def run_search(
+    config: Config, options: RunOptions, *, quiet: bool = False, console: Optional[Console] = None
+) -> SearchSummary:
+    """Run the search a config describes and write its run directory.
+
+    Args:
+        config: the validated config (command-line overrides applied).
+        options: where the run goes, and whether to resume or overwrite.
+        quiet: no progress display.
+        console: the stderr console for progress.
+    """
+    dataset = load_dataset(config)
+    resolve_objective(config, dataset)  # a bad objective is a config error, before any file
+    run = prepare(config, options)
+    hps = space_module.build_space(config)
+    planned, _ = space_module.trial_budget(config, hps)
+    progress = SearchProgress(console or Console(stderr=True), planned, quiet=quiet)
+    context = SearchContext(config, dataset, run, progress)
+    if options.resume:
+        finished = {
+            key for key, row in context.trials.rows.items() if row["status"] != "interrupted"
+        }
+        context.epoch_log.drop_trials(finished)
+        context.trials.rows = {k: v for k, v in context.trials.rows.items() if k in finished}
+        context.trials.save()
+    _start_manifest(run, config, dataset, context, resume=options.resume)
+    tuner = make_tuner(context, overwrite=not options.resume)
+    started = time.perf_counter()
+    summary = SearchSummary(run=run, objective=context.objective)
+    progress.start(done=len(context.trials.rows))
+    try:
+        tuner.search(verbose=0)
+    except KeyboardInterrupt:
+        progress.stop()
+        _mark_interrupted(context)
+        raise Interrupted(
+            f"interrupted; the run is kept. Continue it with: "
+            f"tunenet search {options.config_path} --runs-dir {options.runs_dir} "
+            f"--name {run.name} --resume"
+        ) from None
+    except SearchError as error:
+        summary.exit_code, summary.message = 1, str(error)
+    finally:
+        progress.stop()
+        context.epoch_log.close()
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return _finish(context, summary)
+
+
+def _start_manifest(
+    run: RunDir, config: Config, dataset: Dataset, context: SearchContext, resume: bool
+) -> None:
+    manifest = run.read_manifest() if resume else {}
+    run.update_manifest(
+        format_version=FORMAT_VERSION,
+        name=run.name,
+        versions=versions(),
+        seed=config.seed,
+        config_fingerprint=fingerprint(config),
+        strategy=config.search.strategy,
+        data=dataset.summary(),
+        objective={"name": context.objective.name, "direction": context.objective.direction},
+        status="running",
+        started_at=manifest.get("started_at") or now(),
+        finished_at=None,
+    )
+
+
+def _mark_interrupted(context: SearchContext) -> None:
+    context.epoch_log.close()
+    context.run.update_manifest(status="interrupted", finished_at=now())
+
+
+def _finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
+    rows = [context.trials.rows[key] for key in sorted(context.trials.rows)]
+    summary.rows = rows
+    completed = [row for row in rows if row.get("status") == "completed"]
+    if not completed:
+        first = next((row.get("message") for row in rows if row.get("message")), "")
+        summary.exit_code = 1
+        summary.message = summary.message or (
+            "no trial completed." + (f" First error: {first}" if first else "")
+        )
+        context.run.update_manifest(status="failed", finished_at=now())
+        return summary
+    best = _best_row(completed, context.objective)
+    best["test_error"] = _test_error(context)
+    context.trials.put(best)
+    summary.best = best
+    status = "failed" if summary.exit_code else "completed"
+    context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])
+    return summary
+
+
+def _best_row(rows: list[dict], objective: Objective) -> dict:
+    scored = [row for row in rows if row.get("objective") not in (None, "")]
+    pick = max if objective.direction == "max" else min
+    return pick(scored, key=lambda row: float(row["objective"]))
+
+
+def _test_error(context: SearchContext) -> Optional[float]:
+    """Test error of the saved best model: the unbiased estimate, never used for choosing."""
+    if len(context.dataset.y_test) == 0 or not context.run.best_model_file.exists():
+        return None
+    model = keras.models.load_model(context.run.best_model_file, safe_mode=True)
+    return context.evaluate_error(model, "test")
