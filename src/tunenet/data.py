@@ -284,4 +284,22 @@ def load_dataset(full: Config) -> Dataset:
     examples = _apply_task(examples, config.task)
     examples = _finalize_types(examples)
     examples = _limit(examples, config.limit, seed)
+    if full.model.kind == "cnn":
+        examples = as_images(examples)
     return _split(examples, config, seed)
+
+
+def as_images(examples: Examples) -> Examples:
+    """Give flat square inputs (digits' 64 pixels) the height x width x 1 shape a CNN needs."""
+    if examples.x.ndim != 2:
+        return examples
+    side = int(round(np.sqrt(examples.x.shape[1])))
+    if side * side != examples.x.shape[1]:
+        raise DataError(
+            f"model.kind: 'cnn' needs image-shaped inputs; {examples.x.shape[1]} features "
+            "are not a square image. Use model.kind: dense for tabular data."
+        )
+    examples.x = examples.x.reshape(len(examples.x), side, side, 1)
+    if examples.x_test is not None:
+        examples.x_test = examples.x_test.reshape(len(examples.x_test), side, side, 1)
+    return examples
