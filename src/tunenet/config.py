@@ -116,10 +116,14 @@ def _tag(raw: Any) -> Any:
     return {"kind": "fixed", "value": raw}
 
 
-def tunable(item: Any) -> Any:
-    """A numeric key that may be fixed, a choice or a range."""
-    union = Union[Fixed[item], Choice[item], Range[item]]
-    return Annotated[union, BeforeValidator(_tag), Field(discriminator="kind")]
+def tunable(item: Any, optional: bool = False) -> Any:
+    """A numeric key that may be fixed, a choice or a range (or null when optional)."""
+    union = Annotated[Union[Fixed[item], Choice[item], Range[item]], Field(discriminator="kind")]
+    if optional:
+        return Annotated[
+            Optional[union], BeforeValidator(lambda raw: None if raw is None else _tag(raw))
+        ]
+    return Annotated[union, BeforeValidator(_tag)]
 
 
 def categorical(item: Any) -> Any:
@@ -239,7 +243,7 @@ class OptimizerConfig(Section):
     schedule: categorical(Schedule) = fixed("constant")
     decay_rate: tunable(Annotated[float, Field(gt=0, le=1)]) = fixed(0.9)
     decay_epochs: tunable(PositiveInt) = fixed(10)
-    clipnorm: Optional[tunable(PositiveFloat)] = None
+    clipnorm: tunable(PositiveFloat, optional=True) = None
 
 
 # ---------------------------------------------------------------- training and search

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tunenet import config as config_module
-from tunenet.config import TAGS, Config, Range
+from tunenet.config import TAGS, Choice, Config, Fixed, Range
 from tunenet.errors import ConfigError
 
 
@@ -198,7 +198,7 @@ _SECTION_NAMES = {name for name, value in vars(config_module).items() if _is_mod
 def _inner_model(annotation: Any) -> Any:
     """The section model inside an annotation like Optional[Section] (None for tunables)."""
     if _is_model(annotation):
-        return None if issubclass(annotation, Range) else annotation
+        return None if issubclass(annotation, (Fixed, Choice, Range)) else annotation
     for argument in typing.get_args(annotation):
         found = _inner_model(argument)
         if found is not None:
@@ -283,8 +283,6 @@ def _check_objective(config: Config) -> list[tuple[str, str]]:
 
 NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {
     "data.source": ("csv", "npz", "images", "keras:mnist", "keras:fashion_mnist", "keras:cifar10"),
-    "model.kind": ("cnn",),
-    "search.strategy": ("capacity",),
 }
 
 
@@ -301,4 +299,13 @@ def _check_supported(config: Config) -> list[tuple[str, str]]:
     ]
 
 
-CHECKS = [_check_sources, _check_grid, _check_objective, _check_supported]
+def _check_cnn_fits(config: Config) -> list[tuple[str, str]]:
+    """A CNN space that shrinks the image below 1x1, where the config fixes the input shape."""
+    if config.model.kind != "cnn" and config.data.augmentation is None:
+        return []
+    from tunenet import cnn  # pure Python: no TensorFlow at validate time
+
+    return cnn.fit_problems(config, cnn.known_input_shape(config))
+
+
+CHECKS = [_check_sources, _check_grid, _check_objective, _check_supported, _check_cnn_fits]

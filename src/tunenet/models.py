@@ -6,12 +6,14 @@ model takes raw inputs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import keras
 import numpy as np
 
+from tunenet import cnn
 from tunenet.config import Config
 from tunenet.data import Dataset
 from tunenet.space import value_of
@@ -35,6 +37,37 @@ def task_spec(dataset: Dataset) -> Task:
             len(dataset.classes), "softmax", "sparse_categorical_crossentropy", ("accuracy",)
         )
     return Task(1, None, "mse", ("mae", "mse"))
+
+
+def target_scale(dataset: Dataset) -> Optional[tuple[float, float]]:
+    """(mean, std) of the training target for regression, which trains on the standardized target.
+
+    Standardizing keeps the loss near 1 whatever the target's units, so learning rates mean the
+    same on every dataset; the saved model rescales its output back (see `export_model`).
+    """
+    if dataset.task != "regression":
+        return None
+    mean, std = float(np.mean(dataset.y_train)), float(np.std(dataset.y_train))
+    return mean, std if std > 0 else 1.0
+
+
+def export_model(model: keras.Model, scale: Optional[tuple[float, float]]) -> keras.Model:
+    """The model as saved: for regression, outputs back in the target's own units."""
+    if scale is None:
+        return model
+    mean, std = scale
+    outputs = keras.layers.Rescaling(scale=std, offset=mean, name="target_units")(model.output)
+    exported = keras.Model(model.input, outputs, name=model.name)
+    exported.compile(loss="mse", metrics=["mae", "mse"])
+    return exported
+
+
+def load_best_model(path: Any) -> keras.Model:
+    """Load a saved model with Keras' safe mode (no code from the file is run)."""
+    with warnings.catch_warnings():
+        # The saved regression wrapper has an unbuilt optimizer; Keras warns it skips it.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        return keras.models.load_model(path, safe_mode=True)
 
 
 def metric_names(dataset: Dataset) -> list[str]:
@@ -73,7 +106,9 @@ def build_model(
     """
     params = Params(config, values)
     inputs, x = input_block(dataset, normalization)
-    x = _dense_body(x, params)
+    if config.data.augmentation is not None and len(x.shape) == 4:  # images only
+        x = cnn.augmentation_block(x, params)
+    x = cnn.cnn_body(x, params) if config.model.kind == "cnn" else _dense_body(x, params)
     task = task_spec(dataset)
     outputs = keras.layers.Dense(task.units, activation=task.activation, name="output")(x)
     model = keras.Model(inputs, outputs, name="tunenet")
@@ -89,12 +124,50 @@ def build_model(
 def input_block(
     dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]]
 ) -> tuple[Any, Any]:
-    """The model's input and its preprocessing (normalization fitted on the training split)."""
+    """The model's input and its preprocessing (normalization fitted on the training split).
+
+    Arrays give one input named `inputs`. A CSV with text columns gives one input per column,
+    named by the column (see `_column_inputs`), so the saved model predicts from raw rows.
+    """
+    if dataset.columns:
+        return _column_inputs(dataset, normalization)
     inputs = keras.Input(shape=dataset.input_shape, name="inputs")
     x = inputs
     if normalization is not None:
         mean, variance = normalization
         x = keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x)
+    return inputs, x
+
+
+def _column_inputs(
+    dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]]
+) -> tuple[dict[str, Any], Any]:
+    """One input per CSV column: numeric columns are normalized together; each text column is
+    one-hot encoded by a StringLookup holding its training categories (unseen ones share an
+    out-of-vocabulary slot). The model then takes `{column: array (n,)}`, text as str objects.
+    """
+    inputs: dict[str, Any] = {}
+    numeric, encoded = [], []
+    for name in dataset.feature_names:
+        vocabulary = dataset.vocabularies.get(name)
+        if vocabulary is None:
+            inputs[name] = keras.Input(shape=(1,), name=name)
+            numeric.append(inputs[name])
+            continue
+        inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
+        lookup = keras.layers.StringLookup(
+            vocabulary=vocabulary, output_mode="one_hot", name=f"lookup_{name}"
+        )
+        encoded.append(lookup(inputs[name]))
+    parts = []
+    if numeric:
+        x = numeric[0] if len(numeric) == 1 else keras.layers.Concatenate(name="numeric")(numeric)
+        if normalization is not None:
+            mean, variance = normalization
+            x = keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x)
+        parts.append(x)
+    parts += encoded
+    x = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="columns")(parts)
     return inputs, x
 
 

@@ -7,30 +7,34 @@ trial.
 
 from __future__ import annotations
 
-import os
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import keras_tuner as kt
+import numpy as np
+import tensorflow as tf
+from rich.console import Console
 
-import logging  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any, Optional  # noqa: E402
-
-import keras  # noqa: E402
-import keras_tuner as kt  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from rich.console import Console  # noqa: E402
-
-from tunenet import space as space_module  # noqa: E402
-from tunenet.config import Config, objective_direction  # noqa: E402
-from tunenet.data import Dataset, load_dataset  # noqa: E402
-from tunenet.errors import ConfigError, Interrupted, SearchError  # noqa: E402
-from tunenet.models import build_model, metric_names  # noqa: E402
-from tunenet.progress import SearchProgress  # noqa: E402
-from tunenet.runs import (  # noqa: E402
+from tunenet import space as space_module
+from tunenet.capacity import CapacityOracle
+from tunenet.cnn import check_fits
+from tunenet.config import Config, objective_direction
+from tunenet.data import Dataset, load_dataset
+from tunenet.errors import ConfigError, Interrupted, SearchError
+from tunenet.models import (
+    build_model,
+    export_model,
+    load_best_model,
+    metric_names,
+    target_scale,
+)
+from tunenet.progress import SearchProgress
+from tunenet.runs import (
     FORMAT_VERSION,
     EpochLog,
     RunDir,
@@ -136,14 +140,25 @@ def active_values(trial: kt.engine.trial.Trial) -> dict:
 
 
 class Pipelines:
-    """tf.data pipelines built once per search: converting arrays every epoch is slow."""
+    """tf.data pipelines built once per search: converting arrays every epoch is slow.
+
+    Regression targets are standardized for training (see `models.target_scale`);
+    `raw=True` gives the target in its own units, for the saved model.
+    """
 
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
-        self._eval: dict[str, tf.data.Dataset] = {}
+        self.scale = target_scale(dataset)
+        self._eval: dict[tuple[str, bool], tf.data.Dataset] = {}
+
+    def _target(self, y: np.ndarray, raw: bool) -> np.ndarray:
+        if self.scale is None or raw:
+            return y
+        mean, std = self.scale
+        return ((y - mean) / std).astype("float32")
 
     def train(self, batch_size: int, seed: int) -> tf.data.Dataset:
-        x, y = self.dataset.x_train, self.dataset.y_train
+        x, y = self.dataset.x_train, self._target(self.dataset.y_train, raw=False)
         return (
             tf.data.Dataset.from_tensor_slices((x, y))
             .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
@@ -151,13 +166,16 @@ class Pipelines:
             .prefetch(tf.data.AUTOTUNE)
         )
 
-    def evaluation(self, split: str) -> tf.data.Dataset:
-        if split not in self._eval:
+    def evaluation(self, split: str, raw: bool = False) -> tf.data.Dataset:
+        if (split, raw) not in self._eval:
             x, y = self.dataset.split(split)
-            self._eval[split] = (
-                tf.data.Dataset.from_tensor_slices((x, y)).batch(EVAL_BATCH).cache().prefetch(2)
+            self._eval[(split, raw)] = (
+                tf.data.Dataset.from_tensor_slices((x, self._target(y, raw)))
+                .batch(EVAL_BATCH)
+                .cache()
+                .prefetch(2)
             )
-        return self._eval[split]
+        return self._eval[(split, raw)]
 
 
 # ---------------------------------------------------------------- recording
@@ -347,9 +365,13 @@ class SearchContext:
         pick = max if self.objective.direction == "max" else min
         return pick(scored, key=lambda item: item[1])[0]
 
-    def evaluate_error(self, model: keras.Model, split: str) -> float:
-        metrics = model.evaluate(self.pipelines.evaluation(split), verbose=0, return_dict=True)
-        return error_of(self.dataset.task, metrics, self.dataset.target_variance)
+    def evaluate_error(self, model: keras.Model, split: str, raw: bool = False) -> float:
+        """Error on a split, in inference mode. Trial models see the standardized target
+        (variance 1); the saved model (`raw`) sees the target in its own units."""
+        data = self.pipelines.evaluation(split, raw=raw)
+        metrics = model.evaluate(data, verbose=0, return_dict=True)
+        variance = self.dataset.target_variance if raw or self.pipelines.scale is None else 1.0
+        return error_of(self.dataset.task, metrics, variance)
 
     def score(self, row: dict, executions: list[Execution], trial_id: str, seconds: float) -> dict:
         """Fill the trial's row from its executions, keep the best model, return the objective."""
@@ -357,8 +379,8 @@ class SearchContext:
         diverged = any(outcome.diverged for outcome in executions)
         at_best = chosen.history.get(chosen.best_epoch, {})
         row.update({name: at_best.get(name) for name in self.metrics})
-        objective = float(np.mean([o.history.get(o.best_epoch, {}).get(self.objective.name, math.nan)
-                                   for o in executions]))  # fmt: skip
+        name = self.objective.name
+        objective = float(np.mean([o.history.get(o.best_epoch, {}).get(name) for o in executions]))
         row.update(
             status="diverged" if diverged else "completed",
             epochs_trained=max(chosen.history) if chosen.history else 0,
@@ -372,7 +394,7 @@ class SearchContext:
         )
         if not diverged and self.objective.better(objective, self.best_objective):
             self.best_objective = objective
-            self.run.save_best_model(chosen.model)
+            self.run.save_best_model(export_model(chosen.model, self.pipelines.scale))
             self.run.update_manifest(best_trial=trial_id)
         self.finish_trial(row)
         return {self.objective.name: objective}
@@ -404,6 +426,7 @@ ORACLES = {
     "random": kt.oracles.RandomSearchOracle,
     "bayesian": kt.oracles.BayesianOptimizationOracle,
     "hyperband": CappedHyperbandOracle,
+    "capacity": CapacityOracle,
 }
 
 
@@ -444,6 +467,14 @@ def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
             max_epochs=search.max_epochs or config.training.epochs, factor=search.factor, **common
         )
         oracle.max_trials = search.max_trials
+    elif search.strategy == "capacity":
+        oracle = CapacityOracle(
+            space=context.space,
+            max_trials=search.max_trials,
+            min_delta=search.min_delta,
+            patience=search.patience,
+            **common,
+        )
     else:
         oracle = ORACLES[search.strategy](max_trials=search.max_trials, **common)
     tuner = Tuner(
@@ -471,6 +502,7 @@ def run_search(
         console: the stderr console for progress.
     """
     dataset = load_dataset(config)
+    check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
     run = prepare(config, options)
     hps = space_module.build_space(config)
@@ -563,5 +595,5 @@ def _test_error(context: SearchContext) -> Optional[float]:
     """Test error of the saved best model: the unbiased estimate, never used for choosing."""
     if len(context.dataset.y_test) == 0 or not context.run.best_model_file.exists():
         return None
-    model = keras.models.load_model(context.run.best_model_file, safe_mode=True)
-    return context.evaluate_error(model, "test")
+    model = load_best_model(context.run.best_model_file)
+    return context.evaluate_error(model, "test", raw=True)

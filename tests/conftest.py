@@ -1,0 +1,57 @@
+"""Shared fixtures: config files, the CLI runner, and an environment without TensorFlow."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tunenet.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Write a YAML config (dedented) into tmp_path and return its path."""
+
+    def write(text: str, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli():
+    """Run the tunenet CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def invoke(*args: object):
+        return runner.invoke(app, [str(arg) for arg in args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def no_tensorflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Environment in which `import tensorflow` / `import keras` fail, for subprocesses."""
+    blocked = tmp_path_factory.mktemp("blocked")
+    for package in ("tensorflow", "keras", "keras_tuner"):
+        (blocked / package).mkdir()
+        (blocked / package / "__init__.py").write_text(
+            f"raise ImportError('{package} is blocked in this test')\n"
+        )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(blocked), str(REPO / "src")])
+    return env
+
+
+def tunenet_command(*args: object) -> list[str]:
+    """A subprocess command line running the CLI with this interpreter."""
+    return [sys.executable, "-m", "tunenet.cli", *(str(arg) for arg in args)]
