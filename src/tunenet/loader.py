@@ -47,6 +47,8 @@ def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML 1.2 text; syntax errors name the file and line."""
     try:
         return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a config.") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -224,7 +226,7 @@ def _line_of(text: str, path: str) -> Optional[int]:
     """The 1-based line of a dotted path in the YAML text, when it can be found."""
     try:
         node = yaml.compose(text, Loader=Yaml12Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     parts = [part for part in re.split(r"\.|\[(\d+)\]", path) if part]
     line = None
@@ -253,6 +255,26 @@ def _check_sources(config: Config) -> list[tuple[str, str]]:
         problems.append(("data.path", f"is required for source '{data.source}': give the file"))
     if data.source == "csv" and not data.target:
         problems.append(("data.target", "is required for source 'csv': name the target column"))
+    files, csv_only = ("csv", "npz", "images"), ("csv",)
+    for key, value, used_by in (
+        ("path", data.path, files),
+        ("test_path", data.test_path, files),
+        ("target", data.target, csv_only),
+        ("features", data.features, csv_only),
+        ("missing", None if data.missing == "error" else data.missing, csv_only),
+    ):
+        if value is not None and data.source not in used_by:
+            problems.append(
+                (
+                    f"data.{key}",
+                    f"got {value!r}: only used with source {' / '.join(used_by)}, "
+                    f"not {data.source!r}; remove it",
+                )
+            )
+    if data.source == "csv" and data.features and data.target in data.features:
+        problems.append(
+            ("data.features", f"includes the target column {data.target!r}: leave it out")
+        )
     return problems
 
 
@@ -281,9 +303,7 @@ def _check_objective(config: Config) -> list[tuple[str, str]]:
     ]
 
 
-NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {
-    "data.source": ("csv", "npz", "images", "keras:mnist", "keras:fashion_mnist", "keras:cifar10"),
-}
+NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {}
 
 
 def _check_supported(config: Config) -> list[tuple[str, str]]:

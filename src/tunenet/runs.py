@@ -129,6 +129,7 @@ class RunDir:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.notes: list[str] = []  # for the user, e.g. what a resume changed
 
     config_file = property(lambda self: self.path / "config.yaml")
     resolved_file = property(lambda self: self.path / "resolved.yaml")
@@ -200,7 +201,8 @@ def prepare(config: Config, options: RunOptions) -> RunDir:
             f"{run.path}: nothing to resume (no manifest.json). Run without --resume."
         )
     if options.resume:
-        _check_same_config(run, config)
+        run.notes = _check_same_config(run, config)
+        write_atomic(run.resolved_file, yaml.safe_dump(resolved_dict(config), sort_keys=False))
         return run
     _check_writable(options.runs_dir)
     if exists:
@@ -223,17 +225,22 @@ def _check_writable(runs_dir: Path) -> None:
         ) from None
 
 
-def _check_same_config(run: RunDir, config: Config) -> None:
-    """`--resume` with a changed config stops and shows the difference."""
-    manifest = run.read_manifest()
-    if manifest.get("config_fingerprint") == fingerprint(config):
-        return
-    differences = [
-        item for item in config_differences(run.read_resolved(), resolved_dict(config))
-        if item[0] not in EXTENDABLE and item[0] != "name"
-    ]  # fmt: skip
+def _check_same_config(run: RunDir, config: Config) -> list[str]:
+    """`--resume` with a changed config stops and shows the difference.
+
+    Returns notes on the changes a resume allows (more trials or epochs).
+    """
+    changes = config_differences(run.read_resolved(), resolved_dict(config))
+    allowed = [
+        f"{key}: {old!r} -> {new!r} (allowed on --resume)"
+        for key, old, new in changes
+        if key in EXTENDABLE
+    ]
+    if run.read_manifest().get("config_fingerprint") == fingerprint(config):
+        return allowed
+    differences = [item for item in changes if item[0] not in EXTENDABLE and item[0] != "name"]
     if not differences:
-        return
+        return allowed
     lines = [f"{run.path}: the config changed since this run started; --resume would mix them:"]
     lines += [f"  {key}: {old!r} -> {new!r}" for key, old, new in differences]
     lines.append(
@@ -286,12 +293,18 @@ class TrialTable:
         self.rows[row["trial_id"]] = row
         self.save()
 
+    def ordered(self) -> list[dict]:
+        """Rows in trial order (ids are numbers; their zero-padding may change on resume)."""
+        return [self.rows[key] for key in sorted(self.rows, key=trial_order)]
+
     def save(self) -> None:
         lines = [csv_line(self.columns)]
-        lines += [
-            csv_line(row.get(c) for c in self.columns) for _, row in sorted(self.rows.items())
-        ]
+        lines += [csv_line(row.get(column) for column in self.columns) for row in self.ordered()]
         write_atomic(self.path, "".join(lines))
+
+
+def trial_order(trial_id: str) -> tuple[int, str]:
+    return (int(trial_id), trial_id) if trial_id.isdigit() else (10**9, trial_id)
 
 
 def _read_rows(path: Path) -> list[dict]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import signal
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 import tensorflow as tf
+from keras_tuner.src import config as kt_config
 from rich.console import Console
 
 from tunenet import space as space_module
@@ -47,9 +50,12 @@ from tunenet.runs import (
 )
 
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
+# keras-tuner prints the traceback of every failed trial; tunenet records the message instead.
+kt_config.DEBUG = os.environ.get("TUNENET_DEBUG") == "1"
 # tunenet shuffles its own tf.data pipelines; Keras warns that its shuffle flag is unused.
 warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed", category=UserWarning)
 EVAL_BATCH = 2048
+FINAL_STATUSES = ("completed", "failed", "diverged")
 
 
 @dataclass
@@ -230,6 +236,9 @@ class TrialRunner:
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> dict:
         ctx = self.context
+        recorded = ctx.trials.rows.get(trial.trial_id)
+        if recorded is not None and recorded.get("status") in FINAL_STATUSES:
+            return ctx.replay(recorded)  # killed after trials.csv, before keras-tuner saved
         started = time.perf_counter()
         values = active_values(trial)
         seed = trial_seed(ctx.config.seed, trial.trial_id)
@@ -241,6 +250,10 @@ class TrialRunner:
                 for index in range(ctx.config.search.executions_per_trial)
             ]
         except kt.errors.FatalError:
+            raise
+        except KeyboardInterrupt:
+            row.update(seconds=_elapsed(started), message="interrupted; runs again on --resume")
+            ctx.trials.put(row)
             raise
         except Exception as error:  # a trial's own failure: record it and let the search go on
             message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
@@ -328,7 +341,9 @@ class SearchContext:
         return row
 
     def warm_start_file(self, trial_id: str) -> str:
-        return str(self.run.tuner_dir / "warm_start" / f"trial_{trial_id}.weights.h5")
+        folder = self.run.tuner_dir / "warm_start"
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder / f"trial_{trial_id}.weights.h5")
 
     def early_stopping(self) -> Optional[keras.callbacks.EarlyStopping]:
         settings = self.config.training.early_stopping
@@ -399,6 +414,12 @@ class SearchContext:
         self.finish_trial(row)
         return {self.objective.name: objective}
 
+    def replay(self, row: dict) -> dict:
+        """The result of a trial already recorded in trials.csv, without training it again."""
+        if row["status"] != "completed":
+            raise kt.errors.FailedTrialError(row.get("message") or row["status"])
+        return {self.objective.name: float(row["objective"])}
+
     def finish_trial(self, row: dict) -> None:
         self.trials.put(row)
         self.progress.trial_end(row, self.objective.name, self.best_objective)
@@ -421,8 +442,32 @@ class CappedHyperbandOracle(kt.oracles.HyperbandOracle):
         return super().populate_space(trial_id)
 
 
+class ResumableGridOracle(kt.oracles.GridSearchOracle):
+    """keras-tuner's grid oracle does not save where it is in the grid; this one does."""
+
+    def end_trial(self, trial: Any) -> None:
+        self._populate_next.append(trial.trial_id)  # before the state is saved, not after
+        super().end_trial(trial)
+
+    def get_state(self) -> dict:
+        state = super().get_state()
+        ordered, index = [], 0 if self._ordered_ids._memory else None
+        while index is not None:
+            ordered.append(self._ordered_ids._memory[index])
+            index = self._ordered_ids._next_index[index]
+        state.update(grid_order=ordered, grid_next=list(self._populate_next))
+        return state
+
+    def set_state(self, state: dict) -> None:
+        super().set_state(state)
+        self._ordered_ids = type(self._ordered_ids)()
+        for trial_id in state.get("grid_order", []):
+            self._ordered_ids.insert(trial_id)
+        self._populate_next = list(state.get("grid_next", []))
+
+
 ORACLES = {
-    "grid": kt.oracles.GridSearchOracle,
+    "grid": ResumableGridOracle,
     "random": kt.oracles.RandomSearchOracle,
     "bayesian": kt.oracles.BayesianOptimizationOracle,
     "hyperband": CappedHyperbandOracle,
@@ -442,7 +487,7 @@ class Tuner(TrialRunner, kt.Tuner):
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
-        rows = [self.context.trials.rows[key] for key in sorted(self.context.trials.rows)]
+        rows = self.context.trials.ordered()
         limit = self.context.config.search.max_consecutive_failed_trials
         if _consecutive_failures(rows) > limit:
             raise SearchError(
@@ -505,22 +550,22 @@ def run_search(
     check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
     run = prepare(config, options)
+    console = console or Console(stderr=True)
+    for note in run.notes:
+        console.print(note)
     hps = space_module.build_space(config)
     planned, _ = space_module.trial_budget(config, hps)
-    progress = SearchProgress(console or Console(stderr=True), planned, quiet=quiet)
+    progress = SearchProgress(console, planned, quiet=quiet)
     context = SearchContext(config, dataset, run, progress)
     if options.resume:
-        finished = {
-            key for key, row in context.trials.rows.items() if row["status"] != "interrupted"
-        }
-        context.epoch_log.drop_trials(finished)
-        context.trials.rows = {k: v for k, v in context.trials.rows.items() if k in finished}
-        context.trials.save()
+        _forget_unfinished(context)
     _start_manifest(run, config, dataset, context, resume=options.resume)
     tuner = make_tuner(context, overwrite=not options.resume)
+    tuner.oracle.max_trials = config.search.max_trials  # a resume may raise it
     started = time.perf_counter()
     summary = SearchSummary(run=run, objective=context.objective)
     progress.start(done=len(context.trials.rows))
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         tuner.search(verbose=0)
     except KeyboardInterrupt:
@@ -534,10 +579,25 @@ def run_search(
     except SearchError as error:
         summary.exit_code, summary.message = 1, str(error)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         progress.stop()
         context.epoch_log.close()
     summary.seconds = round(time.perf_counter() - started, 1)
     return _finish(context, summary)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops a search like Ctrl-C: the run is kept and can be resumed."""
+    raise KeyboardInterrupt
+
+
+def _forget_unfinished(context: SearchContext) -> None:
+    """Before resuming: the interrupted trial runs again, so its rows go (no duplicates)."""
+    rows = context.trials.rows
+    finished = {key for key, row in rows.items() if row.get("status") in FINAL_STATUSES}
+    context.epoch_log.drop_trials(finished)
+    context.trials.rows = {key: row for key, row in rows.items() if key in finished}
+    context.trials.save()
 
 
 def _start_manifest(
@@ -565,7 +625,7 @@ def _mark_interrupted(context: SearchContext) -> None:
 
 
 def _finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
-    rows = [context.trials.rows[key] for key in sorted(context.trials.rows)]
+    rows = context.trials.ordered()
     summary.rows = rows
     completed = [row for row in rows if row.get("status") == "completed"]
     if not completed:
