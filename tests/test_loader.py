@@ -94,7 +94,9 @@ def test_all_errors_of_a_file_at_once(write_config):
 
 
 def test_range_bounds_are_checked(write_config):
-    message = load_error(write_config, "data: {source: digits}\nmodel: {layers: {min: 3, max: 1}}\n")
+    message = load_error(
+        write_config, "data: {source: digits}\nmodel: {layers: {min: 3, max: 1}}\n"
+    )
     assert "model.layers" in message and "min (3) must be smaller than max (1)" in message
 
 
@@ -152,9 +154,7 @@ def test_grid_needs_a_finite_space(write_config):
 
 
 def test_objective_must_be_a_validation_metric(write_config):
-    message = load_error(
-        write_config, "data: {source: wine}\nsearch: {objective: accuracy}\n"
-    )
+    message = load_error(write_config, "data: {source: wine}\nsearch: {objective: accuracy}\n")
     assert "search.objective" in message and "val_accuracy" in message
 
 

@@ -95,3 +95,8 @@ def test_validate_prints_space_grid_and_budget(cli, write_config):
     assert "model.units.1" in result.stdout and "model.layers in [2]" in result.stdout
     assert "grid size: 6 point(s)" in result.stdout
     assert "at most 6 trial(s), 24 epoch(s)" in result.stdout
+
+
+def test_int_log_range_without_step_visits_every_integer():
+    space = by_name(build_space(config(model={"units": {"min": 16, "max": 20, "sampling": "log"}})))
+    assert space["model.units.0"].grid_values() == [16, 17, 18, 19, 20]

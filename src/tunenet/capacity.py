@@ -118,7 +118,9 @@ class Growth:
             self.phase = "done"
 
     def state(self) -> dict:
-        return {key: value for key, value in asdict(self).items() if key not in ("layers", "widths")}
+        return {
+            key: value for key, value in asdict(self).items() if key not in ("layers", "widths")
+        }
 
     def restore(self, state: dict) -> None:
         for key, value in state.items():

@@ -15,6 +15,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from tunenet import __version__
 from tunenet.errors import TunenetError
@@ -64,6 +65,16 @@ def handle_errors(command: Callable) -> Callable:
                 raise
             err.print("interrupted")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as error:  # a bug: say so plainly, the traceback is one variable away
+            if os.environ.get("TUNENET_DEBUG") == "1":
+                raise
+            err.print(
+                f"internal error: {type(error).__name__}: {error}\n"
+                "This is a bug in tunenet; run again with TUNENET_DEBUG=1 to see the traceback."
+            )
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -97,6 +108,28 @@ def validate(config: ConfigArg) -> None:
     out.print(space.summary_line(cfg, hps))
 
 
+MaxTrialsOpt = Annotated[Optional[int], typer.Option(min=1, help="Override search.max_trials.")]
+EpochsOpt = Annotated[Optional[int], typer.Option(min=1, help="Override training.epochs.")]
+SeedOpt = Annotated[Optional[int], typer.Option(help="Override the config's seed.")]
+SmokeOpt = Annotated[
+    bool, typer.Option("--smoke", help="CI smoke run: at most 2 trials, 2 epochs, 512 examples.")
+]
+PerWorkerOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Replace a worker by a fresh process after this many trials."),
+]
+MemoryOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Replace a worker by a fresh process past this RSS, in MB."),
+]
+
+
+def _overrides(max_trials: Optional[int], epochs: Optional[int], seed: Optional[int]) -> tuple:
+    """The command-line overrides again, as arguments for worker processes."""
+    pairs = (("--max-trials", max_trials), ("--epochs", epochs), ("--seed", seed))
+    return tuple(part for flag, value in pairs if value is not None for part in (flag, str(value)))
+
+
 @app.command()
 @handle_errors
 def search(
@@ -107,11 +140,28 @@ def search(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing run.")
     ] = False,
-    max_trials: Annotated[
-        Optional[int], typer.Option(min=1, help="Override search.max_trials.")
+    max_trials: MaxTrialsOpt = None,
+    epochs: EpochsOpt = None,
+    smoke: SmokeOpt = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Worker processes on keras-tuner's distributed mode (0: in this process)."
+        ),
+    ] = 0,
+    serve: Annotated[
+        Optional[str],
+        typer.Option(help="HOST:PORT where the oracle waits for remote `tunenet worker`s."),
     ] = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Override training.epochs.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+    max_trials_per_worker: PerWorkerOpt = None,
+    worker_memory: MemoryOpt = None,
+    gpus: Annotated[
+        Optional[str], typer.Option(help="GPUs for the workers, e.g. 0,1 (default: all visible).")
+    ] = None,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="TensorBoard logs per trial, with HParams.")
+    ] = False,
+    seed: SeedOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Run the search a config describes and write its run directory."""
@@ -120,18 +170,82 @@ def search(
 
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
-    cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed)
+    cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
     options = RunOptions(
-        config_path=config, runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite
-    )
-    from tunenet import tuner  # imports TensorFlow
+        config_path=config, runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite,
+        tensorboard=tensorboard,
+    )  # fmt: skip
+    if workers or serve:
+        from tunenet import workers as workers_module  # the chief imports TensorFlow too
 
-    summary = tuner.run_search(cfg, options, quiet=quiet, console=err)
+        plan = workers_module.WorkerOptions(
+            count=workers,
+            serve=serve,
+            max_trials_per_worker=max_trials_per_worker,
+            worker_memory_mb=worker_memory,
+            gpus=workers_module.gpu_list(gpus),
+            overrides=_overrides(max_trials, epochs, seed) + (("--smoke",) if smoke else ()),
+        )
+        summary = workers_module.run_distributed(cfg, options, plan, quiet=quiet, console=err)
+    else:
+        from tunenet import tuner  # imports TensorFlow
+
+        summary = tuner.run_search(cfg, options, quiet=quiet, console=err)
+    _print_summary(summary)
+
+
+def _print_summary(summary) -> None:
     from tunenet.render import search_summary
 
     out.print(search_summary(summary))
+    if summary.best is not None:
+        from tunenet.report import best_trial_text
+
+        out.print(best_trial_text(summary.run.path))
     if summary.exit_code:
         raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+@handle_errors
+def worker(
+    config: ConfigArg,
+    oracle: Annotated[str, typer.Option(help="HOST:PORT of the chief (`tunenet search --serve`).")],
+    runs_dir: RunsDirOpt = Path("runs"),
+    name: Annotated[Optional[str], typer.Option(help="Run name (default: the config's).")] = None,
+    worker_id: Annotated[
+        Optional[str], typer.Option("--id", help="Worker id (default: host name and process id).")
+    ] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads to use.")] = None,
+    max_trials: MaxTrialsOpt = None,
+    epochs: EpochsOpt = None,
+    smoke: SmokeOpt = False,
+    seed: SeedOpt = None,
+    max_trials_per_worker: PerWorkerOpt = None,
+    worker_memory: MemoryOpt = None,
+) -> None:
+    """Join a search: fetch trials from the chief's oracle and write into the shared run dir."""
+    import socket
+
+    from tunenet import loader
+    from tunenet.runs import RunOptions
+
+    cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
+    options = RunOptions(config_path=config, runs_dir=runs_dir, name=name, resume=True)
+    from tunenet import workers as workers_module  # imports TensorFlow
+
+    tuner_id = worker_id or os.environ.get("KERASTUNER_TUNER_ID")
+    code = workers_module.run_worker(
+        cfg,
+        options,
+        oracle=oracle,
+        tuner_id=tuner_id or f"worker-{socket.gethostname()}-{os.getpid()}",
+        threads=threads,
+        max_trials=max_trials_per_worker,
+        memory_mb=worker_memory,
+        console=err,
+    )
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -170,6 +284,131 @@ def report(
         top=top,
         console=out,
         log=err,
+    )
+
+
+@app.command()
+@handle_errors
+def activations(
+    run: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="Image (PNG, JPEG) or .npy array to feed the best model."
+        ),
+    ],
+    layers: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Layers to draw, comma-separated (default: every conv_i and pool_i)."),
+    ] = None,
+    out_path: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="PNG to write [default: RUN/report/activations.png]."),
+    ] = None,
+    filters: Annotated[
+        bool, typer.Option("--filters", help="Also draw the first conv layer's kernels.")
+    ] = False,
+) -> None:
+    """Draw what each conv and pooling layer of a CNN run's best model makes of one image."""
+    names = [name.strip() for item in layers or [] for name in item.split(",") if name.strip()]
+    from tunenet.activations import draw_activations  # imports TensorFlow when it runs
+
+    result = draw_activations(run, input, layers=names or None, out=out_path, filters=filters)
+    out.print(str(result.path))
+
+
+class EvaluateSplit(str, Enum):
+    test = "test"
+    val = "val"
+    train = "train"
+
+
+class EvaluateFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    split: Annotated[
+        EvaluateSplit,
+        typer.Option("--split", help="test is the unbiased estimate; never choose by it."),
+    ] = EvaluateSplit.test,
+    format: Annotated[EvaluateFormat, typer.Option("--format", "-f")] = EvaluateFormat.table,
+) -> None:
+    """Evaluate a run's best model on its test (or val, train) split: loss, metrics, error."""
+    from tunenet import evaluate as evaluate_module  # imports TensorFlow when it runs
+
+    result = evaluate_module.evaluate_run(run, split.value)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
+    if format is EvaluateFormat.json:
+        out.print(evaluate_module.as_json(result))
+    else:
+        out.print(evaluate_module.as_table(result))
+
+
+@app.command()
+@handle_errors
+def init(
+    template: Annotated[
+        Optional[str],
+        typer.Argument(help="Template name (see --list). Default: quickstart.", show_default=False),
+    ] = None,
+    out_path: Annotated[
+        Optional[Path],
+        typer.Option("--out", "-o", help="Write the config to this file (never overwrites)."),
+    ] = None,
+    list_templates: Annotated[
+        bool, typer.Option("--list", help="List the templates and exit.")
+    ] = False,
+) -> None:
+    """Start a config from a commented template (printed, or written with --out)."""
+    from tunenet import init as init_module
+
+    if list_templates:
+        for name in init_module.template_names():
+            out.print(f"{name:<22} {init_module.summary(name)}")
+        return
+    if out_path is None:
+        typer.echo(init_module.template_text(template), nl=False)
+        return
+    init_module.write_template(template, out_path)
+    err.print(f"wrote {out_path}. Next: tunenet validate {out_path}")
+
+
+@app.command()
+@handle_errors
+def schema() -> None:
+    """Print the JSON Schema of the config file, for editor completion and checking."""
+    from tunenet.schema import schema_text
+
+    typer.echo(schema_text(), nl=False)
+
+
+@app.command()
+@handle_errors
+def refine(
+    run: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    top: Annotated[int, typer.Option(min=1, help="Narrow around the best K trials.")] = 5,
+    out_path: Annotated[
+        Optional[Path],
+        typer.Option("--out", "-o", help="Write the config to this file (never overwrites)."),
+    ] = None,
+) -> None:
+    """Coarse to fine: a config with ranges narrowed around a run's best trials."""
+    from tunenet.refine import refine_run, write_config
+
+    refinement = refine_run(run, top=top)
+    if out_path is None:
+        typer.echo(refinement.text, nl=False)
+        return
+    write_config(refinement.text, out_path)
+    err.print(
+        f"wrote {out_path}: {len(refinement.changes)} key(s) narrowed around the top "
+        f"{len(refinement.top)} trial(s). Next: tunenet validate {out_path}"
     )
 
 

@@ -80,12 +80,14 @@ def load_config(
     max_trials: Optional[int] = None,
     epochs: Optional[int] = None,
     seed: Optional[int] = None,
+    smoke: bool = False,
 ) -> Config:
     """Load and validate a config file; command-line overrides apply before validation.
 
     Args:
         path: the YAML file.
         max_trials, epochs, seed: `--max-trials`, `--epochs`, `--seed` (None: keep the file's).
+        smoke: `--smoke`: at most 2 trials, 2 epochs and 512 examples, for CI.
     """
     text = read_text(path)
     raw = parse_yaml(text, str(path))
@@ -97,6 +99,8 @@ def load_config(
             f"got {type(raw).__name__}: {_short(raw)}"
         )
     raw = _apply_overrides(raw, max_trials=max_trials, epochs=epochs, seed=seed)
+    if smoke:
+        raw = _smoke(raw)
     return validate_dict(raw, source=str(path), text=text)
 
 
@@ -115,6 +119,29 @@ def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = No
     if problems:
         raise ConfigError(_format(source, problems, text))
     return config
+
+
+SMOKE = {"search.max_trials": 2, "training.epochs": 2, "search.max_epochs": 2, "data.limit": 512}
+
+
+def _smoke(raw: dict) -> dict:
+    """Shrink a config to a CI smoke run; every code path still runs, on a tiny budget."""
+    raw = dict(raw)
+    for dotted, ceiling in SMOKE.items():
+        section, key = dotted.split(".")
+        part = raw.get(section)
+        if part is None:
+            part = {}
+        if not isinstance(part, dict):
+            continue  # the schema reports the wrong type
+        value = part.get(key)
+        small = (
+            ceiling
+            if not isinstance(value, int) or isinstance(value, bool)
+            else min(value, ceiling)
+        )
+        raw[section] = {**part, key: small}
+    return raw
 
 
 def _apply_overrides(raw: dict, **overrides: Optional[int]) -> dict:

@@ -72,11 +72,15 @@ class SearchProgress:
         if self.quiet:
             return
         value = row.get("objective")
-        shown = f"{objective}={value:.4f}" if isinstance(value, float) else row.get("message", "")
+        try:
+            shown = f"{objective}={float(value):.4f}"
+        except (TypeError, ValueError):
+            shown = row.get("message") or ""
         elapsed = time.perf_counter() - self.started
-        eta = elapsed / self.done * max(self.total - self.done, 0) if self.done else 0
+        eta = elapsed / self.done * max(self.total - self.done, 0) if self.done else 0.0
+        count = f"{self.done}/{self.total}" if self.total else str(self.done)
         self.console.print(
-            f"trial {row['trial_id']} {row['status']} {shown} | {self.done}/{self.total} done, "
+            f"trial {row['trial_id']} {row['status']} {shown} | {count} done, "
             f"best {objective} {self.best_text} | {elapsed:.0f}s elapsed, ~{eta:.0f}s left"
         )
 

@@ -28,9 +28,11 @@ def space_table(config: Config, hps: list[HyperParameter]) -> Any:
 def _cell(value: Any) -> str:
     if value is None or value == "":
         return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(value) if isinstance(value, (bool, int)) else f"{number:.4g}"
 
 
 def search_summary(summary: Any) -> Any:

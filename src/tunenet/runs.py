@@ -6,6 +6,7 @@ Format reference: docs/run-format.md.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -40,6 +41,7 @@ class RunOptions:
     name: Optional[str] = None
     resume: bool = False
     overwrite: bool = False
+    tensorboard: bool = False
 
 
 _UMASK = os.umask(0)
@@ -139,6 +141,7 @@ class RunDir:
     best_model_file = property(lambda self: self.path / "best" / "model.keras")
     report_dir = property(lambda self: self.path / "report")
     tuner_dir = property(lambda self: self.path / "tuner")
+    tensorboard_dir = property(lambda self: self.path / "tensorboard")
 
     @property
     def name(self) -> str:
@@ -250,46 +253,82 @@ def _check_same_config(run: RunDir, config: Config) -> list[str]:
     raise RunDirError("\n".join(lines))
 
 
+class RunLock:
+    """An exclusive lock on the run directory, for the processes that write into it together."""
+
+    def __init__(self, run_path: Path):
+        self.path = run_path / ".lock"
+        self.handle: Optional[Any] = None
+
+    def __enter__(self) -> "RunLock":
+        self.handle = open(self.path, "a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self.handle is not None
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
 class EpochLog:
-    """epochs.csv, appended one whole line at a time and flushed at every epoch."""
+    """epochs.csv, appended one whole line at a time under the run lock.
+
+    The file is opened for each line: another process may have rewritten it (dropping the rows
+    of a trial that runs again), and a file handle kept open would write into the old copy.
+    """
 
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = path, columns
-        if not path.exists() or path.stat().st_size == 0:
-            write_atomic(path, csv_line(columns))
-        self.file = open(path, "a", encoding="utf-8", newline="")
+        self.lock = RunLock(path.parent)
+        with self.lock:
+            if not path.exists() or path.stat().st_size == 0:
+                write_atomic(path, csv_line(columns))
 
     def append(self, row: dict) -> None:
-        self.file.write(csv_line(row.get(column) for column in self.columns))
-        self.file.flush()
+        line = csv_line(row.get(column) for column in self.columns)
+        with self.lock, open(self.path, "a", encoding="utf-8", newline="") as file:
+            file.write(line)
 
-    def close(self) -> None:
-        self.file.close()
+    def drop_trials(self, keep: Optional[set[str]] = None, drop: Optional[set[str]] = None) -> None:
+        """Remove the rows of trials not in `keep`, or of those in `drop`, and any partial line.
 
-    def drop_trials(self, keep: set[str]) -> None:
-        """Remove rows of trials not in `keep` (an interrupted trial about to run again)."""
-        self.file.close()
-        text = self.path.read_text(encoding="utf-8")
-        lines = text.splitlines(keepends=True)
-        kept = [lines[0]] + [
-            line for line in lines[1:]
-            if line.endswith("\n") and line.split(",", 1)[0] in keep
-        ]  # fmt: skip
-        if len(kept) != len(lines):
-            write_atomic(self.path, "".join(kept))
-        self.file = open(self.path, "a", encoding="utf-8", newline="")
+        Used before a trial runs again (after a kill), so that no row is duplicated.
+        """
+        with self.lock:
+            lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [lines[0]] + [
+                line for line in lines[1:]
+                if line.endswith("\n") and _kept(line.split(",", 1)[0], keep, drop)
+            ]  # fmt: skip
+            if len(kept) != len(lines):
+                write_atomic(self.path, "".join(kept))
+
+
+def _kept(trial_id: str, keep: Optional[set[str]], drop: Optional[set[str]]) -> bool:
+    if keep is not None and trial_id not in keep:
+        return False
+    return drop is None or trial_id not in drop
 
 
 class TrialTable:
-    """trials.csv: one row per trial, rewritten atomically after every trial."""
+    """trials.csv: one row per trial, rewritten atomically after every trial.
+
+    Several worker processes may share it: `put` re-reads the file first; the caller holds the
+    run lock around it.
+    """
 
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = path, columns
         self.rows: dict[str, dict] = {}
-        if path.exists():
-            self.rows = {row["trial_id"]: row for row in _read_rows(path)}
+        self.reload()
+
+    def reload(self) -> None:
+        if self.path.exists():
+            self.rows = {row["trial_id"]: row for row in _read_rows(self.path)}
 
     def put(self, row: dict) -> None:
+        self.reload()
         self.rows[row["trial_id"]] = row
         self.save()
 

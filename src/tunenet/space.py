@@ -50,7 +50,7 @@ class HyperParameter:
         step = self.step if self.step is not None else (1 if self.kind == "int" else None)
         if step is None:
             return None
-        if self.sampling == "log":
+        if self.sampling == "log" and self.step is not None:
             values, value = [], self.min
             while value <= self.max * (1 + 1e-9):
                 values.append(value)

@@ -14,6 +14,7 @@ import signal
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 import keras
@@ -41,6 +42,7 @@ from tunenet.runs import (
     FORMAT_VERSION,
     EpochLog,
     RunDir,
+    RunLock,
     RunOptions,
     TrialTable,
     fingerprint,
@@ -253,7 +255,8 @@ class TrialRunner:
             raise
         except KeyboardInterrupt:
             row.update(seconds=_elapsed(started), message="interrupted; runs again on --resume")
-            ctx.trials.put(row)
+            with ctx.lock:
+                ctx.trials.put(row)
             raise
         except Exception as error:  # a trial's own failure: record it and let the search go on
             message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
@@ -286,6 +289,9 @@ class TrialRunner:
         recorder = EpochRecorder(ctx.epoch_log, trial.trial_id, index, ctx.progress)
         callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
         callbacks += [stopper] if stopper else []
+        if ctx.tensorboard:
+            folder = ctx.run.tensorboard_dir / f"trial_{trial.trial_id}" / f"execution_{index}"
+            callbacks += tensorboard_callbacks(folder, values)
         model.fit(
             ctx.pipelines.train(batch_size, seed),
             validation_data=ctx.pipelines.evaluation("val"),
@@ -307,8 +313,20 @@ def _finite(values: dict) -> bool:
     return all(math.isfinite(value) for key, value in values.items() if "loss" in key)
 
 
+def tensorboard_callbacks(folder: Path, values: dict) -> list[keras.callbacks.Callback]:
+    """TensorBoard logs of one fit, with the trial's values for the HParams dashboard."""
+    from tensorboard.plugins.hparams import api as hparams
+
+    return [
+        keras.callbacks.TensorBoard(log_dir=str(folder)),
+        hparams.KerasCallback(str(folder), dict(values), trial_id=folder.parent.name),
+    ]
+
+
 class SearchContext:
     """Everything the trials of one search share: config, data, files, progress, best so far."""
+
+    tensorboard = False
 
     def __init__(self, config: Config, dataset: Dataset, run: RunDir, progress: SearchProgress):
         self.config, self.dataset, self.run, self.progress = config, dataset, run, progress
@@ -320,12 +338,13 @@ class SearchContext:
         columns = ["trial_id", "execution", "epoch", *self.metrics, "learning_rate", "seconds"]
         self.epoch_log = EpochLog(run.epochs_file, columns)
         self.trials = TrialTable(run.trials_file, self.trial_columns())
-        self.best_objective: Optional[float] = None
-        for row in self.trials.rows.values():
-            if row.get("status") == "completed" and row.get("objective") not in ("", None):
-                value = float(row["objective"])
-                if self.objective.better(value, self.best_objective):
-                    self.best_objective = value
+        self.lock = RunLock(run.path)
+
+    @property
+    def best_objective(self) -> Optional[float]:
+        """The best objective recorded so far (by any process writing this run)."""
+        best = best_row(self.trials.rows.values(), self.objective)
+        return None if best is None else float(best["objective"])
 
     def trial_columns(self) -> list[str]:
         hp_columns = [f"hp.{hp.name}" for hp in self.space]
@@ -407,11 +426,14 @@ class SearchContext:
             seconds=seconds,
             message="the loss became NaN or infinite" if diverged else "",
         )
-        if not diverged and self.objective.better(objective, self.best_objective):
-            self.best_objective = objective
-            self.run.save_best_model(export_model(chosen.model, self.pipelines.scale))
-            self.run.update_manifest(best_trial=trial_id)
-        self.finish_trial(row)
+        with self.lock:
+            self.trials.reload()
+            if not diverged and self.objective.better(objective, self.best_objective):
+                # the model first, then its row: a kill in between only means running it again
+                self.run.save_best_model(export_model(chosen.model, self.pipelines.scale))
+                self.run.update_manifest(best_trial=trial_id)
+            self.trials.put(row)
+        self.progress.trial_end(row, self.objective.name, self.best_objective)
         return {self.objective.name: objective}
 
     def replay(self, row: dict) -> dict:
@@ -421,7 +443,8 @@ class SearchContext:
         return {self.objective.name: float(row["objective"])}
 
     def finish_trial(self, row: dict) -> None:
-        self.trials.put(row)
+        with self.lock:
+            self.trials.put(row)
         self.progress.trial_end(row, self.objective.name, self.best_objective)
 
 
@@ -482,11 +505,41 @@ def _consecutive_failures(rows: list[dict]) -> int:
     return count
 
 
+class Recycle(Exception):
+    """A worker asks to be replaced by a fresh process (trial count or memory budget)."""
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB (Linux; 0 where /proc is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 class Tuner(TrialRunner, kt.Tuner):
     """A keras-tuner Tuner whose trials tunenet runs and records."""
 
+    max_trials_here: Optional[int] = None
+    memory_mb: Optional[int] = None
+    trials_here = 0
+
+    def recycle_after(self, max_trials: Optional[int], memory_mb: Optional[int]) -> None:
+        """Stop this process (Recycle) after `max_trials` trials or past `memory_mb` of RSS."""
+        self.max_trials_here, self.memory_mb = max_trials, memory_mb
+
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
+        self.trials_here += 1
+        self._check_failures()
+        if self.max_trials_here and self.trials_here >= self.max_trials_here:
+            raise Recycle(f"{self.trials_here} trial(s) done (--max-trials-per-worker)")
+        if self.memory_mb and rss_mb() > self.memory_mb:
+            raise Recycle(f"{rss_mb():.0f} MB resident > --worker-memory {self.memory_mb} MB")
+
+    def _check_failures(self) -> None:
+        self.context.trials.reload()
         rows = self.context.trials.ordered()
         limit = self.context.config.search.max_consecutive_failed_trials
         if _consecutive_failures(rows) > limit:
@@ -535,6 +588,34 @@ def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
 # ---------------------------------------------------------------- the search
 
 
+def open_search(
+    config: Config, options: RunOptions, *, quiet: bool, console: Console
+) -> SearchContext:
+    """Load the data, check what can be checked, then create (or reopen) the run directory."""
+    dataset = load_dataset(config)
+    check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
+    resolve_objective(config, dataset)  # a bad objective is a config error, before any file
+    run = prepare(config, options)
+    for note in run.notes:
+        console.print(note)
+    planned, _ = space_module.trial_budget(config, space_module.build_space(config))
+    context = SearchContext(config, dataset, run, SearchProgress(console, planned, quiet=quiet))
+    context.tensorboard = options.tensorboard
+    if options.resume:
+        _forget_unfinished(context)
+    _start_manifest(run, config, dataset, context, resume=options.resume)
+    return context
+
+
+def join_search(config: Config, options: RunOptions, *, console: Console) -> SearchContext:
+    """A worker's view of a run the chief created: same config, same data, same files."""
+    dataset = load_dataset(config)
+    run = prepare(config, RunOptions(**{**options.__dict__, "resume": True, "overwrite": False}))
+    context = SearchContext(config, dataset, run, SearchProgress(console, 0, quiet=False))
+    context.tensorboard = options.tensorboard
+    return context
+
+
 def run_search(
     config: Config, options: RunOptions, *, quiet: bool = False, console: Optional[Console] = None
 ) -> SearchSummary:
@@ -546,44 +627,39 @@ def run_search(
         quiet: no progress display.
         console: the stderr console for progress.
     """
-    dataset = load_dataset(config)
-    check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
-    resolve_objective(config, dataset)  # a bad objective is a config error, before any file
-    run = prepare(config, options)
-    console = console or Console(stderr=True)
-    for note in run.notes:
-        console.print(note)
-    hps = space_module.build_space(config)
-    planned, _ = space_module.trial_budget(config, hps)
-    progress = SearchProgress(console, planned, quiet=quiet)
-    context = SearchContext(config, dataset, run, progress)
-    if options.resume:
-        _forget_unfinished(context)
-    _start_manifest(run, config, dataset, context, resume=options.resume)
+    context = open_search(config, options, quiet=quiet, console=console or Console(stderr=True))
     tuner = make_tuner(context, overwrite=not options.resume)
     tuner.oracle.max_trials = config.search.max_trials  # a resume may raise it
     started = time.perf_counter()
-    summary = SearchSummary(run=run, objective=context.objective)
-    progress.start(done=len(context.trials.rows))
+    summary = SearchSummary(run=context.run, objective=context.objective)
+    context.progress.start(done=len(context.trials.rows))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         tuner.search(verbose=0)
     except KeyboardInterrupt:
-        progress.stop()
-        _mark_interrupted(context)
-        raise Interrupted(
-            f"interrupted; the run is kept. Continue it with: "
-            f"tunenet search {options.config_path} --runs-dir {options.runs_dir} "
-            f"--name {run.name} --resume"
-        ) from None
+        context.progress.stop()
+        mark_interrupted(context)
+        raise Interrupted(resume_hint(options, context.run)) from None
     except SearchError as error:
         summary.exit_code, summary.message = 1, str(error)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        progress.stop()
-        context.epoch_log.close()
+        context.progress.stop()
     summary.seconds = round(time.perf_counter() - started, 1)
-    return _finish(context, summary)
+    return finish(context, summary)
+
+
+def resume_hint(options: RunOptions, run: RunDir) -> str:
+    return (
+        f"interrupted; the run is kept. Continue it with: tunenet search {options.config_path} "
+        f"--runs-dir {options.runs_dir} --name {run.name} --resume"
+    )
+
+
+def limit_threads(threads: int) -> None:
+    """Use at most `threads` CPU threads (a worker's share of the machine)."""
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -595,9 +671,10 @@ def _forget_unfinished(context: SearchContext) -> None:
     """Before resuming: the interrupted trial runs again, so its rows go (no duplicates)."""
     rows = context.trials.rows
     finished = {key for key, row in rows.items() if row.get("status") in FINAL_STATUSES}
-    context.epoch_log.drop_trials(finished)
-    context.trials.rows = {key: row for key, row in rows.items() if key in finished}
-    context.trials.save()
+    context.epoch_log.drop_trials(keep=finished)
+    with context.lock:
+        context.trials.rows = {key: row for key, row in rows.items() if key in finished}
+        context.trials.save()
 
 
 def _start_manifest(
@@ -619,12 +696,13 @@ def _start_manifest(
     )
 
 
-def _mark_interrupted(context: SearchContext) -> None:
-    context.epoch_log.close()
+def mark_interrupted(context: SearchContext) -> None:
     context.run.update_manifest(status="interrupted", finished_at=now())
 
 
-def _finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
+def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
+    """Record the best trial's test error and the run's final status."""
+    context.trials.reload()
     rows = context.trials.ordered()
     summary.rows = rows
     completed = [row for row in rows if row.get("status") == "completed"]
@@ -636,17 +714,24 @@ def _finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         )
         context.run.update_manifest(status="failed", finished_at=now())
         return summary
-    best = _best_row(completed, context.objective)
+    best = best_row(completed, context.objective)
     best["test_error"] = _test_error(context)
-    context.trials.put(best)
+    with context.lock:
+        context.trials.put(best)
     summary.best = best
     status = "failed" if summary.exit_code else "completed"
     context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])
     return summary
 
 
-def _best_row(rows: list[dict], objective: Objective) -> dict:
-    scored = [row for row in rows if row.get("objective") not in (None, "")]
+def best_row(rows: Any, objective: Objective) -> Optional[dict]:
+    """The completed trial with the best objective, or None. Failed and diverged never win."""
+    scored = [
+        row for row in rows
+        if row.get("status") == "completed" and row.get("objective") not in (None, "")
+    ]  # fmt: skip
+    if not scored:
+        return None
     pick = max if objective.direction == "max" else min
     return pick(scored, key=lambda row: float(row["objective"]))
 

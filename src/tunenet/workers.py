@@ -1,0 +1,328 @@
+"""Distributed search on keras-tuner's own chief/worker mode.
+
+The chief (this process) holds the oracle and serves it over gRPC; each worker is a
+`tunenet worker` process that asks the oracle for trials, trains them and writes into the shared
+run directory under the run lock. keras-tuner selects the roles from `KERASTUNER_TUNER_ID`,
+`KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from rich.console import Console
+
+from tunenet.config import Config
+from tunenet.errors import Interrupted, RunDirError, SearchError
+from tunenet.runs import RunDir, RunOptions
+
+RECYCLE_EXIT = 75  # a worker that asks to be replaced by a fresh process (memory, trial count)
+MAX_RESTARTS = 3  # restarts of one worker slot after it died, before the search gives up
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How the chief runs its local workers."""
+
+    count: int = 1
+    serve: Optional[str] = None  # HOST:PORT for remote workers; default: a free loopback port
+    max_trials_per_worker: Optional[int] = None
+    worker_memory_mb: Optional[int] = None
+    gpus: Optional[list[str]] = None
+    overrides: tuple[str, ...] = ()  # --max-trials/--epochs/--seed, passed on to each worker
+
+
+def oracle_environment(tuner_id: str, host: str, port: int) -> dict[str, str]:
+    """The variables that make a process keras-tuner's chief or one of its workers."""
+    return {
+        "KERASTUNER_TUNER_ID": tuner_id,
+        "KERASTUNER_ORACLE_IP": host,
+        "KERASTUNER_ORACLE_PORT": str(port),
+    }
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """HOST:PORT -> (host, port), with a usage error that shows the expected form."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RunDirError(f"--oracle/--serve: got {text!r}, expected HOST:PORT (127.0.0.1:8000).")
+    return host, int(port)
+
+
+def gpu_list(text: Optional[str]) -> Optional[list[str]]:
+    """`--gpus 0,1` -> ["0", "1"]; None: the GPUs TensorFlow sees, one per worker, if any."""
+    if text is not None:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [part for part in visible.split(",") if part]
+    from tensorflow.config import list_physical_devices
+
+    found = list_physical_devices("GPU")
+    return [str(index) for index in range(len(found))] or None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def thread_share(workers: int) -> int:
+    """CPU threads per worker: the machine's cores split between the workers."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def worker_environment(
+    index: int, host: str, port: int, threads: int, gpus: Optional[list[str]]
+) -> dict[str, str]:
+    """The environment of local worker `index`: its oracle, its threads, its GPU."""
+    env = dict(os.environ)
+    env.update(oracle_environment(f"tuner{index}", host, port))
+    env.update(
+        TF_NUM_INTRAOP_THREADS=str(threads),
+        TF_NUM_INTEROP_THREADS="1",
+        OMP_NUM_THREADS=str(threads),
+        PYTHONUNBUFFERED="1",
+    )
+    if gpus is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)] if gpus else ""
+    return env
+
+
+@dataclass
+class Slot:
+    """One local worker: its process, its log, how often it was restarted."""
+
+    index: int
+    process: Optional[subprocess.Popen] = None
+    restarts: int = 0
+    finished: bool = False
+    log: Any = None
+
+
+@dataclass
+class WorkerPool:
+    """The chief's local worker processes: start, watch, restart, stop."""
+
+    config_path: Path
+    run: RunDir
+    options: WorkerOptions
+    host: str
+    port: int
+    slots: list[Slot] = field(default_factory=list)
+
+    def command(self, slot: Slot) -> list[str]:
+        args = [
+            sys.executable, "-m", "tunenet.cli", "worker", str(self.config_path),
+            "--oracle", f"{self.host}:{self.port}", "--runs-dir", str(self.run.path.parent),
+            "--name", self.run.name, "--id", f"tuner{slot.index}",
+            "--threads", str(thread_share(self.options.count)), *self.options.overrides,
+        ]  # fmt: skip
+        if self.options.max_trials_per_worker:
+            args += ["--max-trials-per-worker", str(self.options.max_trials_per_worker)]
+        if self.options.worker_memory_mb:
+            args += ["--worker-memory", str(self.options.worker_memory_mb)]
+        return args
+
+    def start(self) -> None:
+        self.slots = [Slot(index) for index in range(self.options.count)]
+        for slot in self.slots:
+            self.spawn(slot)
+
+    def spawn(self, slot: Slot) -> None:
+        logs = self.run.tuner_dir / "workers"
+        logs.mkdir(parents=True, exist_ok=True)
+        slot.log = open(logs / f"tuner{slot.index}.log", "a", encoding="utf-8")
+        env = worker_environment(
+            slot.index, self.host, self.port, thread_share(self.options.count), self.options.gpus
+        )
+        slot.process = subprocess.Popen(
+            self.command(slot),
+            env=env,
+            stdout=slot.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        (logs / f"tuner{slot.index}.pid").write_text(f"{slot.process.pid}\n")
+
+    def poll(self, on_death: Any) -> None:
+        """Restart recycled or dead workers; raise SearchError when one failed for good."""
+        for slot in self.slots:
+            if slot.finished or slot.process is None or slot.process.poll() is None:
+                continue
+            code = slot.process.returncode
+            slot.log.close()
+            if code == 0:
+                slot.finished = True
+            elif code == RECYCLE_EXIT:
+                self.spawn(slot)
+            elif code in (1, 2):
+                raise SearchError(self._failure(slot, code))
+            elif slot.restarts < MAX_RESTARTS:
+                slot.restarts += 1
+                on_death(f"tuner{slot.index}")
+                self.spawn(slot)
+            else:
+                raise SearchError(self._failure(slot, code))
+
+    def _failure(self, slot: Slot, code: int) -> str:
+        log = self.run.tuner_dir / "workers" / f"tuner{slot.index}.log"
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+        return f"worker tuner{slot.index} stopped with exit code {code}: " + " | ".join(tail)
+
+    @property
+    def done(self) -> bool:
+        return all(slot.finished for slot in self.slots)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask every worker to stop (they record their trial as interrupted), then kill."""
+        alive = [s.process for s in self.slots if s.process and s.process.poll() is None]
+        for process in alive:
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in alive:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _die_with_parent() -> None:
+    """In a worker (Linux): get SIGTERM when the chief dies, instead of waiting on its oracle."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def start_server(oracle: Any, host: str, port: int) -> tuple[Any, Any]:
+    """Serve the oracle over gRPC (keras-tuner's servicer), without keras-tuner's 20 s polling."""
+    import grpc
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    servicer = OracleServicer(oracle)
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    if server.add_insecure_port(f"{host}:{port}") == 0:
+        raise RunDirError(f"--serve: cannot listen on {host}:{port}. Choose another address.")
+    server.start()
+    return server, servicer
+
+
+def oracle_finished(oracle: Any, servicer: Any) -> bool:
+    """No trial left to hand out and none running."""
+    from keras_tuner.src.distribute.oracle_chief import exit_chief
+
+    return bool(servicer.stop_triggered) and exit_chief(oracle)
+
+
+def run_distributed(
+    config: Config,
+    options: RunOptions,
+    workers: WorkerOptions,
+    *,
+    quiet: bool = False,
+    console: Optional[Console] = None,
+) -> Any:
+    """The chief of a distributed search: serve the oracle, run local workers, finish the run."""
+    from tunenet import tuner as tuner_module
+
+    console = console or Console(stderr=True)
+    context = tuner_module.open_search(config, options, quiet=quiet, console=console)
+    host, port = parse_address(workers.serve) if workers.serve else ("127.0.0.1", free_port())
+    os.environ.update(oracle_environment("chief", host, port))
+    tuner = tuner_module.make_tuner(context, overwrite=not options.resume)
+    tuner.oracle.max_trials = config.search.max_trials
+    tuner.oracle.verbose = 0  # keras-tuner's own display would print to stdout
+    server, servicer = start_server(tuner.oracle, host, port)
+    pool = WorkerPool(options.config_path, context.run, workers, host, port)
+    summary = tuner_module.SearchSummary(run=context.run, objective=context.objective)
+    started = time.perf_counter()
+    if workers.serve:
+        console.print(f"oracle serving on {host}:{port}; join with: tunenet worker --oracle ...")
+    context.progress.start(done=len(context.trials.rows))
+    seen = set(context.trials.rows)
+    try:
+        pool.start()
+        while not _finished(pool, workers, tuner.oracle, servicer):
+            time.sleep(0.5)
+            pool.poll(on_death=lambda tuner_id: _forget_lost_trial(context, tuner.oracle, tuner_id))
+            seen = _report_new_trials(context, seen)
+    except KeyboardInterrupt:
+        pool.stop()
+        tuner_module.mark_interrupted(context)
+        raise Interrupted(tuner_module.resume_hint(options, context.run)) from None
+    except SearchError as error:
+        pool.stop()
+        summary.exit_code, summary.message = 1, str(error)
+    finally:
+        context.progress.stop()
+        server.stop(grace=1)
+    _report_new_trials(context, seen)
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return tuner_module.finish(context, summary)
+
+
+def _finished(pool: WorkerPool, workers: WorkerOptions, oracle: Any, servicer: Any) -> bool:
+    if workers.count and not pool.done:
+        return False
+    return oracle_finished(oracle, servicer) or (workers.count > 0 and not workers.serve)
+
+
+def _forget_lost_trial(context: Any, oracle: Any, tuner_id: str) -> None:
+    """A worker died: drop the rows of its trial, which its replacement runs again."""
+    trial = oracle.ongoing_trials.get(tuner_id)
+    if trial is not None:
+        context.epoch_log.drop_trials(drop={trial.trial_id})
+
+
+def _report_new_trials(context: Any, seen: set[str]) -> set[str]:
+    context.trials.reload()
+    for trial_id, row in context.trials.rows.items():
+        if trial_id not in seen and row.get("status") != "interrupted":
+            context.progress.trial_end(row, context.objective.name, context.best_objective)
+            seen = seen | {trial_id}
+    return seen
+
+
+def run_worker(
+    config: Config,
+    options: RunOptions,
+    *,
+    oracle: str,
+    tuner_id: str,
+    threads: Optional[int],
+    max_trials: Optional[int],
+    memory_mb: Optional[int],
+    console: Console,
+) -> int:
+    """One worker: fetch trials from the chief until it has none left. Returns the exit code."""
+    host, port = parse_address(oracle)
+    os.environ.update(oracle_environment(tuner_id, host, port))
+    from tunenet import tuner as tuner_module
+
+    if threads:
+        tuner_module.limit_threads(threads)
+    context = tuner_module.join_search(config, options, console=console)
+    tuner = tuner_module.make_tuner(context, overwrite=False)
+    tuner.recycle_after(max_trials, memory_mb)
+    try:
+        tuner.search(verbose=0)
+    except tuner_module.Recycle as reason:
+        console.print(f"worker {tuner_id}: {reason}; a fresh process takes over")
+        return RECYCLE_EXIT
+    return 0
