@@ -17,8 +17,13 @@ demo: install
 	$(BIN)/tunenet search configs/quickstart.yaml --overwrite
 	$(BIN)/tunenet report runs/quickstart
 
+# The example configs' smoke searches first, then the test suite (whose summary ends the output).
 test: install
+	$(BIN)/python scripts/smoke.py
 	$(BIN)/python -m pytest -q
+
+smoke: install
+	$(BIN)/python scripts/smoke.py
 
 lint: install
 	$(BIN)/ruff check src tests

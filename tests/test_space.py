@@ -100,3 +100,12 @@ def test_validate_prints_space_grid_and_budget(cli, write_config):
 def test_int_log_range_without_step_visits_every_integer():
     space = by_name(build_space(config(model={"units": {"min": 16, "max": 20, "sampling": "log"}})))
     assert space["model.units.0"].grid_values() == [16, 17, 18, 19, 20]
+
+
+def test_capacity_budget_counts_widths_then_layers():
+    cfg = config(
+        model={"layers": {"min": 1, "max": 3}, "units": [8, 16, 32, 64]},
+        search={"strategy": "capacity", "max_trials": 50},
+    )
+    # 4 widths at one layer, then 2 more layer counts
+    assert trial_budget(cfg, build_space(cfg))[0] == 6

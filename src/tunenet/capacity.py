@@ -23,37 +23,11 @@ from typing import Any, Optional
 
 import keras_tuner as kt
 
-from tunenet.space import HyperParameter
+from tunenet.space import HyperParameter, layer_ladder, width_ladder
 
 LAYERS = "model.layers"
 # Per-layer width hyperparameters: model.units.0, model.units.1, ... (cnn: model.filters.i).
 WIDTH = re.compile(r"^model\.(units|filters)\.\d+$")
-
-
-def width_ladder(hp: HyperParameter) -> list:
-    """The widths growth visits, smallest first.
-
-    A list visits its values in order; a range with a `step` visits its grid; a range without
-    a step doubles from `min` (8, 16, 32, ...) and ends at `max`.
-    """
-    if hp.kind == "choice":
-        return sorted(set(hp.values))
-    if hp.step is not None:
-        return [int(round(value)) for value in hp.grid_values() or []]
-    values, value = [], int(hp.min)
-    while value < hp.max:
-        values.append(value)
-        value *= 2
-    return values + [int(hp.max)]
-
-
-def layer_ladder(hp: HyperParameter) -> list:
-    """The layer counts growth visits: every count of the list or range, smallest first."""
-    if hp.kind == "choice":
-        return sorted(set(hp.values))
-    if hp.step is not None:
-        return [int(round(value)) for value in hp.grid_values() or []]
-    return list(range(int(hp.min), int(hp.max) + 1))
 
 
 @dataclass

@@ -220,6 +220,41 @@ def hyperband_schedule(max_epochs: int, factor: int) -> list[tuple[int, int]]:
     return rounds
 
 
+def width_ladder(hp: HyperParameter) -> list:
+    """The widths growth visits, smallest first.
+
+    A list visits its values in order; a range with a `step` visits its grid; a range without
+    a step doubles from `min` (8, 16, 32, ...) and ends at `max`.
+    """
+    if hp.kind == "choice":
+        return sorted(set(hp.values))
+    if hp.step is not None:
+        return [int(round(value)) for value in hp.grid_values() or []]
+    values, value = [], int(hp.min)
+    while value < hp.max:
+        values.append(value)
+        value *= 2
+    return values + [int(hp.max)]
+
+
+def layer_ladder(hp: HyperParameter) -> list:
+    """The layer counts growth visits: every count of the list or range, smallest first."""
+    if hp.kind == "choice":
+        return sorted(set(hp.values))
+    if hp.step is not None:
+        return [int(round(value)) for value in hp.grid_values() or []]
+    return list(range(int(hp.min), int(hp.max) + 1))
+
+
+def capacity_steps(space: list[HyperParameter]) -> Optional[int]:
+    """Most trials the capacity strategy can take: every width, then every further layer count."""
+    widths = [hp for hp in space if hp.name in ("model.units.0", "model.filters.0")]
+    layers = [hp for hp in space if hp.name == "model.layers"]
+    width_count = len(width_ladder(widths[0])) if widths else 1
+    layer_count = len(layer_ladder(layers[0])) if layers else 1
+    return width_count + layer_count - 1
+
+
 def trial_budget(config: Config, space: list[HyperParameter]) -> tuple[int, int]:
     """Worst-case (trials, epochs) of the search: no early stopping, every trial run."""
     search = config.search
@@ -234,7 +269,7 @@ def trial_budget(config: Config, space: list[HyperParameter]) -> tuple[int, int]
                 trials, spent = trials + 1, spent + trained
             total = spent
         return trials, total * search.executions_per_trial
-    size = grid_size(space)
+    size = capacity_steps(space) if search.strategy == "capacity" else grid_size(space)
     trials = search.max_trials if size is None else min(search.max_trials, size)
     return trials, trials * epochs * search.executions_per_trial
 
