@@ -267,9 +267,9 @@ def run_distributed(
         tuner_module.mark_interrupted(context)
         raise Interrupted(tuner_module.resume_hint(options, context.run)) from None
     except SearchError as error:
-        pool.stop()
         summary.exit_code, summary.message = 1, str(error)
     finally:
+        pool.stop()  # whatever happened, no worker outlives its chief
         context.progress.stop()
         server.stop(grace=1)
     _report_new_trials(context, seen)
