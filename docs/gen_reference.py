@@ -222,7 +222,9 @@ Conventions shared by every command:
 
 - **Exit codes**: 0 success; 1 the work ran but failed (e.g. no trial completed, too many
   failed trials in a row); 2 bad usage or bad input (config, data, run directory); 130
-  interrupted (Ctrl-C; the run is kept, continue it with `--resume`).
+  interrupted (Ctrl-C; the run is kept, continue it with `--resume`); 75 (`tunenet worker`
+  only) the worker asks to be replaced by a fresh process (`--max-trials-per-worker`,
+  `--worker-memory`).
 - **Output**: results go to stdout, progress, logs and warnings to stderr, so
   `tunenet report runs/x -f json > report.json` and `tunenet schema > tunenet.schema.json`
   capture only the result.
@@ -233,8 +235,26 @@ Conventions shared by every command:
 
 Guides: [user guide](guide.md), [config reference](config-reference.md),
 [run directory format](run-format.md), [reports](report.md), [your own data](data.md),
-[CNNs](cnn.md).
+[CNNs](cnn.md), [several workers](workers.md), [CI](ci.md),
+[reproducibility and resume](reproducibility.md).
 """
+
+# Options whose help text the CLI leaves empty (their type column lists the values).
+FALLBACK_HELP = {"--format": "Output format."}
+
+# Guides that explain a command further, linked under its section.
+SEE_ALSO = {
+    "search": "[reproducibility.md](reproducibility.md) (seeds, `--resume`), "
+    "[workers.md](workers.md) (`--workers`, `--serve`, `--gpus`), [ci.md](ci.md) (`--smoke`)",
+    "worker": "[workers.md](workers.md), with a two-machine recipe",
+    "report": "[report.md](report.md), [ci.md](ci.md) (asserting on `--format json`)",
+    "evaluate": "[data.md](data.md#the-test-split-and-tunenet-evaluate)",
+    "activations": "[cnn.md](cnn.md#looking-inside-tunenet-activations)",
+    "init": "[guide.md](guide.md#1-the-loop-in-four-commands)",
+    "schema": "[config-reference.md](config-reference.md#editor-completion-and-checking)",
+    "refine": "[guide.md](guide.md#11-searching-well-strategies-and-coarse-to-fine)",
+    "validate": "[config-reference.md](config-reference.md), [ci.md](ci.md)",
+}
 
 
 def _annotation(param: Any) -> Any:
@@ -309,6 +329,8 @@ def cli_reference() -> str:
         lines.append(f"## tunenet {name}\n")
         lines.append(f"```\n{_usage(name, command)}\n```\n")
         lines.append(f"{(command.help or '').strip()}\n")
+        if name in SEE_ALSO:
+            lines.append(f"More: {SEE_ALSO[name]}.\n")
         arguments = [p for p in command.params if p.param_type_name == "argument"]
         options = [p for p in command.params if p.param_type_name == "option"]
         if arguments:
@@ -324,7 +346,8 @@ def cli_reference() -> str:
             lines.append("|---|---|---|---|")
             for param in options:
                 names = ", ".join(f"`{opt}`" for opt in [*param.opts, *param.secondary_opts])
-                help_text = _cell(getattr(param, "help", "") or "")
+                help_text = getattr(param, "help", "") or FALLBACK_HELP.get(param.opts[0], "")
+                help_text = _cell(help_text)
                 if param.required:
                     help_text = f"**required.** {help_text}"
                 row = [names, _param_type(param), _param_default(param), help_text]

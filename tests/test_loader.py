@@ -88,6 +88,7 @@ def test_all_errors_of_a_file_at_once(write_config):
     )
     assert "4 problems" in message
     assert "data.source" in message and "'digitz'" in message
+    assert "did you mean 'digits'" in message
     assert "model.units[1]" in message and "'many'" in message
     assert "regularization.dropout" in message and "1.5" in message
     assert "training.epochs" in message and "-3" in message

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from conftest import tunenet_command
 
-from tunenet.workers import free_port, thread_share, worker_environment
+from tunenet.errors import RunDirError
+from tunenet.workers import free_port, thread_share, wait_for_chief, worker_environment
 
 GRID = """
     name: {name}
@@ -151,3 +152,50 @@ def test_interrupted_distributed_run_resumes(write_config, tmp_path):
     result = search(config, "--runs-dir", tmp_path, "--workers", "2", "--resume")
     assert result.returncode == 0, result.stderr
     check_grid_done(tmp_path / "again")
+
+
+@pytest.mark.e2e
+def test_silent_remote_worker_has_its_trial_given_to_another(write_config, tmp_path):
+    config = write_config(GRID.format(name="silent", epochs=30), name="silent.yaml")
+    address = f"127.0.0.1:{free_port()}"
+    chief = subprocess.Popen(
+        tunenet_command("search", config, "--runs-dir", tmp_path, "--workers", "0",
+                        "--serve", address, "--worker-timeout", "3"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    manifest, epochs = tmp_path / "silent" / "manifest.json", tmp_path / "silent" / "epochs.csv"
+    while not manifest.exists():
+        assert chief.poll() is None, chief.communicate()
+        time.sleep(0.1)
+    worker = ["worker", config, "--oracle", address, "--runs-dir", tmp_path]
+    doomed = subprocess.Popen(tunenet_command(*worker, "--id", "doomed"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 200
+    while not (epochs.exists() and len(epochs.read_text().splitlines()) > 3):
+        assert time.monotonic() < deadline and doomed.poll() is None
+        time.sleep(0.1)
+    doomed.kill()  # dies in its first trial, and nobody restarts it
+    doomed.wait()
+    rescuer = subprocess.run(tunenet_command(*worker, "--id", "rescuer"), capture_output=True,
+                             text=True, timeout=400)  # fmt: skip
+    assert rescuer.returncode == 0, rescuer.stderr
+    _, stderr = chief.communicate(timeout=120)
+    assert chief.returncode == 0, stderr
+    assert "worker doomed silent" in stderr
+    check_grid_done(tmp_path / "silent")
+
+
+def test_worker_without_a_chief_says_so(write_config, tmp_path):
+    config = write_config(GRID.format(name="alone", epochs=1), name="alone.yaml")
+    result = subprocess.run(
+        tunenet_command("worker", config, "--oracle", f"127.0.0.1:{free_port()}",
+                        "--runs-dir", tmp_path),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "no run to join" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_chief_at_the_address_is_a_clear_error():
+    with pytest.raises(RunDirError, match="no chief answers at 127.0.0.1"):
+        wait_for_chief("127.0.0.1", free_port(), timeout=1)

@@ -118,6 +118,9 @@ PerWorkerOpt = Annotated[
     Optional[int],
     typer.Option(min=1, help="Replace a worker by a fresh process after this many trials."),
 ]
+TensorBoardOpt = Annotated[
+    bool, typer.Option("--tensorboard", help="TensorBoard logs per trial, with HParams.")
+]
 MemoryOpt = Annotated[
     Optional[int],
     typer.Option(min=1, help="Replace a worker by a fresh process past this RSS, in MB."),
@@ -158,9 +161,15 @@ def search(
     gpus: Annotated[
         Optional[str], typer.Option(help="GPUs for the workers, e.g. 0,1 (default: all visible).")
     ] = None,
-    tensorboard: Annotated[
-        bool, typer.Option("--tensorboard", help="TensorBoard logs per trial, with HParams.")
-    ] = False,
+    worker_timeout: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="Seconds a remote worker may stay silent before its trial is "
+            "given to another worker.",
+        ),
+    ] = 600.0,
+    tensorboard: TensorBoardOpt = False,
     seed: SeedOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -171,9 +180,10 @@ def search(
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
     cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
+    overrides = _overrides(max_trials, epochs, seed) + (("--smoke",) if smoke else ())
     options = RunOptions(
         config_path=config, runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite,
-        tensorboard=tensorboard,
+        tensorboard=tensorboard, overrides=overrides,
     )  # fmt: skip
     if workers or serve:
         from tunenet import workers as workers_module  # the chief imports TensorFlow too
@@ -184,7 +194,9 @@ def search(
             max_trials_per_worker=max_trials_per_worker,
             worker_memory_mb=worker_memory,
             gpus=workers_module.gpu_list(gpus),
-            overrides=_overrides(max_trials, epochs, seed) + (("--smoke",) if smoke else ()),
+            overrides=overrides,
+            timeout=worker_timeout,
+            tensorboard=tensorboard,
         )
         summary = workers_module.run_distributed(cfg, options, plan, quiet=quiet, console=err)
     else:
@@ -223,6 +235,7 @@ def worker(
     seed: SeedOpt = None,
     max_trials_per_worker: PerWorkerOpt = None,
     worker_memory: MemoryOpt = None,
+    tensorboard: TensorBoardOpt = False,
 ) -> None:
     """Join a search: fetch trials from the chief's oracle and write into the shared run dir."""
     import socket
@@ -231,7 +244,9 @@ def worker(
     from tunenet.runs import RunOptions
 
     cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
-    options = RunOptions(config_path=config, runs_dir=runs_dir, name=name, resume=True)
+    options = RunOptions(
+        config_path=config, runs_dir=runs_dir, name=name, resume=True, tensorboard=tensorboard
+    )
     from tunenet import workers as workers_module  # imports TensorFlow
 
     tuner_id = worker_id or os.environ.get("KERASTUNER_TUNER_ID")

@@ -175,7 +175,16 @@ def _describe(item: dict, raw: dict) -> tuple[str, str]:
         return path, "is required"
     message = item["msg"].removeprefix("Value error, ")
     message = message.replace("Input should be", "expected")
-    return path, f"got {_short(item.get('input'))}: {message}"
+    return path, f"got {_short(item.get('input'))}: {message}{_did_you_mean(item)}"
+
+
+def _did_you_mean(item: dict) -> str:
+    """For a value outside a fixed set (`digitz`), the closest allowed value."""
+    if item["type"] != "literal_error" or not isinstance(item.get("input"), str):
+        return ""
+    allowed = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
+    hint = difflib.get_close_matches(item["input"], allowed, n=1, cutoff=0.6)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
 def _clean_loc(loc: tuple) -> tuple:

@@ -48,9 +48,9 @@ def search_summary(summary: Any) -> Any:
     for column in ("trial", "status", objective.name, "train_error", "val_error", *hp_columns):
         table.add_column(column.removeprefix("hp."))
     for row in rows[:20]:
-        cells = [row["trial_id"], row["status"], row.get("objective"), row.get("train_error"),
-                 row.get("val_error"), *(row.get(column) for column in hp_columns)]  # fmt: skip
-        table.add_row(*(Text(_cell(cell)) for cell in cells))
+        cells = [row.get("objective"), row.get("train_error"), row.get("val_error"),
+                 *(row.get(column) for column in hp_columns)]  # fmt: skip
+        table.add_row(row["trial_id"], row["status"], *(Text(_cell(cell)) for cell in cells))
     lines = [table]
     if summary.best is not None:
         best = summary.best

@@ -42,6 +42,7 @@ class RunOptions:
     resume: bool = False
     overwrite: bool = False
     tensorboard: bool = False
+    overrides: tuple[str, ...] = ()  # command-line overrides, repeated in the resume hint
 
 
 _UMASK = os.umask(0)
@@ -141,6 +142,8 @@ class RunDir:
     best_model_file = property(lambda self: self.path / "best" / "model.keras")
     report_dir = property(lambda self: self.path / "report")
     tuner_dir = property(lambda self: self.path / "tuner")
+    workers_dir = property(lambda self: self.path / "tuner" / "workers")
+    warm_start_dir = property(lambda self: self.path / "tuner" / "warm_start")
     tensorboard_dir = property(lambda self: self.path / "tensorboard")
 
     @property
@@ -226,6 +229,28 @@ def _check_writable(runs_dir: Path) -> None:
             f"{runs_dir}: cannot write run directories there ({error.strerror}). "
             "Choose another place with --runs-dir."
         ) from None
+
+
+def join(config: Config, options: RunOptions) -> RunDir:
+    """A worker's view of a run its chief created: the config must be the very same."""
+    name = options.name or config.name or options.config_path.stem
+    run = RunDir(options.runs_dir / name)
+    if not run.manifest_file.exists():
+        raise RunDirError(
+            f"{run.path}: no run to join (no manifest.json). Start the chief first "
+            "(tunenet search CONFIG --serve HOST:PORT) with the same --runs-dir and --name."
+        )
+    differences = [
+        (key, old, new)
+        for key, old, new in config_differences(run.read_resolved(), resolved_dict(config))
+        if key != "name"
+    ]
+    if differences:
+        lines = [f"{run.path}: this worker's config differs from the run's:"]
+        lines += [f"  {key}: {old!r} -> {new!r}" for key, old, new in differences]
+        lines.append("Give the worker the chief's config file and the same --max-trials/--epochs.")
+        raise RunDirError("\n".join(lines))
+    return run
 
 
 def _check_same_config(run: RunDir, config: Config) -> list[str]:

@@ -7,6 +7,8 @@ trial.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 import os
@@ -46,6 +48,7 @@ from tunenet.runs import (
     RunOptions,
     TrialTable,
     fingerprint,
+    join,
     now,
     prepare,
     versions,
@@ -192,9 +195,9 @@ class Pipelines:
 class EpochRecorder(keras.callbacks.Callback):
     """Appends each epoch to epochs.csv and reports progress."""
 
-    def __init__(self, log: EpochLog, trial_id: str, execution: int, progress: SearchProgress):
+    def __init__(self, context: "SearchContext", trial_id: str, execution: int):
         super().__init__()
-        self.log, self.trial_id, self.execution, self.progress = log, trial_id, execution, progress
+        self.context, self.trial_id, self.execution = context, trial_id, execution
         self.history: dict[int, dict] = {}
         self._started = 0.0
 
@@ -210,8 +213,9 @@ class EpochRecorder(keras.callbacks.Callback):
         row = {"trial_id": self.trial_id, "execution": self.execution, "epoch": epoch + 1}
         row.update(values)
         row["seconds"] = round(time.perf_counter() - self._started, 4)
-        self.log.append(row)
-        self.progress.epoch(epoch + 1)
+        self.context.epoch_log.append(row)
+        self.context.progress.epoch(epoch + 1)
+        self.context.heartbeat()
 
 
 @dataclass
@@ -242,6 +246,8 @@ class TrialRunner:
         if recorded is not None and recorded.get("status") in FINAL_STATUSES:
             return ctx.replay(recorded)  # killed after trials.csv, before keras-tuner saved
         started = time.perf_counter()
+        ctx.epoch_log.drop_trials(drop={trial.trial_id})  # rows of an earlier, killed attempt
+        ctx.heartbeat()
         values = active_values(trial)
         seed = trial_seed(ctx.config.seed, trial.trial_id)
         ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
@@ -286,7 +292,7 @@ class TrialRunner:
         if parent:
             model.load_weights(ctx.warm_start_file(parent))
         stopper = ctx.early_stopping()
-        recorder = EpochRecorder(ctx.epoch_log, trial.trial_id, index, ctx.progress)
+        recorder = EpochRecorder(ctx, trial.trial_id, index)
         callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
         callbacks += [stopper] if stopper else []
         if ctx.tensorboard:
@@ -327,6 +333,11 @@ class SearchContext:
     """Everything the trials of one search share: config, data, files, progress, best so far."""
 
     tensorboard = False
+    heartbeat_file: Optional[Path] = None  # a worker's sign of life for its chief
+
+    def heartbeat(self) -> None:
+        if self.heartbeat_file is not None:
+            self.heartbeat_file.touch()
 
     def __init__(self, config: Config, dataset: Dataset, run: RunDir, progress: SearchProgress):
         self.config, self.dataset, self.run, self.progress = config, dataset, run, progress
@@ -360,7 +371,7 @@ class SearchContext:
         return row
 
     def warm_start_file(self, trial_id: str) -> str:
-        folder = self.run.tuner_dir / "warm_start"
+        folder = self.run.warm_start_dir
         folder.mkdir(parents=True, exist_ok=True)
         return str(folder / f"trial_{trial_id}.weights.h5")
 
@@ -575,12 +586,13 @@ def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
         )
     else:
         oracle = ORACLES[search.strategy](max_trials=search.max_trials, **common)
-    tuner = Tuner(
-        oracle=oracle,
-        directory=str(context.run.path),
-        project_name="tuner",
-        overwrite=overwrite,
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner..."
+        tuner = Tuner(
+            oracle=oracle,
+            directory=str(context.run.path),
+            project_name="tuner",
+            overwrite=overwrite,
+        )
     tuner.setup(context)
     return tuner
 
@@ -607,12 +619,17 @@ def open_search(
     return context
 
 
-def join_search(config: Config, options: RunOptions, *, console: Console) -> SearchContext:
+def join_search(
+    config: Config, options: RunOptions, *, tuner_id: str, console: Console
+) -> SearchContext:
     """A worker's view of a run the chief created: same config, same data, same files."""
     dataset = load_dataset(config)
-    run = prepare(config, RunOptions(**{**options.__dict__, "resume": True, "overwrite": False}))
+    run = join(config, options)
     context = SearchContext(config, dataset, run, SearchProgress(console, 0, quiet=False))
     context.tensorboard = options.tensorboard
+    run.workers_dir.mkdir(parents=True, exist_ok=True)
+    context.heartbeat_file = run.workers_dir / f"{tuner_id}.heartbeat"
+    context.heartbeat()
     return context
 
 
@@ -633,7 +650,7 @@ def run_search(
     started = time.perf_counter()
     summary = SearchSummary(run=context.run, objective=context.objective)
     context.progress.start(done=len(context.trials.rows))
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = interrupt_on_sigterm()
     try:
         tuner.search(verbose=0)
     except KeyboardInterrupt:
@@ -650,9 +667,10 @@ def run_search(
 
 
 def resume_hint(options: RunOptions, run: RunDir) -> str:
+    extra = "".join(f" {part}" for part in options.overrides)
     return (
         f"interrupted; the run is kept. Continue it with: tunenet search {options.config_path} "
-        f"--runs-dir {options.runs_dir} --name {run.name} --resume"
+        f"--runs-dir {options.runs_dir} --name {run.name}{extra} --resume"
     )
 
 
@@ -660,6 +678,11 @@ def limit_threads(threads: int) -> None:
     """Use at most `threads` CPU threads (a worker's share of the machine)."""
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def interrupt_on_sigterm() -> Any:
+    """Make SIGTERM stop a search like Ctrl-C; returns the previous handler."""
+    return signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -717,7 +740,10 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
     best = best_row(completed, context.objective)
     best["test_error"] = _test_error(context)
     with context.lock:
-        context.trials.put(best)
+        for row in context.trials.rows.values():
+            row["test_error"] = None  # a resumed run may have found a better trial
+        context.trials.rows[best["trial_id"]] = best
+        context.trials.save()
     summary.best = best
     status = "failed" if summary.exit_code else "completed"
     context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])

@@ -38,7 +38,9 @@ class WorkerOptions:
     max_trials_per_worker: Optional[int] = None
     worker_memory_mb: Optional[int] = None
     gpus: Optional[list[str]] = None
-    overrides: tuple[str, ...] = ()  # --max-trials/--epochs/--seed, passed on to each worker
+    overrides: tuple[str, ...] = ()  # --max-trials/--epochs/--seed/--smoke, for each worker
+    timeout: float = 600.0  # a remote worker silent this long has its trial given to another
+    tensorboard: bool = False
 
 
 def oracle_environment(tuner_id: str, host: str, port: int) -> dict[str, str]:
@@ -132,6 +134,8 @@ class WorkerPool:
             args += ["--max-trials-per-worker", str(self.options.max_trials_per_worker)]
         if self.options.worker_memory_mb:
             args += ["--worker-memory", str(self.options.worker_memory_mb)]
+        if self.options.tensorboard:
+            args.append("--tensorboard")
         return args
 
     def start(self) -> None:
@@ -140,7 +144,7 @@ class WorkerPool:
             self.spawn(slot)
 
     def spawn(self, slot: Slot) -> None:
-        logs = self.run.tuner_dir / "workers"
+        logs = self.run.workers_dir
         logs.mkdir(parents=True, exist_ok=True)
         slot.log = open(logs / f"tuner{slot.index}.log", "a", encoding="utf-8")
         env = worker_environment(
@@ -170,13 +174,13 @@ class WorkerPool:
                 raise SearchError(self._failure(slot, code))
             elif slot.restarts < MAX_RESTARTS:
                 slot.restarts += 1
-                on_death(f"tuner{slot.index}")
+                on_death(f"tuner{slot.index}", code)
                 self.spawn(slot)
             else:
                 raise SearchError(self._failure(slot, code))
 
     def _failure(self, slot: Slot, code: int) -> str:
-        log = self.run.tuner_dir / "workers" / f"tuner{slot.index}.log"
+        log = self.run.workers_dir / f"tuner{slot.index}.log"
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         return f"worker tuner{slot.index} stopped with exit code {code}: " + " | ".join(tail)
 
@@ -253,14 +257,28 @@ def run_distributed(
     summary = tuner_module.SearchSummary(run=context.run, objective=context.objective)
     started = time.perf_counter()
     if workers.serve:
-        console.print(f"oracle serving on {host}:{port}; join with: tunenet worker --oracle ...")
+        console.print(
+            f"oracle serving on {host}:{port}; join from another machine with: tunenet worker "
+            f"{options.config_path} --oracle {socket.gethostname()}:{port} "
+            f"--runs-dir {options.runs_dir} --name {context.run.name}"
+            + "".join(f" {part}" for part in workers.overrides)
+        )
     context.progress.start(done=len(context.trials.rows))
     seen = set(context.trials.rows)
+    previous = tuner_module.interrupt_on_sigterm()
+
+    def lost(tuner_id: str, code: int) -> None:
+        console.print(f"worker {tuner_id} died (exit code {code}); a fresh one reruns its trial")
+        _forget_lost_trial(context, tuner.oracle, tuner_id)
+
+    local = {f"tuner{index}" for index in range(workers.count)}
     try:
         pool.start()
         while not _finished(pool, workers, tuner.oracle, servicer):
             time.sleep(0.5)
-            pool.poll(on_death=lambda tuner_id: _forget_lost_trial(context, tuner.oracle, tuner_id))
+            pool.poll(on_death=lost)
+            for note in reclaim_silent(tuner.oracle, context, local, workers.timeout):
+                console.print(note)
             seen = _report_new_trials(context, seen)
     except KeyboardInterrupt:
         pool.stop()
@@ -269,6 +287,7 @@ def run_distributed(
     except SearchError as error:
         summary.exit_code, summary.message = 1, str(error)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         pool.stop()  # whatever happened, no worker outlives its chief
         context.progress.stop()
         server.stop(grace=1)
@@ -290,6 +309,37 @@ def _forget_lost_trial(context: Any, oracle: Any, tuner_id: str) -> None:
         context.epoch_log.drop_trials(drop={trial.trial_id})
 
 
+def reclaim_silent(oracle: Any, context: Any, local: set[str], timeout: float) -> list[str]:
+    """Give the trial of a remote worker silent for `timeout` seconds to another worker.
+
+    Workers touch `tuner/workers/<id>.heartbeat` at every epoch; local workers are watched as
+    processes instead. A silent worker is also forgotten, so the search can end without it.
+    """
+    from keras_tuner.src.engine.oracle import synchronized
+
+    @synchronized
+    def reclaim(oracle: Any) -> list[tuple[str, Optional[str]]]:
+        now, silent = time.time(), []
+        for tuner_id in list(oracle.tuner_ids - local):
+            beat = context.run.workers_dir / f"{tuner_id}.heartbeat"
+            if beat.exists() and now - beat.stat().st_mtime < timeout:
+                continue
+            trial = oracle.ongoing_trials.pop(tuner_id, None)
+            if trial is not None:
+                oracle._retry_queue.append(trial.trial_id)
+            oracle.tuner_ids.discard(tuner_id)
+            silent.append((tuner_id, trial.trial_id if trial else None))
+        return silent
+
+    notes = []
+    for tuner_id, trial_id in reclaim(oracle):
+        if trial_id is not None:
+            context.epoch_log.drop_trials(drop={trial_id})
+        again = f"; trial {trial_id} runs again on another worker" if trial_id else ""
+        notes.append(f"worker {tuner_id} silent for {timeout:.0f}s{again}")
+    return notes
+
+
 def _report_new_trials(context: Any, seen: set[str]) -> set[str]:
     context.trials.reload()
     for trial_id, row in context.trials.rows.items():
@@ -309,6 +359,7 @@ def run_worker(
     max_trials: Optional[int],
     memory_mb: Optional[int],
     console: Console,
+    connect_timeout: float = 60.0,
 ) -> int:
     """One worker: fetch trials from the chief until it has none left. Returns the exit code."""
     host, port = parse_address(oracle)
@@ -317,12 +368,36 @@ def run_worker(
 
     if threads:
         tuner_module.limit_threads(threads)
-    context = tuner_module.join_search(config, options, console=console)
+    context = tuner_module.join_search(config, options, tuner_id=tuner_id, console=console)
+    wait_for_chief(host, port, connect_timeout)
     tuner = tuner_module.make_tuner(context, overwrite=False)
     tuner.recycle_after(max_trials, memory_mb)
+    import grpc
+
     try:
         tuner.search(verbose=0)
     except tuner_module.Recycle as reason:
         console.print(f"worker {tuner_id}: {reason}; a fresh process takes over")
         return RECYCLE_EXIT
+    except grpc.RpcError as error:
+        raise SearchError(
+            f"worker {tuner_id} lost the chief at {host}:{port} ({error.code().name}); "
+            "its current trial runs again when the chief is resumed."
+        ) from None
     return 0
+
+
+def wait_for_chief(host: str, port: int, timeout: float) -> None:
+    """Fail with a clear message when no chief answers, instead of waiting for an hour."""
+    import grpc
+
+    channel = grpc.insecure_channel(f"{host}:{port}")
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        raise RunDirError(
+            f"--oracle: no chief answers at {host}:{port} after {timeout:.0f}s. Start it with "
+            "tunenet search CONFIG --serve HOST:PORT, and check the address and firewall."
+        ) from None
+    finally:
+        channel.close()
