@@ -23,6 +23,15 @@ GRID = """
     training: {{epochs: 6, batch_size: 16, early_stopping: false}}
     search: {{strategy: grid}}
 """
+RANDOM = """
+    name: {name}
+    seed: 7
+    data: {{source: iris}}
+    model: {{layers: 1, units: [4, 8, 16]}}
+    optimizer: {{learning_rate: {{min: 0.01, max: 0.1, sampling: log}}}}
+    training: {{epochs: 4, batch_size: 16, early_stopping: false}}
+    search: {{strategy: STRATEGY, max_trials: 4}}
+"""
 HYPERBAND = """
     name: {name}
     seed: 7
@@ -76,7 +85,16 @@ def check_consistent(run: Path, trials_expected: int) -> pd.DataFrame:
     return epochs
 
 
-@pytest.mark.parametrize(("template", "kill_after", "expected"), [(GRID, 8, 4), (HYPERBAND, 10, 8)])
+@pytest.mark.parametrize(
+    ("template", "kill_after", "expected"),
+    [
+        (GRID, 8, 4),
+        (HYPERBAND, 10, 8),
+        (RANDOM.replace("STRATEGY", "random"), 6, 4),
+        (RANDOM.replace("STRATEGY", "bayesian"), 6, 4),
+    ],
+    ids=["grid", "hyperband", "random", "bayesian"],
+)
 def test_sigkill_then_resume_finishes_the_search(template, kill_after, expected, write_config, tmp_path):
     name = "killed"
     config = write_config(template.format(name=name), name="kill.yaml")
