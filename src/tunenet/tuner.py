@@ -738,11 +738,11 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         context.run.update_manifest(status="failed", finished_at=now())
         return summary
     best = best_row(completed, context.objective)
-    best["test_error"] = _test_error(context)
+    test_error = _test_error(context)
     with context.lock:
         for row in context.trials.rows.values():
             row["test_error"] = None  # a resumed run may have found a better trial
-        context.trials.rows[best["trial_id"]] = best
+        best["test_error"] = test_error
         context.trials.save()
     summary.best = best
     status = "failed" if summary.exit_code else "completed"
