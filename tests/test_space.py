@@ -109,3 +109,16 @@ def test_capacity_budget_counts_widths_then_layers():
     )
     # 4 widths at one layer, then 2 more layer counts
     assert trial_budget(cfg, build_space(cfg))[0] == 6
+
+
+def test_grid_points_follow_the_conditions():
+    space = build_space(config(model={"layers": [1, 2], "units": [8, 16]},
+                               optimizer={"name": ["adam", "momentum"], "momentum": [0.5, 0.9]}))
+    from tunenet.space import grid_points
+
+    points = grid_points(space)
+    assert len(points) == grid_size(space) == (2 + 4) * 3
+    assert {"model.layers": 1, "model.units.0": 8, "optimizer.name": "adam"} in points
+    assert all(("model.units.1" in p) == (p["model.layers"] == 2) for p in points)
+    assert all(("optimizer.momentum" in p) == (p["optimizer.name"] == "momentum") for p in points)
+    assert len({tuple(sorted(p.items())) for p in points}) == len(points)

@@ -203,6 +203,34 @@ def grid_size(space: list[HyperParameter]) -> Optional[int]:
     return total
 
 
+def grid_points(space: list[HyperParameter]) -> Optional[list[dict]]:
+    """Every point of the grid, in a fixed order (None when a range is continuous).
+
+    A conditional key appears only in the points where its parent has a value that uses it.
+    """
+    children: dict[str, list[HyperParameter]] = {}
+    for hp in space:
+        if hp.parent:
+            children.setdefault(hp.parent, []).append(hp)
+    points: list[dict] = [{}]
+    for hp in (hp for hp in space if not hp.parent):
+        values = hp.grid_values()
+        if values is None:
+            return None
+        grown = []
+        for point, value in ((point, value) for point in points for value in values):
+            combos = [{**point, hp.name: value}]
+            for child in children.get(hp.name, []):
+                if value in child.parent_values:
+                    child_values = child.grid_values()
+                    if child_values is None:
+                        return None
+                    combos = [{**combo, child.name: v} for combo in combos for v in child_values]
+            grown += combos
+        points = grown
+    return points
+
+
 def hyperband_schedule(max_epochs: int, factor: int) -> list[tuple[int, int]]:
     """keras-tuner's Hyperband brackets as (trials, epochs trained) pairs, one per round."""
     end_size = math.ceil(1 + math.log(max_epochs, factor))

@@ -476,32 +476,33 @@ class CappedHyperbandOracle(kt.oracles.HyperbandOracle):
         return super().populate_space(trial_id)
 
 
-class ResumableGridOracle(kt.oracles.GridSearchOracle):
-    """keras-tuner's grid oracle does not save where it is in the grid; this one does."""
+class GridOracle(kt.Oracle):
+    """Hands out the grid's points in order.
 
-    def end_trial(self, trial: Any) -> None:
-        self._populate_next.append(trial.trial_id)  # before the state is saved, not after
-        super().end_trial(trial)
+    keras-tuner's grid oracle derives each point from a finished trial, so parallel workers wait
+    for each other, and it does not save its place for a resume; this one does both.
+    """
+
+    def __init__(self, points: list[dict], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.points, self.next_point = points, 0
+
+    def populate_space(self, trial_id: str) -> dict:
+        if self.next_point >= len(self.points):
+            return {"status": kt.engine.trial.TrialStatus.STOPPED, "values": None}
+        values = dict(self.points[self.next_point])
+        self.next_point += 1
+        return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": values}
 
     def get_state(self) -> dict:
-        state = super().get_state()
-        ordered, index = [], 0 if self._ordered_ids._memory else None
-        while index is not None:
-            ordered.append(self._ordered_ids._memory[index])
-            index = self._ordered_ids._next_index[index]
-        state.update(grid_order=ordered, grid_next=list(self._populate_next))
-        return state
+        return {**super().get_state(), "next_point": self.next_point}
 
     def set_state(self, state: dict) -> None:
         super().set_state(state)
-        self._ordered_ids = type(self._ordered_ids)()
-        for trial_id in state.get("grid_order", []):
-            self._ordered_ids.insert(trial_id)
-        self._populate_next = list(state.get("grid_next", []))
+        self.next_point = state.get("next_point", 0)
 
 
 ORACLES = {
-    "grid": ResumableGridOracle,
     "random": kt.oracles.RandomSearchOracle,
     "bayesian": kt.oracles.BayesianOptimizationOracle,
     "hyperband": CappedHyperbandOracle,
@@ -576,6 +577,9 @@ def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
             max_epochs=search.max_epochs or config.training.epochs, factor=search.factor, **common
         )
         oracle.max_trials = search.max_trials
+    elif search.strategy == "grid":
+        points = space_module.grid_points(context.space) or []
+        oracle = GridOracle(points, max_trials=search.max_trials, **common)
     elif search.strategy == "capacity":
         oracle = CapacityOracle(
             space=context.space,
