@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, tunenet_command
 
+from conftest import REPO, tunenet_command
 from tunenet import __version__
 
 

@@ -54,13 +54,17 @@ def check_validate(tmp_path, content: bytes) -> None:
     assert sorted(os.listdir(tmp_path)) == before
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=6))
 def test_random_configs(tmp_path, raw):
     check_validate(tmp_path, yaml.safe_dump(raw, allow_unicode=True).encode())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.data())
 def test_mutated_valid_config(tmp_path, data):
     config = yaml.safe_load(yaml.safe_dump(VALID))
@@ -70,7 +74,9 @@ def test_mutated_valid_config(tmp_path, data):
     check_validate(tmp_path, yaml.safe_dump(config, allow_unicode=True).encode())
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.binary(max_size=200))
 def test_binary_and_garbage(tmp_path, content):
     check_validate(tmp_path, content)

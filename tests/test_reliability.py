@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from conftest import tunenet_command
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +96,9 @@ def check_consistent(run: Path, trials_expected: int) -> pd.DataFrame:
     ],
     ids=["grid", "hyperband", "random", "bayesian"],
 )
-def test_sigkill_then_resume_finishes_the_search(template, kill_after, expected, write_config, tmp_path):
+def test_sigkill_then_resume_finishes_the_search(
+    template, kill_after, expected, write_config, tmp_path
+):
     name = "killed"
     config = write_config(template.format(name=name), name="kill.yaml")
     runs, run = tmp_path / "runs", tmp_path / "runs" / name

@@ -45,7 +45,7 @@ def test_grid_runs_every_point_once(wine_run):
     assert result.exit_code == 0, result.output
     trials = read_csv(root / "runs" / "wine-grid" / "trials.csv")
     assert list(trials["status"]) == ["completed"] * 4
-    points = set(zip(trials["hp.model.units.0"], trials["hp.optimizer.learning_rate"]))
+    points = set(zip(trials["hp.model.units.0"], trials["hp.optimizer.learning_rate"], strict=True))
     assert points == {(4, 0.001), (4, 0.01), (8, 0.001), (8, 0.01)}
     assert "best trial" in result.stdout
 
@@ -68,7 +68,7 @@ def test_run_directory_files_and_columns(wine_run):
         "learning_rate", "seconds",
     ]  # fmt: skip
     per_trial = epochs.groupby("trial_id").size()
-    assert dict(per_trial) == dict(zip(trials["trial_id"], trials["epochs_trained"]))
+    assert dict(per_trial) == dict(zip(trials["trial_id"], trials["epochs_trained"], strict=True))
     assert not epochs.duplicated(["trial_id", "execution", "epoch"]).any()
     assert epochs.groupby("trial_id")["epoch"].min().eq(1).all()
     # errors are in [0, 1] and only the best trial has a test error

@@ -112,8 +112,12 @@ def test_capacity_budget_counts_widths_then_layers():
 
 
 def test_grid_points_follow_the_conditions():
-    space = build_space(config(model={"layers": [1, 2], "units": [8, 16]},
-                               optimizer={"name": ["adam", "momentum"], "momentum": [0.5, 0.9]}))
+    space = build_space(
+        config(
+            model={"layers": [1, 2], "units": [8, 16]},
+            optimizer={"name": ["adam", "momentum"], "momentum": [0.5, 0.9]},
+        )
+    )
     from tunenet.space import grid_points
 
     points = grid_points(space)

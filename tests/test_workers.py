@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import tunenet_command
 
+from conftest import tunenet_command
 from tunenet.errors import RunDirError
 from tunenet.workers import free_port, thread_share, wait_for_chief, worker_environment
 
@@ -40,11 +40,11 @@ def check_grid_done(run: Path) -> None:
     """Every grid point completed exactly once; epochs.csv has no duplicate or missing row."""
     trials, epochs = read(run / "trials.csv"), read(run / "epochs.csv")
     assert list(trials["status"]) == ["completed"] * 4
-    points = set(zip(trials["hp.model.units.0"], trials["hp.optimizer.learning_rate"]))
+    points = set(zip(trials["hp.model.units.0"], trials["hp.optimizer.learning_rate"], strict=True))
     assert len(points) == 4
     assert not epochs.duplicated(["trial_id", "execution", "epoch"]).any()
     per_trial = epochs.groupby("trial_id").size()
-    assert dict(per_trial) == dict(zip(trials["trial_id"], trials["epochs_trained"]))
+    assert dict(per_trial) == dict(zip(trials["trial_id"], trials["epochs_trained"], strict=True))
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "completed"
     assert (run / "best" / "model.keras").exists()
@@ -100,7 +100,9 @@ def test_a_killed_worker_loses_only_its_trial(write_config, tmp_path):
 @pytest.mark.e2e
 def test_workers_are_recycled_after_a_trial_count(write_config, tmp_path):
     config = write_config(GRID.format(name="recycle", epochs=1), name="recycle.yaml")
-    result = search(config, "--runs-dir", tmp_path, "--workers", "1", "--max-trials-per-worker", "2")
+    result = search(
+        config, "--runs-dir", tmp_path, "--workers", "1", "--max-trials-per-worker", "2"
+    )
     assert result.returncode == 0, result.stderr
     check_grid_done(tmp_path / "recycle")
     log = (tmp_path / "recycle" / "tuner" / "workers" / "tuner0.log").read_text()
