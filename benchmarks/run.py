@@ -1,0 +1,949 @@
+"""tunenet's benchmark (SPEC.md §9): ratios measured side by side in one run.
+
+    .venv/bin/python benchmarks/run.py [--quick] [--pairs N] [--out benchmarks/RESULTS.md]
+
+Every timed measure runs whole processes (subprocess, wall time), A then B, repeated `--pairs`
+times; a row's ratio is the median of the per-pair ratios. The table, the machine (CPU model,
+cores, Python / TensorFlow / Keras / keras-tuner versions, load average) and the date go to
+stdout and to `--out`.
+
+Rows:
+  1. overhead vs keras-tuner: `tunenet search` on a fixed grid (wine, tiny dense models, fixed
+     epochs, EarlyStopping) against `benchmarks/kt_script.py`, the hand-written keras-tuner
+     script running the same trials (target <= 0.9);
+  2. overhead vs plain Keras: the same against `benchmarks/keras_loop.py` (target <= 1.15);
+  3. start-up: `tunenet --help` and `tunenet validate configs/quickstart.yaml` against
+     `python -c "import tensorflow"` (target <= 0.15);
+  4. memory: RSS growth of one `tunenet search` process from trial 5 to the last of 100 small
+     trials, read from /proc/<pid>/status while it runs (target < 50 MB);
+  5. search efficiency: epochs until val_accuracy first reaches a target on digits, for
+     random, bayesian and hyperband, mean over seeds (read from epochs.csv in order; the search
+     is stopped with SIGTERM once the target is reached or the epoch budget is spent);
+  6. parallel throughput: trials per minute with `--workers 2` against `--workers 1`
+     (n/a while `tunenet search --help` does not list `--workers`).
+
+`--quick` runs every row once with minimal sizes (a CI check that the benchmark runs, not a
+measurement). Timings taken while other work runs on the machine are noise: run the full
+benchmark on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Callable, Optional
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+PYTHON = sys.executable
+_ENTRY = Path(sys.executable).parent / "tunenet"
+TUNENET = [str(_ENTRY)] if _ENTRY.exists() else [PYTHON, "-m", "tunenet.cli"]
+# Same environment for every process: TensorFlow's C++ info lines off, nothing else changed.
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+
+OVERHEAD_KT = "overhead vs keras-tuner script"
+OVERHEAD_KERAS = "overhead vs plain Keras loop"
+STARTUP_HELP = "start-up: tunenet --help"
+STARTUP_VALIDATE = "start-up: tunenet validate"
+MEMORY = "memory: RSS growth of one search process"
+MEMORY_RECYCLED = "memory: RSS growth, --workers 1 --max-trials-per-worker"
+EFFICIENCY_RANDOM = "search efficiency: random (reference)"
+EFFICIENCY_BAYESIAN = "search efficiency: bayesian vs random"
+EFFICIENCY_HYPERBAND = "search efficiency: hyperband vs random"
+WORKERS = "parallel throughput: --workers 2 vs --workers 1"
+ROWS = (
+    OVERHEAD_KT,
+    OVERHEAD_KERAS,
+    STARTUP_HELP,
+    STARTUP_VALIDATE,
+    MEMORY,
+    MEMORY_RECYCLED,
+    EFFICIENCY_RANDOM,
+    EFFICIENCY_BAYESIAN,
+    EFFICIENCY_HYPERBAND,
+    WORKERS,
+)
+SECTIONS = ("overhead", "startup", "memory", "efficiency", "workers")
+COMMAND = "benchmarks/run.py"
+MEMORY_BASE_TRIAL = 5  # memory growth is counted from this trial (start-up allocations settled)
+
+
+# ---------------------------------------------------------------- sizes
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each measure is: the full benchmark, or `--quick` (a check that it runs)."""
+
+    grid_units: tuple[int, ...]
+    grid_learning_rates: tuple[float, ...]
+    grid_epochs: int
+    memory_trials: int
+    memory_epochs: int
+    memory_recycle: int  # trials per worker process in the recycled memory row
+    efficiency_seeds: tuple[int, ...]
+    efficiency_target: float
+    efficiency_budget: int  # epochs per search before it counts as "not reached"
+    efficiency_epochs: int
+    workers_trials: int
+    workers_epochs: int
+
+
+FULL = Sizes(
+    grid_units=(8, 16, 32, 64),
+    grid_learning_rates=(0.001, 0.01),
+    grid_epochs=30,
+    memory_trials=100,
+    memory_epochs=2,
+    memory_recycle=20,
+    efficiency_seeds=(1, 2, 3),
+    efficiency_target=0.97,
+    efficiency_budget=300,
+    efficiency_epochs=27,
+    workers_trials=24,
+    workers_epochs=10,
+)
+QUICK = Sizes(
+    grid_units=(16,),
+    grid_learning_rates=(0.001, 0.01),
+    grid_epochs=3,
+    memory_trials=6,
+    memory_epochs=1,
+    memory_recycle=3,
+    efficiency_seeds=(1,),
+    efficiency_target=0.9,
+    efficiency_budget=6,
+    efficiency_epochs=3,
+    workers_trials=2,
+    workers_epochs=1,
+)
+
+
+# ---------------------------------------------------------------- processes
+
+
+@dataclass
+class Measured:
+    """One whole process: wall and CPU seconds, peak RSS, exit code and output."""
+
+    command: list[str]
+    wall: float
+    cpu: float
+    max_rss_mb: float
+    code: int
+    stdout: str
+    stderr: str
+
+    def check(self) -> "Measured":
+        if self.code != 0:
+            tail = "\n".join(self.stderr.strip().splitlines()[-15:])
+            raise BenchmarkError(f"{' '.join(self.command)} exited {self.code}:\n{tail}")
+        return self
+
+    def json_line(self) -> dict:
+        """The last stdout line that is a JSON object (what the benchmark scripts print)."""
+        for line in reversed(self.stdout.strip().splitlines()):
+            if line.startswith("{"):
+                return json.loads(line)
+        raise BenchmarkError(f"{' '.join(self.command)} printed no JSON result.")
+
+
+class BenchmarkError(RuntimeError):
+    pass
+
+
+def spawn(
+    command: list[str], cwd: Path = REPO, watch: Optional[Callable[[int], bool]] = None
+) -> Measured:
+    """Run a process to its end and measure it; `watch(pid)` is polled every 50 ms and may
+    return True to stop the process with SIGTERM (it then counts as a success)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, env=ENV, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
+        stopped = False
+        while watch is not None:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if not stopped and watch(process.pid):
+                process.send_signal(signal.SIGTERM)
+                stopped = True
+            time.sleep(0.05)
+        else:
+            pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return Measured(
+            command=command,
+            wall=wall,
+            cpu=usage.ru_utime + usage.ru_stime,
+            max_rss_mb=usage.ru_maxrss / 1024,
+            code=0 if stopped else code,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+        )
+
+
+def rss_mb(pid: int) -> Optional[float]:
+    """VmRSS of a live process in MB, from /proc (None once it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def tree_rss_mb(pid: int) -> Optional[float]:
+    """VmRSS of a process and all its descendants (worker processes), in MB."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        value = rss_mb(current)
+        if value is None and current == pid:
+            return None
+        total += value or 0.0
+        todo += children.get(current, [])
+    return total
+
+
+def csv_rows(path: Path) -> list[dict]:
+    """Rows of a CSV file that may be being appended to (a partial last line is dropped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines = lines[:-1]
+    return list(csv.DictReader(lines))
+
+
+# ---------------------------------------------------------------- configs
+
+
+def write_yaml(path: Path, data: dict) -> Path:
+    """Configs are written as JSON, which is YAML (no PyYAML needed here)."""
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def grid_spec(sizes: Sizes) -> dict:
+    """The overhead grid, shared by tunenet's config, kt_script.py and keras_loop.py."""
+    return {
+        "dataset": "wine",
+        "seed": 7,
+        "validation": 0.2,
+        "test": 0.2,
+        "units": list(sizes.grid_units),
+        "learning_rate": list(sizes.grid_learning_rates),
+        "batch_size": 32,
+        "epochs": sizes.grid_epochs,
+        "monitor": "val_loss",
+        "patience": 5,
+    }
+
+
+def grid_config(spec: dict) -> dict:
+    return {
+        "name": "bench-overhead",
+        "seed": spec["seed"],
+        "data": {
+            "source": spec["dataset"],
+            "split": {"validation": spec["validation"], "test": spec["test"], "stratify": True},
+            "normalize": "standard",
+        },
+        "model": {"kind": "dense", "layers": 1, "units": spec["units"], "activation": "relu"},
+        "regularization": {"l1": 0.0, "l2": 0.0, "dropout": 0.0},
+        "optimizer": {"name": "adam", "learning_rate": spec["learning_rate"]},
+        "training": {
+            "epochs": spec["epochs"],
+            "batch_size": spec["batch_size"],
+            "early_stopping": {
+                "monitor": spec["monitor"],
+                "patience": spec["patience"],
+                "restore_best_weights": True,
+            },
+        },
+        "search": {
+            "strategy": "grid",
+            "objective": "val_accuracy",
+            "max_trials": len(spec["units"]) * len(spec["learning_rate"]),
+        },
+    }
+
+
+def memory_config(sizes: Sizes) -> dict:
+    return {
+        "name": "bench-memory",
+        "seed": 11,
+        "data": {"source": "iris"},
+        "model": {"layers": [1, 2], "units": [8, 16, 32]},
+        "regularization": {"dropout": [0.0, 0.2]},
+        "optimizer": {
+            "name": "adam",
+            "learning_rate": {"min": 1.0e-3, "max": 1.0e-1, "sampling": "log"},
+        },
+        "training": {"epochs": sizes.memory_epochs, "batch_size": [16, 32]},
+        "search": {"strategy": "random", "max_trials": sizes.memory_trials},
+    }
+
+
+def efficiency_config(sizes: Sizes, strategy: str, seed: int) -> dict:
+    search: dict = {"strategy": strategy, "objective": "val_accuracy", "max_trials": 1000}
+    if strategy == "hyperband":
+        search.update(max_epochs=sizes.efficiency_epochs, factor=3)
+    return {
+        "name": f"bench-efficiency-{strategy}-{seed}",
+        "seed": seed,
+        "data": {"source": "digits", "normalize": "standard"},
+        # A wide space with poor regions, as a first search is: a strategy has to find the
+        # good one (a narrow space reaches the target in the first trial whatever the strategy).
+        "model": {
+            "layers": {"min": 1, "max": 3},
+            "units": [8, 16, 32, 64, 128],
+            "activation": ["relu", "tanh", "sigmoid"],
+        },
+        "regularization": {
+            "l2": {"min": 1.0e-6, "max": 1.0e-1, "sampling": "log"},
+            "dropout": [0.0, 0.2, 0.5],
+        },
+        "optimizer": {
+            "name": ["sgd", "rmsprop", "adam"],
+            "learning_rate": {"min": 1.0e-5, "max": 1.0, "sampling": "log"},
+        },
+        "training": {
+            "epochs": sizes.efficiency_epochs,
+            "batch_size": 32,
+            "early_stopping": {"monitor": "val_loss", "patience": 5},
+        },
+        "search": search,
+    }
+
+
+def workers_config(sizes: Sizes) -> dict:
+    return {
+        "name": "bench-workers",
+        "seed": 5,
+        "data": {"source": "digits", "normalize": "standard"},
+        "model": {"layers": [1, 2], "units": [32, 64]},
+        "optimizer": {
+            "name": "adam",
+            "learning_rate": {"min": 1.0e-3, "max": 1.0e-2, "sampling": "log"},
+        },
+        "training": {"epochs": sizes.workers_epochs, "batch_size": 32, "early_stopping": False},
+        "search": {"strategy": "random", "max_trials": sizes.workers_trials},
+    }
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One line of the table. `ratio` is A/B (median of per-pair ratios for timings)."""
+
+    name: str
+    a: str = "—"
+    b: str = "—"
+    ratio: Optional[float] = None
+    value: str = ""  # shown instead of the ratio when set (e.g. "23.1 MB")
+    target: str = "—"
+    passed: Optional[bool] = None  # None: informational, no target
+    note: str = ""
+
+    def verdict(self) -> str:
+        if self.value.startswith("skipped"):
+            return "skipped"
+        if self.note.startswith("error"):
+            return "error"
+        if self.passed is None:
+            return "info"
+        return "pass" if self.passed else "FAIL"
+
+    def cells(self) -> list[str]:
+        shown = self.value or (f"{self.ratio:.3f}" if self.ratio is not None else "n/a")
+        return [self.name, self.a, self.b, shown, self.target, self.verdict()]
+
+
+@dataclass
+class Results:
+    quick: bool
+    pairs: int
+    rows: dict[str, Row] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows[row.name] = row
+
+    def fail(self, names: tuple[str, ...], error: BaseException) -> None:
+        message = str(error).strip()
+        for name in names:
+            self.add(Row(name, note=f"error: {message.splitlines()[0][:200]}"))
+        self.details.append(f"### error in {', '.join(names)}\n\n```\n{message}\n```\n")
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def seconds(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s"
+
+
+# ---------------------------------------------------------------- 1, 2: overhead
+
+
+def tunenet_best(run: Path) -> dict:
+    """Best objective and test error of a finished tunenet run, from trials.csv."""
+    rows = [row for row in csv_rows(run / "trials.csv") if row.get("status") == "completed"]
+    chosen = [row for row in rows if row.get("test_error")]  # tunenet's pick among ties
+    best = chosen[0] if chosen else max(rows, key=lambda row: float(row["objective"]))
+    test_error = best.get("test_error") or ""
+    return {
+        "trials": len(rows),
+        "best_val_accuracy": float(best["objective"]),
+        "test_accuracy": 1 - float(test_error) if test_error else None,
+    }
+
+
+def search_seconds(stdout: str) -> Optional[float]:
+    """The search's own seconds from `tunenet search`'s summary line, when it prints them."""
+    found = re.search(r"\((\d+(?:\.\d+)?)s\)", stdout)
+    return float(found.group(1)) if found else None
+
+
+def bench_overhead(results: Results, sizes: Sizes, work: Path) -> None:
+    spec = grid_spec(sizes)
+    spec_file = work / "grid-spec.json"
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    config = write_yaml(work / "bench-overhead.yaml", grid_config(spec))
+    trials = len(spec["units"]) * len(spec["learning_rate"])
+    walls: dict[str, list[float]] = {"tunenet": [], "kt": [], "keras": []}
+    cpus: dict[str, list[float]] = {"tunenet": [], "kt": [], "keras": []}
+    inner: dict[str, list[Optional[float]]] = {"tunenet": [], "kt": [], "keras": []}
+    quality: dict[str, list[dict]] = {"tunenet": [], "kt": [], "keras": []}
+    for index in range(results.pairs):
+        runs_dir = work / "overhead-runs"
+        name = f"overhead-{index}"
+        commands = {
+            "tunenet": TUNENET
+            + ["search", str(config), "--runs-dir", str(runs_dir), "--name", name],
+            "kt": [PYTHON, str(BENCH / "kt_script.py"), str(spec_file), str(work / f"kt-{index}")],
+            "keras": [
+                PYTHON, str(BENCH / "keras_loop.py"), str(spec_file), str(work / f"kl-{index}")
+            ],
+        }  # fmt: skip
+        for key, command in commands.items():
+            measured = spawn(command).check()
+            walls[key].append(measured.wall)
+            cpus[key].append(measured.cpu)
+            if key == "tunenet":
+                quality[key].append(tunenet_best(runs_dir / name))
+                inner[key].append(search_seconds(measured.stdout))
+            else:
+                result = measured.json_line()
+                quality[key].append(result)
+                inner[key].append(result.get("search_seconds"))
+            log(f"  pair {index + 1}: {key} {measured.wall:.2f} s wall, {measured.cpu:.2f} s CPU")
+    for key, label, target in (("kt", OVERHEAD_KT, 0.9), ("keras", OVERHEAD_KERAS, 1.15)):
+        ratio = median_ratio(walls["tunenet"], walls[key])
+        results.add(
+            Row(
+                label,
+                a=f"tunenet {seconds(walls['tunenet'])}",
+                b=f"{'kt script' if key == 'kt' else 'Keras loop'} {seconds(walls[key])}",
+                ratio=ratio,
+                target=f"≤ {target}",
+                passed=ratio <= target,
+            )
+        )
+    lines = [
+        f"### overhead: {trials} grid trials on wine, {spec['epochs']} epochs, "
+        f"EarlyStopping(val_loss, patience {spec['patience']})\n",
+        "| process | pair | wall s | CPU s | search-loop s | trials | best val_accuracy "
+        "| test accuracy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key in ("tunenet", "kt", "keras"):
+        for index in range(results.pairs):
+            q = quality[key][index]
+            test = q.get("test_accuracy")
+            lines.append(
+                f"| {key} | {index + 1} | {walls[key][index]:.2f} | {cpus[key][index]:.2f} | "
+                f"{_fmt(inner[key][index])} | {q.get('trials')} | "
+                f"{q['best_val_accuracy']:.4f} | {_fmt(test, '.4f')} |"
+            )
+    lines.append(
+        "\nCPU seconds (less sensitive to other load than wall time): tunenet / kt script "
+        f"{median_ratio(cpus['tunenet'], cpus['kt']):.3f}, tunenet / Keras loop "
+        f"{median_ratio(cpus['tunenet'], cpus['keras']):.3f}."
+    )
+    loops = {key: [v for v in values if v is not None] for key, values in inner.items()}
+    if all(len(loops[key]) == results.pairs for key in loops):
+        lines.append(
+            "\nSearch loop only (wall; imports, data loading and process exit excluded): "
+            f"tunenet / kt script {median_ratio(loops['tunenet'], loops['kt']):.3f}, "
+            f"tunenet / Keras loop {median_ratio(loops['tunenet'], loops['keras']):.3f}."
+        )
+    results.details.append("\n".join(lines) + "\n")
+
+
+def _fmt(value: Optional[float], spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+# ---------------------------------------------------------------- 3: start-up
+
+
+def bench_startup(results: Results, sizes: Sizes, work: Path) -> None:
+    quickstart = REPO / "configs" / "quickstart.yaml"
+    commands = {
+        "help": TUNENET + ["--help"],
+        "validate": TUNENET + ["validate", str(quickstart)],
+        "import tensorflow": [PYTHON, "-c", "import tensorflow"],
+    }
+    walls: dict[str, list[float]] = {key: [] for key in commands}
+    for index in range(results.pairs):
+        for key, command in commands.items():
+            measured = spawn(command).check()
+            walls[key].append(measured.wall)
+        log(
+            f"  pair {index + 1}: "
+            + ", ".join(f"{key} {values[-1]:.2f} s" for key, values in walls.items())
+        )
+    base = walls["import tensorflow"]
+    for key, label in (("help", STARTUP_HELP), ("validate", STARTUP_VALIDATE)):
+        ratio = median_ratio(walls[key], base)
+        results.add(
+            Row(
+                label,
+                a=f"{key} {seconds(walls[key])}",
+                b=f"import tensorflow {seconds(base)}",
+                ratio=ratio,
+                target="≤ 0.15",
+                passed=ratio <= 0.15,
+            )
+        )
+    results.details.append(
+        "### start-up (wall seconds per pair)\n\n"
+        + "\n".join(
+            f"- {key}: " + ", ".join(f"{v:.3f}" for v in values) for key, values in walls.items()
+        )
+        + "\n"
+    )
+
+
+# ---------------------------------------------------------------- 4: memory
+
+
+def memory_growth(work: Path, sizes: Sizes, name: str, extra: list[str], first: int) -> dict:
+    """One `tunenet search` over `sizes.memory_trials` small trials; VmRSS of its process tree
+    (the search and any worker processes) and of the search process alone, read when each
+    trial's row first appears in trials.csv. Growth is counted from trial `first`."""
+    data = memory_config(sizes)
+    data["name"] = name
+    config = write_yaml(work / f"{name}.yaml", data)
+    run = work / "memory-runs" / name
+    command = TUNENET + ["search", str(config), "--runs-dir", str(run.parent), "--quiet", *extra]
+    tree: dict[int, float] = {}  # trials done -> MB, first seen
+    main: dict[int, float] = {}
+    state = {"count": -1}
+
+    def watch(pid: int) -> bool:
+        trials = run / "trials.csv"
+        count = 0
+        if trials.exists():
+            with open(trials, "rb") as file:
+                count = max(0, file.read().count(b"\n") - 1)
+        if count != state["count"] and count > 0:
+            state["count"] = count
+            total, alone = tree_rss_mb(pid), rss_mb(pid)
+            if total is not None and alone is not None:
+                tree.setdefault(count, total)
+                main.setdefault(count, alone)
+        return False
+
+    measured = spawn(command, watch=watch).check()
+    last = sizes.memory_trials
+    if first not in tree or last not in tree:
+        raise BenchmarkError(f"trials seen with an RSS sample: {sorted(tree)}")
+    growth = tree[last] - tree[first]
+    return {
+        "samples": tree,
+        "main": main,
+        "first": first,
+        "last": last,
+        "growth": growth,
+        "main_growth": main[last] - main[first],
+        "per_trial": growth / (last - first),
+        "wall": measured.wall,
+        "peak": measured.max_rss_mb,
+        "command": " ".join(["tunenet", *command[len(TUNENET) :]]),
+    }
+
+
+def memory_row(label: str, outcome: dict) -> Row:
+    first, last, samples = outcome["first"], outcome["last"], outcome["samples"]
+    return Row(
+        label,
+        a=f"after trial {first}: {samples[first]:.0f} MB",
+        b=f"after trial {last}: {samples[last]:.0f} MB",
+        value=f"{outcome['growth']:+.1f} MB",
+        target="< 50 MB",
+        passed=outcome["growth"] < 50,
+        note=f"{outcome['per_trial']:.2f} MB per trial",
+    )
+
+
+def memory_details(title: str, outcome: dict) -> str:
+    def points(samples: dict[int, float]) -> str:
+        return ", ".join(f"{trial}: {mb:.0f}" for trial, mb in sorted(samples.items()))
+
+    text = (
+        f"### {title}\n\n`{outcome['command']}`\n\nVmRSS (MB) of the process and its children "
+        f"(worker processes, if any) after each trial: {points(outcome['samples'])}.\n\n"
+        f"Growth from trial {outcome['first']} to {outcome['last']}: {outcome['growth']:+.1f} MB "
+        f"({outcome['per_trial']:.2f} MB per trial); peak RSS of the largest single process "
+        f"{outcome['peak']:.0f} MB; {outcome['wall']:.1f} s wall.\n"
+    )
+    if outcome["main"] != outcome["samples"]:
+        text += (
+            f"\nThe `tunenet search` process alone (the chief): {points(outcome['main'])}; "
+            f"growth {outcome['main_growth']:+.1f} MB.\n"
+        )
+    return text
+
+
+def bench_memory(results: Results, sizes: Sizes, work: Path) -> None:
+    what = f"random search on iris, {sizes.memory_trials} trials × {sizes.memory_epochs} epoch(s)"
+    outcome = memory_growth(work, sizes, "bench-memory", [], MEMORY_BASE_TRIAL)
+    results.add(memory_row(MEMORY, outcome))
+    results.details.append(memory_details(f"memory: {what}, in one process", outcome))
+    if not has_workers():
+        results.add(Row(MEMORY_RECYCLED, value="n/a (no --workers yet)", target="< 50 MB"))
+        return
+    # Workers are replaced every `every` trials: RSS is a saw-tooth, so growth is read at the
+    # same point of a worker's life, the end (trial `every` against the last trial).
+    every = sizes.memory_recycle
+    extra = ["--workers", "1", "--max-trials-per-worker", str(every)]
+    outcome = memory_growth(work, sizes, "bench-memory-recycled", extra, first=every)
+    row = memory_row(MEMORY_RECYCLED, outcome)
+    row.note += (
+        f"; a fresh worker every {every} trials, growth read at the end of the first and last "
+        f"worker; chief alone {outcome['main_growth']:+.1f} MB; process tree between "
+        f"{min(outcome['samples'].values()):.0f} and {max(outcome['samples'].values()):.0f} MB"
+    )
+    results.add(row)
+    results.details.append(
+        memory_details(f"memory: {what}, one worker replaced every {every} trials", outcome)
+    )
+
+
+# ---------------------------------------------------------------- 5: search efficiency
+
+
+@dataclass
+class Efficiency:
+    epochs: int  # epochs trained until the target was reached (or the budget, when not)
+    reached: bool
+    trials: int
+    wall: float
+
+
+def epochs_to_target(rows: list[dict], target: float) -> tuple[int, bool, int]:
+    """Cumulative epoch rows (in file order) until a row's val_accuracy reaches the target."""
+    trials: set[str] = set()
+    for count, row in enumerate(rows, start=1):
+        trials.add(row["trial_id"])
+        value = row.get("val_accuracy") or "nan"
+        if float(value) >= target:
+            return count, True, len(trials)
+    return len(rows), False, len(trials)
+
+
+def bench_efficiency(results: Results, sizes: Sizes, work: Path) -> None:
+    strategies = ("random", "bayesian", "hyperband")
+    outcomes: dict[str, list[Efficiency]] = {name: [] for name in strategies}
+    for seed in sizes.efficiency_seeds:
+        for strategy in strategies:
+            config = write_yaml(
+                work / f"bench-efficiency-{strategy}-{seed}.yaml",
+                efficiency_config(sizes, strategy, seed),
+            )
+            runs_dir = work / "efficiency-runs"
+            epochs_file = runs_dir / f"bench-efficiency-{strategy}-{seed}" / "epochs.csv"
+
+            def watch(pid: int, epochs_file: Path = epochs_file) -> bool:
+                rows = csv_rows(epochs_file)
+                done, reached, _ = epochs_to_target(rows, sizes.efficiency_target)
+                return reached or done >= sizes.efficiency_budget
+
+            command = TUNENET + ["search", str(config), "--runs-dir", str(runs_dir), "--quiet"]
+            measured = spawn(command, watch=watch)
+            if measured.code not in (0, 1):  # 1: the search ended without a completed trial
+                measured.check()
+            rows = csv_rows(epochs_file)
+            epochs, reached, trials = epochs_to_target(rows, sizes.efficiency_target)
+            outcome = Efficiency(
+                min(epochs, sizes.efficiency_budget), reached, trials, measured.wall
+            )
+            outcomes[strategy].append(outcome)
+            log(
+                f"  seed {seed} {strategy}: {outcome.epochs} epochs, {trials} trials, "
+                f"{'reached' if reached else 'not reached'}, {measured.wall:.1f} s"
+            )
+    means = {name: statistics.mean(o.epochs for o in outcomes[name]) for name in strategies}
+    target = sizes.efficiency_target
+
+    def shown(name: str) -> str:
+        missed = sum(not o.reached for o in outcomes[name])
+        suffix = f", {missed} not reached" if missed else ""
+        trials = statistics.mean(o.trials for o in outcomes[name])
+        wall = statistics.mean(o.wall for o in outcomes[name])
+        return f"{name} {means[name]:.1f} epochs ({trials:.1f} trials, {wall:.0f} s{suffix})"
+
+    results.add(
+        Row(
+            EFFICIENCY_RANDOM,
+            a=shown("random"),
+            value=f"{means['random']:.1f} epochs",
+            note=f"val_accuracy ≥ {target}",
+        )
+    )
+    for name, label in (("bayesian", EFFICIENCY_BAYESIAN), ("hyperband", EFFICIENCY_HYPERBAND)):
+        results.add(
+            Row(
+                label,
+                a=shown(name),
+                b=shown("random"),
+                ratio=means[name] / means["random"],
+                target="— (lower is better)",
+            )
+        )
+    lines = [
+        f"### search efficiency: digits, epochs until val_accuracy ≥ {target} "
+        f"(budget {sizes.efficiency_budget} epochs per search; a search that misses counts the "
+        "budget)\n",
+        "Wall seconds are the whole process until the epoch that reached the target was read "
+        "(start-up included). keras-tuner's Bayesian oracle draws its first "
+        "`max(3 × hyperparameters, 3)` trials at random, from the same seeded generator as "
+        "random search: until then both strategies run the same trials.\n",
+        "| strategy | seed | epochs | trials started | reached | wall s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in strategies:
+        for seed, o in zip(sizes.efficiency_seeds, outcomes[name], strict=True):
+            lines.append(
+                f"| {name} | {seed} | {o.epochs} | {o.trials} | {'yes' if o.reached else 'no'} | "
+                f"{o.wall:.1f} |"
+            )
+    results.details.append("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------- 6: workers
+
+
+@functools.cache
+def has_workers() -> bool:
+    help_text = spawn(TUNENET + ["search", "--help"]).check().stdout
+    return "--workers" in help_text
+
+
+def bench_workers(results: Results, sizes: Sizes, work: Path) -> None:
+    if not has_workers():
+        results.add(Row(WORKERS, value="n/a (no --workers yet)", target="— (higher is better)"))
+        return
+    config = write_yaml(work / "bench-workers.yaml", workers_config(sizes))
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for index in range(results.pairs):
+        for workers in (2, 1):
+            command = TUNENET + [
+                "search", str(config), "--runs-dir", str(work / "workers-runs"),
+                "--name", f"workers{workers}-{index}", "--workers", str(workers), "--quiet",
+            ]  # fmt: skip
+            measured = spawn(command).check()
+            rows = csv_rows(work / "workers-runs" / f"workers{workers}-{index}" / "trials.csv")
+            done = sum(row.get("status") == "completed" for row in rows)
+            rates[workers].append(done / measured.wall * 60)
+            log(f"  pair {index + 1}: --workers {workers}: {done} trials, {measured.wall:.1f} s")
+    results.add(
+        Row(
+            WORKERS,
+            a=f"{statistics.median(rates[2]):.1f} trials/min",
+            b=f"{statistics.median(rates[1]):.1f} trials/min",
+            ratio=median_ratio(rates[2], rates[1]),
+            target="— (higher is better)",
+        )
+    )
+    results.details.append(
+        f"### parallel throughput: random search on digits, {sizes.workers_trials} trials × "
+        f"{sizes.workers_epochs} epochs, no early stopping\n\n"
+        + "\n".join(
+            f"- --workers {w}: " + ", ".join(f"{r:.1f}" for r in rates[w]) + " trials/min"
+            for w in (1, 2)
+        )
+        + "\n"
+    )
+
+
+# ---------------------------------------------------------------- machine and output
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    found = {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version()}
+    for package in ("tensorflow", "tensorflow-cpu", "keras", "keras-tuner", "tunenet"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    found["os"] = platform.platform()
+    return found
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def render(results: Results, info: dict[str, str], started: str, loads: tuple[str, str]) -> str:
+    header = ["measure", "A", "B", "A/B (median)", "target", "verdict"]
+    lines = [
+        "# tunenet benchmark results",
+        "",
+        f"Measured {started} with `{COMMAND}`"
+        + (
+            " (--quick: a check that the benchmark runs, not a measurement)"
+            if results.quick
+            else ""
+        )
+        + f"; {results.pairs} pair(s) per timed row (A then B in each pair), whole processes, "
+        "wall time.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *[f"| {key} | {value} |" for key, value in info.items()],
+        f"| load average (1, 5, 15 min) at start | {loads[0]} |",
+        f"| load average (1, 5, 15 min) at end | {loads[1]} |",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for name in ROWS:
+        row = results.rows.get(name, Row(name, note="error: not measured"))
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |")
+    notes = [f"- {row.name}: {row.note}" for row in results.rows.values() if row.note]
+    if notes:
+        lines += ["", *notes]
+    lines += ["", "## Details", "", *results.details]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 pair, minimal sizes (CI).")
+    parser.add_argument("--pairs", type=int, default=None, help="Pairs per timed row (≥ 3).")
+    parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"Comma-separated subset of {SECTIONS}."
+    )
+    parser.add_argument("--keep", action="store_true", help="Keep the work directory.")
+    args = parser.parse_args(argv)
+    pairs = args.pairs if args.pairs is not None else (1 if args.quick else 3)
+    if pairs < 1:
+        parser.error("--pairs must be at least 1")
+    if not args.quick and pairs < 3:
+        log("warning: fewer than 3 pairs; the medians are not meaningful.")
+    sections = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"--only: unknown {unknown}; choose from {SECTIONS}")
+    global COMMAND
+    COMMAND = " ".join(["benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
+
+    sizes = QUICK if args.quick else FULL
+    results = Results(quick=args.quick, pairs=pairs)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    load_start = load_average()
+    work = Path(tempfile.mkdtemp(prefix="tunenet-bench-"))
+    log(f"work directory: {work}")
+    benches = {
+        "overhead": (bench_overhead, (OVERHEAD_KT, OVERHEAD_KERAS)),
+        "startup": (bench_startup, (STARTUP_HELP, STARTUP_VALIDATE)),
+        "memory": (bench_memory, (MEMORY, MEMORY_RECYCLED)),
+        "efficiency": (
+            bench_efficiency,
+            (EFFICIENCY_RANDOM, EFFICIENCY_BAYESIAN, EFFICIENCY_HYPERBAND),
+        ),
+        "workers": (bench_workers, (WORKERS,)),
+    }
+    try:
+        for name in SECTIONS:
+            bench, rows = benches[name]
+            if name not in sections:
+                for row in rows:
+                    results.add(Row(row, value="skipped (--only)"))
+                continue
+            log(f"{name} ...")
+            clock = time.perf_counter()
+            try:
+                bench(results, sizes, work)
+            except (BenchmarkError, OSError, ValueError, KeyError) as error:
+                results.fail(rows, error)
+                log(f"  error: {error}")
+            log(f"{name}: {time.perf_counter() - clock:.1f} s")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    text = render(results, machine(), started, (load_start, load_average()))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    log(f"wrote {args.out}")
+    errors = [row for row in results.rows.values() if row.verdict() == "error"]
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
