@@ -8,7 +8,8 @@ Per trial:
 - `curve_findings`: diverged, still improving, overfitting began at epoch k, stopped early at k.
 - `recommend`: the rules of thumb for those problems, each naming the config key to change,
   checked against what the search itself tried (`search_evidence`).
-For the search: `rank`, `hp_effects` and `verdict`.
+For the search: `rank`, `hp_effects` and `verdict`; for a `search.strategy: capacity` run,
+`capacity_curve` (the objective as the network grows, and where growth stopped paying).
 """
 
 from __future__ import annotations
@@ -135,6 +136,49 @@ class HpEffect:
     rows: tuple[EffectRow, ...]
     best_value: str
     spread: float
+
+
+@dataclass(frozen=True)
+class CapacityStep:
+    """One trial of a capacity search: the network's size and how it did.
+
+    `layers` is the number of hidden layers (conv blocks for a CNN), `widths` the units (filters)
+    of each; None when the run does not say. `objective` is None unless the trial completed."""
+
+    trial_id: str
+    status: str
+    layers: int | None
+    widths: tuple[int, ...] | None
+    objective: float | None
+    train_error: float | None
+    val_error: float | None
+
+    @property
+    def size(self) -> int | None:
+        """Total hidden units (filters): the sum of the widths; 0 without hidden layers."""
+        if self.layers == 0:
+            return 0
+        return sum(self.widths) if self.widths else None
+
+    @property
+    def label(self) -> str:
+        return size_label(self.layers, self.widths)
+
+
+@dataclass(frozen=True)
+class CapacityCurve:
+    """The steps of a capacity search in trial order, the best step and the step after which
+    growth stopped paying (`stopped_after`: no later step beat its objective by more than
+    `min_delta`). Both are trial ids, None without a completed step."""
+
+    steps: tuple[CapacityStep, ...]
+    direction: str
+    min_delta: float
+    best: str | None
+    stopped_after: str | None
+
+    def step(self, trial_id: str | None) -> CapacityStep | None:
+        return next((s for s in self.steps if s.trial_id == trial_id), None)
 
 
 # ---------------------------------------------------------------- bias and variance
@@ -648,12 +692,14 @@ def verdict(
     labels: Sequence[str],
     effects: Sequence[HpEffect],
     top_recommendation: Recommendation | None,
+    capacity: CapacityCurve | None = None,
 ) -> str:
     """One plain-language paragraph about the search.
 
     Args:
         counts: trials per status, plus "trials" for the total.
         labels: the fit labels of the completed trials.
+        capacity: the capacity curve of a `search.strategy: capacity` run (one sentence).
     """
     total = counts.get("trials", 0)
     if not total:
@@ -664,6 +710,8 @@ def verdict(
     else:
         parts.append(_best_sentence(best_id, objective, best_objective, best_fit, best_test_error))
         parts += [f.text[0].upper() + f.text[1:] + "." for f in best_findings]
+    if capacity is not None:
+        parts.append(capacity_sentence(capacity, objective))
     if labels:
         parts.append(_labels_sentence(labels))
     parts += _effect_sentence(effects, objective)
@@ -735,6 +783,83 @@ def _effect_sentence(effects: Sequence[HpEffect], objective: str) -> list[str]:
         f"{effect.hyperparameter} mattered most: mean {objective} {best.mean_objective:.4g} "
         f"at {best.value} against {worst.mean_objective:.4g} at {worst.value}."
     ]
+
+
+# ---------------------------------------------------------------- capacity search
+
+
+def size_label(layers: int | None, widths: Sequence[int] | None) -> str:
+    """`2×16` (2 layers of 16), `32-16` when the widths differ, `0 layers`, `?` when unknown."""
+    if layers == 0:
+        return "0 layers"
+    if not widths:
+        return f"{layers}×?" if layers is not None else "?"
+    if len(set(widths)) == 1:
+        return f"{len(widths)}×{widths[0]}"
+    return "-".join(str(w) for w in widths)
+
+
+def capacity_curve(
+    steps: Sequence[CapacityStep], direction: str, min_delta: float
+) -> CapacityCurve:
+    """Find the best step and where growth stopped paying, in the order of `steps` (trial order).
+
+    Growth stopped paying after the first completed step that no later completed step beats by
+    more than `min_delta` (in the objective's `direction`; differences rounded to `DECIMALS`, as
+    for the thresholds). When that is the last completed step, growth was still paying at the end
+    of the search. The best step is the first one with the best objective."""
+    done = [s for s in steps if _finite(s.objective)]
+    best = None
+    for s in done:
+        if best is None or _gain(s.objective, best.objective, direction) > 0:  # type: ignore[arg-type]
+            best = s
+    stopped = None
+    for i, s in enumerate(done):
+        later = [_gain(t.objective, s.objective, direction) for t in done[i + 1 :]]  # type: ignore[arg-type]
+        if all(gain <= min_delta for gain in later):
+            stopped = s
+            break
+    return CapacityCurve(
+        steps=tuple(steps),
+        direction=direction,
+        min_delta=float(min_delta),
+        best=best.trial_id if best else None,
+        stopped_after=stopped.trial_id if stopped else None,
+    )
+
+
+def _gain(score: float, reference: float, direction: str) -> float:
+    """How much better `score` is than `reference` (negative: worse), rounded to `DECIMALS`."""
+    gain = score - reference if direction == "max" else reference - score
+    return round(gain, DECIMALS)
+
+
+def capacity_sentence(curve: CapacityCurve, objective: str) -> str:
+    """Where growth stopped paying, in one sentence (the report's capacity line)."""
+    done = [s for s in curve.steps if _finite(s.objective)]
+    stop, best = curve.step(curve.stopped_after), curve.step(curve.best)
+    if stop is None or best is None:
+        return f"No completed step: the capacity curve has no {objective} to compare."
+    where = f"{stop.label} (trial {stop.trial_id}, {objective} {format_value(stop.objective)})"
+    if len(done) == 1:
+        return f"Only one completed step, {where}: too few to see where growth stops paying."
+    span = f"{len(curve.steps)} steps from {curve.steps[0].label} to {curve.steps[-1].label}"
+    if stop is done[-1]:
+        return (
+            f"Growth was still paying at the last step, {where} ({span}): each step was beaten "
+            f"by a later one by more than min_delta {curve.min_delta:g}; widen model.layers or "
+            "the widths, or raise search.max_trials, to see where it stops."
+        )
+    text = (
+        f"Growth stopped paying after {where}: no later step beat it by more than "
+        f"min_delta {curve.min_delta:g} ({span})"
+    )
+    if best is not stop:
+        gain = _gain(best.objective, stop.objective, curve.direction)  # type: ignore[arg-type]
+        text += (
+            f"; the best, {best.label} (trial {best.trial_id}), is only {format_value(gain)} better"
+        )
+    return text + "."
 
 
 # ---------------------------------------------------------------- formatting shared by renderers

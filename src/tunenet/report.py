@@ -45,6 +45,8 @@ THRESHOLD_OPTIONS = {
     "bias_threshold": "--bias-threshold",
     "variance_threshold": "--variance-threshold",
 }
+# search.min_delta when resolved.yaml does not say (the schema's default).
+DEFAULT_MIN_DELTA = 0.001
 SHORT_FINDINGS = {
     "diverged": "diverged at epoch {epoch}",
     "still_improving": "still improving at epoch {epoch}",
@@ -376,6 +378,7 @@ class RunReport:
     verdict: str
     headline: str
     metric: str | None
+    capacity: dx.CapacityCurve | None = None
     plots: list[Path] = field(default_factory=list)
 
     @property
@@ -441,6 +444,7 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     order = [s for s in STATUSES if s in statuses] + sorted(set(statuses.index) - set(STATUSES))
     counts = {"trials": len(reports), **{s: int(statuses[s]) for s in order}}
     effects = dx.hp_effects(trials, objective.column, objective.direction)
+    capacity = capacity_curve(run, objective) if is_capacity_run(run) else None
     return RunReport(
         run=run,
         objective=objective,
@@ -450,9 +454,10 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         counts=counts,
         best=best,
         effects=effects,
-        verdict=_verdict(reports, best, counts, effects, objective),
+        verdict=_verdict(reports, best, counts, effects, objective, capacity),
         headline=_headline(best, counts),
         metric=_main_metric(run.epochs),
+        capacity=capacity,
     )
 
 
@@ -557,6 +562,7 @@ def _verdict(
     counts: dict[str, int],
     effects: list[dx.HpEffect],
     objective: Objective,
+    capacity: dx.CapacityCurve | None = None,
 ) -> str:
     labels = [t.label for t in reports if t.status == "completed" and t.label]
     return dx.verdict(
@@ -570,7 +576,107 @@ def _verdict(
         labels=labels,
         effects=effects,
         top_recommendation=best.recommendations[0] if best and best.recommendations else None,
+        capacity=capacity,
     )
+
+
+# ---------------------------------------------------------------- the capacity curve
+
+
+def is_capacity_run(run: Run) -> bool:
+    """manifest.json's `strategy`, else resolved.yaml's `search.strategy`, is `capacity`."""
+    strategy = (run.manifest or {}).get("strategy")
+    if not strategy:
+        strategy = _config_value(run.resolved, "search.strategy")[1]
+    return strategy == "capacity"
+
+
+def capacity_curve(run: Run, objective: Objective) -> dx.CapacityCurve:
+    """Every trial of the run (not cut to `--top`) in trial order, with its model size, and
+    where growth stopped paying by resolved.yaml's `search.min_delta` (default 0.001)."""
+    found, min_delta = _config_value(run.resolved, "search.min_delta")
+    if not found or _float(min_delta) is None or isinstance(min_delta, bool):
+        min_delta = DEFAULT_MIN_DELTA
+    rows = sorted(
+        (row for _, row in run.trials.iterrows()), key=lambda row: _trial_order(row["trial_id"])
+    )
+    steps = [
+        dx.CapacityStep(
+            trial_id=row["trial_id"],
+            status=row["status"],
+            **_model_size(row, run),
+            objective=_float(row.get(objective.column)) if row["status"] == "completed" else None,
+            train_error=_float(row["train_error"]),
+            val_error=_float(row["val_error"]),
+        )
+        for row in rows
+    ]
+    return dx.capacity_curve(steps, objective.direction, float(min_delta))
+
+
+def _trial_order(trial_id: str) -> tuple[int, float, str]:
+    """Numeric ids ("00", "7", "12") by number, others after them by text."""
+    try:
+        return 0, float(trial_id), trial_id
+    except ValueError:
+        return 1, 0.0, trial_id
+
+
+def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
+    """`layers` and per-layer `widths` of one trial: `hp.model.layers` and `hp.model.units.<i>`
+    (`hp.model.filters.<i>` for a CNN), else the fixed values of resolved.yaml (`model.layers`,
+    `model.units`, `model.filters`; `model.filters_growth` for blocks after the first)."""
+
+    def tried(key: str) -> Any:
+        column = f"hp.{key}"
+        return row[column] if column in row.index and _present(row[column]) else None
+
+    def fixed(key: str) -> Any:
+        found, value = _config_value(run.resolved, key)
+        return value if found else None
+
+    kind = tried("model.kind") or fixed("model.kind")
+    if not isinstance(kind, str):
+        columns = [str(c) for c in row.index]
+        cnn = any(c.startswith("hp.model.filters.") for c in columns) and not any(
+            c.startswith("hp.model.units.") for c in columns
+        )
+        kind = "cnn" if cnn else "dense"
+    width_key = "model.filters" if kind == "cnn" else "model.units"
+    layers = _int(tried("model.layers"))
+    if layers is None and _whole(fixed("model.layers")):
+        layers = int(fixed("model.layers"))
+    growth = _float(fixed("model.filters_growth")) if kind == "cnn" else None
+    base = fixed(width_key)
+
+    def width(index: int) -> int | None:
+        value = _int(tried(f"{width_key}.{index}"))
+        if value is not None:
+            return value
+        first = _int(tried(f"{width_key}.0"))
+        if growth and first is not None:  # as cnn.filters_of
+            return max(1, int(round(first * growth**index)))
+        if _whole(base):
+            return int(base) if not growth else max(1, int(round(int(base) * growth**index)))
+        return None
+
+    if layers is None:  # no layer count known: the per-layer columns the trial has
+        layers_seen = 0
+        while _int(tried(f"{width_key}.{layers_seen}")) is not None:
+            layers_seen += 1
+        layers = layers_seen or None
+    if layers == 0:
+        return {"layers": 0, "widths": ()}
+    widths = [width(i) for i in range(layers or 0)]
+    known = tuple(w for w in widths if w is not None) if widths else None
+    return {"layers": layers, "widths": known if known and len(known) == len(widths) else None}
+
+
+def _whole(value: object) -> bool:
+    """A whole number (not a bool): a fixed `model.layers` or width in resolved.yaml."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return False
+    return math.isfinite(value) and float(value).is_integer()
 
 
 def _headline(best: TrialReport | None, counts: dict[str, int]) -> str:
@@ -711,6 +817,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "headline": report.headline,
         "trials": [_trial_dict(t) for t in report.trials],
         "effects": [_effect_dict(e) for e in report.effects],
+        "capacity": _capacity_dict(report.capacity) if report.capacity else None,
         "plots": [p.relative_to(report.report_dir).as_posix() for p in report.plots],
         "warnings": list(report.run.warnings),
     }
@@ -748,6 +855,28 @@ def _trial_dict(t: TrialReport) -> dict[str, Any]:
             for r in t.recommendations
         ],
         "message": t.message,
+    }
+
+
+def _capacity_dict(curve: dx.CapacityCurve) -> dict[str, Any]:
+    return {
+        "steps": [
+            {
+                "trial_id": step.trial_id,
+                "status": step.status,
+                "layers": step.layers,
+                "widths": list(step.widths) if step.widths is not None else None,
+                "size": step.size,
+                "label": step.label,
+                "objective": step.objective,
+                "train_error": step.train_error,
+                "val_error": step.val_error,
+            }
+            for step in curve.steps
+        ],
+        "best_trial": curve.best,
+        "stopped_after": curve.stopped_after,
+        "min_delta": curve.min_delta,
     }
 
 
@@ -950,6 +1079,63 @@ def _recommendation_lines(trial: TrialReport) -> list[str]:
     return lines
 
 
+CAPACITY_PLOT = "capacity.png"
+
+
+def _capacity_plot(report: RunReport) -> Path | None:
+    return next((p for p in report.plots if p.name == CAPACITY_PLOT), None)
+
+
+def _other_plots(report: RunReport) -> list[Path]:
+    """The plots of the Plots section: all but the capacity curve, shown in its own section."""
+    return [p for p in report.plots if p.name != CAPACITY_PLOT]
+
+
+def _capacity_about(curve: dx.CapacityCurve) -> str:
+    return (
+        "The capacity search grows the network one step per trial, units (filters) per layer "
+        "first, then layers. Size: layers × units per layer (widths joined with - when they "
+        f"differ); hidden units: their sum. min_delta {curve.min_delta:g} (search.min_delta)."
+    )
+
+
+def _capacity_line(report: RunReport) -> str:
+    assert report.capacity is not None
+    return dx.capacity_sentence(report.capacity, report.objective.name)
+
+
+def _capacity_table(report: RunReport) -> tuple[list[str], list[list[Cell]]]:
+    """(header, rows of (text, sort value)) of the capacity table, in trial order."""
+    curve = report.capacity
+    assert curve is not None
+    header = ["trial", "size", "hidden units", report.objective.name, "train error", "val error"]
+    rows = []
+    for step in curve.steps:
+        notes = []
+        if step.trial_id == curve.best:
+            notes.append("best")
+        if step.trial_id == curve.stopped_after:
+            notes.append("growth stopped paying after this step")
+        if step.status != "completed":
+            notes.append(step.status)
+        rows.append(
+            [
+                (step.trial_id, step.trial_id),
+                (step.label, step.size),
+                (dx.format_value(step.size), step.size),
+                (dx.format_value(step.objective), step.objective),
+                (dx.percent(step.train_error), step.train_error),
+                (dx.percent(step.val_error), step.val_error),
+                ("; ".join(notes), "; ".join(notes)),
+            ]
+        )
+    return [*header, "note"], rows
+
+
+def _texts(rows: list[list[Cell]]) -> list[list[str]]:
+    return [[text for text, _ in row] for row in rows]
+
+
 def render_markdown(
     reports: list[RunReport],
     failures: list[tuple[Path, str]] | None = None,
@@ -980,6 +1166,13 @@ def _run_markdown(report: RunReport, image_base: Path | None, level: int) -> lis
     if report.best and report.best.recommendations:
         lines += ["", "Recommendations:", ""]
         lines += [f"{i}. {line}" for i, line in enumerate(_recommendation_lines(report.best), 1)]
+    if report.capacity:
+        header, cells = _capacity_table(report)
+        lines += ["", f"{h}# Capacity curve", "", _capacity_about(report.capacity), ""]
+        lines += [_capacity_line(report), "", *_md_table(header, _texts(cells))]
+        plot = _capacity_plot(report)
+        if plot:
+            lines += ["", f"![capacity curve]({_relative(plot, image_base)})"]
     shown = (
         f" (best {len(report.trials)} of {report.total_trials})"
         if len(report.trials) < report.total_trials
@@ -996,9 +1189,9 @@ def _run_markdown(report: RunReport, image_base: Path | None, level: int) -> lis
             rows = [[r.value, str(r.trials), f"{r.mean_objective:.4g}"] for r in effect.rows]
             lines += ["", f"**{effect.hyperparameter}** (best: {effect.best_value})", ""]
             lines += _md_table(["value", "trials", f"mean {report.objective.name}"], rows)
-    if report.plots:
+    if _other_plots(report):
         lines += ["", f"{h}# Plots", ""]
-        for plot in report.plots:
+        for plot in _other_plots(report):
             target = _relative(plot, image_base)
             lines += [f"![{plot.stem.replace('_', ' ')}]({target})", ""]
     return lines + [""]
@@ -1118,6 +1311,17 @@ def _run_html(report: RunReport) -> list[str]:
     if report.best and report.best.recommendations:
         items = "".join(f"<li>{_e(line)}</li>" for line in _recommendation_lines(report.best))
         parts.append(f"<p>Recommendations:</p><ol>{items}</ol>")
+    if report.capacity:
+        header, cells = _capacity_table(report)
+        parts += [
+            "<h2>Capacity curve</h2>",
+            f'<p class="meta">{_e(_capacity_about(report.capacity))}</p>',
+            f'<p class="verdict">{_e(_capacity_line(report))}</p>',
+            _html_table(header, cells, kinds=["text", "text", "num", "num", "num", "num", "text"]),
+        ]
+        plot = _capacity_plot(report)
+        if plot:
+            parts.append(_html_image(plot))
     shown = (
         f" (best {len(report.trials)} of {report.total_trials})"
         if len(report.trials) < report.total_trials
@@ -1155,14 +1359,15 @@ def _run_html(report: RunReport) -> list[str]:
                 )
             )
         parts.append('<div class="effects">' + "".join(tables) + "</div>")
-    if report.plots:
+    if _other_plots(report):
         parts.append("<h2>Plots</h2>")
-        for plot in report.plots:
-            data = base64.b64encode(plot.read_bytes()).decode("ascii")
-            parts.append(
-                f'<img alt="{_e(plot.stem.replace("_", " "))}" src="data:image/png;base64,{data}">'
-            )
+        parts += [_html_image(plot) for plot in _other_plots(report)]
     return parts
+
+
+def _html_image(plot: Path) -> str:
+    data = base64.b64encode(plot.read_bytes()).decode("ascii")
+    return f'<img alt="{_e(plot.stem.replace("_", " "))}" src="data:image/png;base64,{data}">'
 
 
 def _html_table(
@@ -1280,6 +1485,12 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
         items += [
             Text(f"  {i}. {line}") for i, line in enumerate(_recommendation_lines(report.best), 1)
         ]
+    if report.capacity:
+        items += [
+            Text(""),
+            Text("Capacity curve: ", style="bold")
+            + Text(_capacity_line(report)[0].lower() + _capacity_line(report)[1:]),
+        ]
     if report.effects:
         effects = Table(
             title=Text(f"Hyperparameter effects (mean {report.objective.name})"),
@@ -1338,8 +1549,8 @@ def write_report_files(report: RunReport, *, plots: bool) -> list[Path]:
 
 
 def draw_plots(report: RunReport, directory: Path) -> list[Path]:
-    """Learning curves (loss and the main metric), the error scatter and objective against each
-    hyperparameter, as PNG files in `directory`."""
+    """Learning curves (loss and the main metric), the error scatter, objective against each
+    hyperparameter and, for a capacity search, the capacity curve, as PNG files in `directory`."""
     from tunenet import plots  # matplotlib costs ~0.5 s: only when plots are drawn
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -1369,6 +1580,10 @@ def draw_plots(report: RunReport, directory: Path) -> list[Path]:
     figures["objective_vs_hyperparameters"] = plots.objective_vs_hyperparameters(
         table, report.objective.name, best_id
     )
+    if report.capacity:
+        figures["capacity"] = plots.capacity_curve(
+            report.capacity, report.objective.name, report.settings.target_error.value
+        )
     return [
         plots.save(figure, directory / f"{name}.png")
         for name, figure in figures.items()
