@@ -336,3 +336,68 @@ def test_verdict_names_an_effect_only_when_each_value_was_tried_twice() -> None:
     single = [e for e in effects if e.hyperparameter == "model.units.0"]  # 16 and 32 tried once
     text = dx.verdict(effects=single, **common)
     assert "Too few trials per value" in text
+
+
+# ---------------------------------------------------------------- the capacity curve
+
+
+def capacity_steps(scores: list[float | None]) -> list[dx.CapacityStep]:
+    return [
+        dx.CapacityStep(
+            f"{i:02d}", "completed" if s is not None else "failed", 1, (2**i,), s, None, None
+        )  # fmt: skip
+        for i, s in enumerate(scores)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scores", "direction", "best", "stopped"),
+    [
+        ([0.80, 0.90, 0.903, 0.901], "max", "02", "01"),  # 02 gains 0.003 <= 0.005
+        ([0.80, 0.90, 0.96, 0.95], "max", "02", "02"),
+        ([0.80, None, 0.90, 0.95], "max", "03", "03"),  # paying to the last step
+        ([1.0, 0.5, 0.497, 0.6], "min", "02", "01"),  # a loss: lower is better
+        ([0.90, 0.905], "max", "01", "00"),  # exactly min_delta is not more than it
+        ([None, None], "max", None, None),
+    ],
+)
+def test_capacity_curve_best_and_where_growth_stopped_paying(
+    scores: list[float | None], direction: str, best: str | None, stopped: str | None
+) -> None:
+    curve = dx.capacity_curve(capacity_steps(scores), direction, 0.005)
+    assert (curve.best, curve.stopped_after) == (best, stopped)
+
+
+def test_capacity_sentences() -> None:
+    stopped = dx.capacity_curve(capacity_steps([0.80, 0.90, 0.903]), "max", 0.005)
+    text = dx.capacity_sentence(stopped, "val_accuracy")
+    assert text.startswith("Growth stopped paying after 1×2 (trial 01, val_accuracy 0.9)")
+    assert "the best, 1×4 (trial 02), is only 0.003 better" in text
+    paying = dx.capacity_curve(capacity_steps([0.80, 0.90]), "max", 0.005)
+    assert dx.capacity_sentence(paying, "acc").startswith("Growth was still paying at the last")
+    empty = dx.capacity_curve(capacity_steps([None]), "max", 0.005)
+    assert dx.capacity_sentence(empty, "acc").startswith("No completed step")
+    text = dx.verdict(
+        counts={"trials": 3, "completed": 3},
+        objective="val_accuracy",
+        best_id="02",
+        best_objective=0.903,
+        best_fit=None,
+        best_findings=[],
+        best_test_error=None,
+        labels=[],
+        effects=[],
+        top_recommendation=None,
+        capacity=stopped,
+    )
+    assert "Growth stopped paying after 1×2" in text
+
+
+@pytest.mark.parametrize(
+    ("layers", "widths", "label", "size"),
+    [(2, (16, 16), "2×16", 32), (3, (32, 16, 8), "32-16-8", 56), (0, (), "0 layers", 0),
+     (2, None, "2×?", None), (None, None, "?", None)],
+)  # fmt: skip
+def test_capacity_size_labels(layers, widths, label: str, size: int | None) -> None:
+    step = dx.CapacityStep("0", "completed", layers, widths, 0.5, None, None)
+    assert (step.label, step.size) == (label, size)

@@ -396,3 +396,104 @@ def test_every_format_works_with_tensorflow_unimportable(tmp_path: Path) -> None
     for marker in ("Verdict:", "| rank | trial |", "rank,trial_id,status", '"format_version": 1'):
         assert marker in result.stdout
     assert result.stdout.rstrip().endswith("</html>")
+
+
+# ---------------------------------------------------------------- the capacity curve
+
+
+@pytest.fixture(scope="module")
+def capacity_rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The capacity fixture reported once with plots; the run and the Rich table output."""
+    run = copy_run("capacity", tmp_path_factory.mktemp("runs"))
+    out, _ = run_report(run, "table", plots=True)
+    return run, out
+
+
+def test_capacity_json_has_the_steps_in_trial_order_and_where_growth_stopped(
+    capacity_rendered: tuple[Path, str],
+) -> None:
+    run, _ = capacity_rendered
+    capacity = json.loads((run / "report" / "report.json").read_text())["capacity"]
+    assert set(capacity) == {"steps", "best_trial", "stopped_after", "min_delta"}
+    steps = capacity["steps"]
+    assert [s["trial_id"] for s in steps] == ["00", "01", "02", "03", "04", "05"]  # CSV: 05, 04
+    assert [s["label"] for s in steps] == ["1×4", "1×8", "1×16", "1×32", "2×32", "3×32"]
+    assert [s["size"] for s in steps] == [4, 8, 16, 32, 64, 96]
+    assert steps[5]["layers"] == 3 and steps[5]["widths"] == [32, 32, 32]
+    assert steps[3] == {
+        "trial_id": "03",
+        "status": "completed",
+        "layers": 1,
+        "widths": [32],
+        "size": 32,
+        "label": "1×32",
+        "objective": 0.925,
+        "train_error": 0.03,
+        "val_error": 0.075,
+    }
+    assert steps[4]["status"] == "failed" and steps[4]["objective"] is None
+    # 05 beats 03 by 0.935 - 0.925 = 0.010000000000000009, not more than min_delta 0.01
+    assert capacity["stopped_after"] == "03" and capacity["best_trial"] == "05"
+    assert capacity["min_delta"] == 0.01
+
+
+def test_capacity_plot_markdown_html_table_and_verdict(capacity_rendered: tuple[Path, str]) -> None:
+    run, out = capacity_rendered
+    plot = run / "report" / "plots" / "capacity.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    document = json.loads((run / "report" / "report.json").read_text())
+    assert "plots/capacity.png" in document["plots"]
+    line = "Growth stopped paying after 1×32 (trial 03, val_accuracy 0.925)"
+    assert line in document["verdict"]
+    markdown = (run / "report" / "report.md").read_text()
+    section = markdown[markdown.index("## Capacity curve") : markdown.index("## Trials")]
+    assert line in section
+    assert (
+        "| trial | size | hidden units | val_accuracy | train error | val error | note |" in section
+    )
+    assert "| 03 | 1×32 | 32 | 0.925 | 3.0% | 7.5% | growth stopped paying after" in section
+    assert "| 04 | 2×32 | 64 |  |  |  | failed |" in section
+    assert "![capacity curve](plots/capacity.png)" in section
+    assert markdown.count("plots/capacity.png") == 1  # not again under Plots
+    html_text = (run / "report" / "report.html").read_text()
+    assert "<h2>Capacity curve</h2>" in html_text
+    assert html_text.count('src="data:image/png;base64,') == 5
+    assert "Capacity curve: growth stopped paying after 1×32 (trial 03" in out
+
+
+def test_a_run_of_another_strategy_has_a_null_capacity(rendered: Path) -> None:
+    document = json.loads((rendered / "report" / "report.json").read_text())
+    assert document["capacity"] is None
+    assert "Capacity curve" not in (rendered / "report" / "report.md").read_text()
+    assert "growth" not in document["verdict"].lower()
+
+
+def test_capacity_is_recognized_from_resolved_yaml_alone(tmp_path: Path) -> None:
+    run = copy_run("capacity", tmp_path)
+    (run / "manifest.json").unlink()
+    curve = build(run).capacity
+    assert curve is not None and curve.stopped_after == "03"
+    resolved = (run / "resolved.yaml").read_text().replace("strategy: capacity", "strategy: random")
+    (run / "resolved.yaml").write_text(resolved.replace("  min_delta: 0.01\n", ""))
+    assert build(run).capacity is None
+
+
+def test_capacity_fixed_widths_come_from_resolved_yaml(tmp_path: Path) -> None:
+    run = copy_run("capacity", tmp_path)
+    trials = pd.read_csv(run / "trials.csv", dtype=str, keep_default_na=False)
+    trials.drop(columns=[c for c in trials.columns if c.startswith("hp.model.units")]).to_csv(
+        run / "trials.csv", index=False
+    )
+    resolved = (run / "resolved.yaml").read_text().replace("units: [4, 8, 16, 32]", "units: 16")
+    (run / "resolved.yaml").write_text(resolved.replace("  min_delta: 0.01\n", ""))
+    curve = build(run).capacity
+    assert curve is not None
+    assert [s.label for s in curve.steps] == ["1×16"] * 4 + ["2×16", "3×16"]
+    assert curve.min_delta == report.DEFAULT_MIN_DELTA  # no search.min_delta: the default
+
+
+def test_capacity_sizes_of_a_cnn_with_filters_growth() -> None:
+    trials = pd.DataFrame({"trial_id": ["0"], "status": ["completed"], "hp.model.filters.0": [8.0]})
+    resolved = {"model": {"kind": "cnn", "layers": 3, "filters_growth": 2}}
+    run = report.Run(Path("x"), "x", trials, trials.iloc[0:0], None, resolved)
+    assert report._model_size(trials.iloc[0], run) == {"layers": 3, "widths": (8, 16, 32)}

@@ -279,7 +279,7 @@ def capacity_curve(curve: CapacityCurve, objective: str, target_error: float) ->
     """Two panels over the steps of a capacity search, in trial order: the objective (best
     step a star; the level a later step had to beat, `min_delta` past the step after which growth
     stopped paying, dotted), then train and validation error with the target error. A dashed
-    line marks where growth stopped paying; the steps after it are shaded.
+    line (named in the legend) marks where growth stopped paying; the steps after it are shaded.
 
     The x axis is the step (trial order), labelled with the size (`2×16`) and the trial id:
     sizes double while the units grow, so evenly spaced steps keep the small networks readable,
@@ -307,39 +307,71 @@ def capacity_curve(curve: CapacityCurve, objective: str, target_error: float) ->
     for axis in (top, bottom):
         if stop is not None and not paying_to_the_end:
             axis.axvspan(stop, len(steps) - 0.5, color=MUTED, alpha=0.08, linewidth=0)
-            axis.axvline(stop, color=MUTED, linestyle="--", linewidth=1.2)
+            label = f"growth stopped paying after {steps[stop].label}" if axis is top else None
+            axis.axvline(stop, color=MUTED, linestyle="--", linewidth=1.2, label=label)
         axis.grid(alpha=0.3)
         axis.tick_params(labelsize=8)
 
     _gapped_line(top, xs, score, OBJECTIVE_COLOR, objective)
     if curve.best in ids:
         i = ids.index(curve.best)
-        top.scatter([xs[i]], [score[i]], marker="*", s=220, color=BEST_COLOR, zorder=4,
-                    label=f"best ({curve.best})")  # fmt: skip
+        top.scatter(
+            [xs[i]],
+            [score[i]],
+            marker="*",
+            s=220,
+            color=BEST_COLOR,
+            zorder=4,
+            label=f"best ({curve.best})",
+        )
     if stop is not None and not paying_to_the_end:
         sign = 1 if curve.direction == "max" else -1
         bar = score[stop] + sign * curve.min_delta
-        top.hlines(bar, stop, len(steps) - 0.5, color=OBJECTIVE_COLOR, linestyle=":",
-                   linewidth=1.2, label=f"to beat: {format_value(bar)} (+min_delta)")  # fmt: skip
-        top.annotate(
-            f"growth stopped paying\nafter {steps[stop].label}",
-            (stop, 1.0), xycoords=top.get_xaxis_transform(), xytext=(4, -4),
-            textcoords="offset points", va="top", fontsize=8, color=MUTED,
-        )  # fmt: skip
+        beat = f"to beat: {format_value(bar)} ({'+' if sign > 0 else '−'}min_delta)"
+        top.hlines(
+            bar,
+            stop,
+            len(steps) - 0.5,
+            color=OBJECTIVE_COLOR,
+            linestyle=":",
+            linewidth=1.2,
+            label=beat,
+        )
     elif paying_to_the_end:
-        top.text(0.99, 0.04, "still paying at the last step", transform=top.transAxes,
-                 ha="right", fontsize=8, color=MUTED)  # fmt: skip
+        top.text(
+            0.99,
+            0.04,
+            "still paying at the last step",
+            transform=top.transAxes,
+            ha="right",
+            fontsize=8,
+            color=MUTED,
+        )
     for i, step in enumerate(steps):
         if step.status != "completed":
-            top.text(xs[i], 0.5, step.status, transform=top.get_xaxis_transform(), rotation=90,
-                     ha="center", va="center", fontsize=8, color=VAL_COLOR)  # fmt: skip
+            top.text(
+                xs[i],
+                0.5,
+                step.status,
+                transform=top.get_xaxis_transform(),
+                rotation=90,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=VAL_COLOR,
+            )
     top.set_ylabel(objective, fontsize=9)
     top.legend(fontsize=8, loc="best")
 
     _gapped_line(bottom, xs, train, TRAIN_COLOR, "train error")
     _gapped_line(bottom, xs, val, VAL_COLOR, "validation error")
-    bottom.axhline(target_error, color=MUTED, linestyle=":", linewidth=1.2,
-                   label=f"target error {target_error:g}")  # fmt: skip
+    bottom.axhline(
+        target_error,
+        color=MUTED,
+        linestyle=":",
+        linewidth=1.2,
+        label=f"target error {target_error:g}",
+    )
     highest = np.nanmax(np.concatenate([train, val, [target_error]]))
     bottom.set_ylim(0, (highest if np.isfinite(highest) else 1) * 1.1 + 0.01)
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -347,8 +379,9 @@ def capacity_curve(curve: CapacityCurve, objective: str, target_error: float) ->
     bottom.legend(fontsize=8, loc="best")
     bottom.set_xticks(xs, [f"{s.label}\n{s.trial_id}" for s in steps])
     bottom.set_xlim(-0.5, len(steps) - 0.5)
-    bottom.set_xlabel("model size (layers × units per layer), trial id below; in trial order",
-                      fontsize=9)  # fmt: skip
+    bottom.set_xlabel(
+        "model size (layers × units per layer), trial id below; in trial order", fontsize=9
+    )
     figure.suptitle(
         f"Capacity curve: {objective} and errors as the network grows "
         f"(min_delta {curve.min_delta:g})",
