@@ -55,3 +55,40 @@ def no_tensorflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def tunenet_command(*args: object) -> list[str]:
     """A subprocess command line running the CLI with this interpreter."""
     return [sys.executable, "-m", "tunenet.cli", *(str(arg) for arg in args)]
+
+
+def tree_state(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder below root with its size and modification time, to compare later."""
+    state = {}
+    for path in sorted(Path(root).rglob("*")):
+        stat = path.lstat()
+        state[str(path.relative_to(root))] = (
+            stat.st_size if path.is_file() else -1,
+            stat.st_mtime_ns,
+        )
+    return state
+
+
+@pytest.fixture
+def untouched(tmp_path: Path):
+    """Assert that a command changed nothing under tmp_path except the paths allowed.
+
+    Usage: `with untouched(allowed=["runs/myrun"]): ...`. The default allows nothing.
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def check(root: Path = tmp_path, allowed: tuple[str, ...] = ()):
+        before = tree_state(root)
+        yield
+        after = tree_state(root)
+
+        def outside(key: str) -> bool:
+            return not any(key == a or key.startswith(a.rstrip("/") + "/") for a in allowed)
+
+        changed = {
+            k for k in before.keys() | after.keys() if before.get(k) != after.get(k) and outside(k)
+        }
+        assert not changed, f"changed outside {list(allowed)}: {sorted(changed)}"
+
+    return check

@@ -81,6 +81,14 @@ def test_resume_and_overwrite_together_is_a_usage_error(cli, write_config):
 
 
 @pytest.mark.parametrize("config", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
-def test_example_configs_validate(cli, config):
+def test_example_configs_validate(cli, config, tmp_path, monkeypatch):
+    """Every example validates where its data exists; `validate` reads the data files."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)  # relative data paths are relative to the working directory
+    for split in ("train", "test"):  # configs/images-folder.yaml: data/santa/{train,test}/<class>
+        for label in ("santa", "not_santa"):
+            (tmp_path / "data/santa" / split / label).mkdir(parents=True)
+            Image.new("RGB", (8, 8)).save(tmp_path / "data/santa" / split / label / "0.png")
     result = cli("validate", config)
     assert result.exit_code == 0, result.stderr

@@ -7,6 +7,7 @@ TensorFlow is imported only inside the commands that train (`search`, `evaluate`
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from enum import Enum
@@ -28,10 +29,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console(highlight=False, markup=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+# No markup and no emoji codes: user text such as a header "a:b:y" is printed as it is.
+out = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 if not out.is_terminal:
     out.width = max(out.width, 160)  # piped output: wide tables rather than cut headers
+
+
+class _WarningHandler(logging.Handler):
+    """The library's log warnings (e.g. a CSV column left out) on stderr, as `warning: ...`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"warning: {record.getMessage()}")  # err finds sys.stderr at each print
+
+
+_library_log = logging.getLogger("tunenet")
+_library_log.addHandler(_WarningHandler(logging.WARNING))
+_library_log.propagate = False
 
 ConfigArg = Annotated[Path, typer.Argument(help="The YAML config file.", show_default=False)]
 RunsDirOpt = Annotated[
@@ -98,14 +112,21 @@ def root(
 @app.command()
 @handle_errors
 def validate(config: ConfigArg) -> None:
-    """Check a config: schema, search space, grid size and worst-case epoch budget."""
-    from tunenet import loader, space
+    """Check a config and its data: schema, search space, grid size, epoch budget, data file.
+
+    A csv or npz file is read, and an images folder listed, as a search would, without
+    TensorFlow: a data problem stops `validate` with the same message.
+    """
+    from tunenet import data, loader, space
     from tunenet.render import space_table
 
     cfg = loader.load_config(config)
+    found = data.check_data(cfg)  # before any output: a data problem prints only the error
     hps = space.build_space(cfg)
     out.print(space_table(cfg, hps))
     out.print(space.summary_line(cfg, hps))
+    if found:
+        out.print(found)
 
 
 MaxTrialsOpt = Annotated[Optional[int], typer.Option(min=1, help="Override search.max_trials.")]
@@ -175,7 +196,7 @@ def search(
 ) -> None:
     """Run the search a config describes and write its run directory."""
     from tunenet import loader
-    from tunenet.runs import RunOptions
+    from tunenet.runs import RunOptions, locate
 
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
@@ -185,6 +206,7 @@ def search(
         config_path=config, runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite,
         tensorboard=tensorboard, overrides=overrides,
     )  # fmt: skip
+    locate(cfg, options)  # a bad --name or run directory: said before TensorFlow loads
     if workers or serve:
         from tunenet import workers as workers_module  # the chief imports TensorFlow too
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_serializer,
     model_validator,
 )
@@ -38,6 +40,7 @@ Schedule = Literal["constant", "exponential", "cosine", "step"]
 DECAY_SCHEDULES = ("exponential", "step")
 Strategy = Literal["grid", "random", "bayesian", "hyperband", "capacity"]
 TAGS = ("fixed", "choice", "range")
+MAX_RUN_NAME = 100  # characters; a run directory's name (SPEC §7)
 
 
 class Section(BaseModel):
@@ -186,6 +189,22 @@ class AugmentationConfig(Section):
     contrast: tunable(Fraction) = fixed(0.0)
 
 
+def _missing_value(raw: Any) -> Any:
+    """A cell text that means "missing": numbers as they are written, never null or booleans."""
+    if isinstance(raw, bool) or raw is None:  # YAML turned an unquoted null / true into a value
+        written = {None: "null", True: "true", False: "false"}[raw]
+        raise ValueError(f'write it in quotes, "{written}", to mean the text {written}')
+    return str(raw) if isinstance(raw, (int, float)) else raw
+
+
+def _distinct_features(names: Optional[list[str]]) -> Optional[list[str]]:
+    twice = sorted({name for name in names or [] if names.count(name) > 1})
+    if twice:
+        listed = ", ".join(repr(name) for name in twice)
+        raise ValueError(f"lists {listed} twice: name each feature column once")
+    return names
+
+
 class DataConfig(Section):
     """Where the examples come from and how they are split and scaled."""
 
@@ -193,8 +212,9 @@ class DataConfig(Section):
     path: Optional[str] = None
     test_path: Optional[str] = None
     target: Optional[str] = None
-    features: Optional[list[str]] = None
+    features: Annotated[Optional[list[str]], AfterValidator(_distinct_features)] = None
     missing: Literal["error", "drop", "mean"] = "error"
+    missing_values: list[Annotated[str, BeforeValidator(_missing_value)]] = []
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     image_size: tuple[PositiveInt, PositiveInt] = (64, 64)
     color_mode: Literal["rgb", "grayscale"] = "rgb"
@@ -311,10 +331,55 @@ class DiagnosisConfig(Section):
     variance_threshold: Annotated[float, Field(ge=0, le=1)] = 0.05
 
 
+RUN_NAME_RULE = (
+    "a run name is one plain directory name: no '/' or '\\', not starting with a dot, "
+    f"at most {MAX_RUN_NAME} characters"
+)
+
+
+def run_name_problem(name: str) -> Optional[str]:
+    """What makes `name` unfit to be a run directory's name (SPEC §7), or None when it is fine."""
+    if not name:
+        return "is empty"
+    if "/" in name or "\\" in name:
+        return "contains a path separator"
+    if name.startswith("."):
+        return "starts with a dot"
+    if len(name) > MAX_RUN_NAME:
+        return f"has {len(name)} characters"
+    if not name.isprintable():
+        return "contains a control character"
+    return None
+
+
+_RUN_NAME_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_RUN_NAME,
+            "pattern": r"^[^./\\][^/\\]*$",
+        },
+        {"type": "null"},
+    ]
+}
+
+
+def _run_name(name: Optional[str]) -> Optional[str]:
+    problem = None if name is None else run_name_problem(name)
+    if problem:
+        raise ValueError(f"{problem}; {RUN_NAME_RULE}")
+    return name
+
+
 class Config(Section):
     """A whole tunenet config file."""
 
-    name: Optional[Annotated[str, Field(min_length=1, pattern=r"^[^/\\\x00]+$")]] = None
+    name: Annotated[
+        Optional[str],
+        AfterValidator(_run_name),
+        WithJsonSchema(_RUN_NAME_SCHEMA),  # for editors: the same rule as a pattern
+    ] = None
     seed: Annotated[int, Field(ge=0, lt=2**32)] = 42
     data: DataConfig
     model: ModelConfig = ModelConfig()

@@ -16,9 +16,21 @@ import numpy as np
 
 from tunenet.config import Config, DataConfig
 from tunenet.errors import DataError
-from tunenet.sources import SOURCES, Examples, Features, infer_task, subsample
+from tunenet.sources import (
+    SOURCES,
+    Examples,
+    Features,
+    infer_task,
+    load_csv,
+    load_npz,
+    scan_images,
+    subsample,
+)
 
-__all__ = ["SOURCES", "TASKS", "Dataset", "Examples", "as_images", "infer_task", "load_dataset"]
+__all__ = [
+    "SOURCES", "TASKS", "Dataset", "Examples", "as_images", "check_data", "infer_task",
+    "load_dataset",
+]  # fmt: skip
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -356,6 +368,42 @@ def load_dataset(full: Config) -> Dataset:
         dataset = _impute(dataset)
         _check_filled(dataset)
     return dataset
+
+
+# Read as `load_dataset` reads them, without TensorFlow; images are listed, not decoded.
+SCANS = {"csv": load_csv, "npz": load_npz, "images": scan_images}
+
+
+def check_data(full: Config) -> Optional[str]:
+    """Make the data checks of `load_dataset` for `tunenet validate`, without TensorFlow.
+
+    File sources (csv, npz, images) are read as a search reads them, so a data problem that
+    would stop the search stops `validate` with the same message. Built-in and keras sources
+    are not read. Returns one line saying what was found, or None when nothing was read.
+    """
+    scan = SCANS.get(full.data.source)
+    if scan is None:
+        return None
+    examples = _apply_task(scan(full.data, full.seed), full.data.task)
+    if full.model.kind == "cnn" and full.data.source != "images":
+        as_images(examples)
+    return _found(examples, full.data)
+
+
+def _found(examples: Examples, config: DataConfig) -> str:
+    """`data: <path>: 90 examples, 3 features (1 text), target 'label': binary (no, yes)`."""
+    line = f"data: {examples.files.get('path', config.path)}: {len(examples.y)} examples"
+    if config.source == "csv":
+        columns = examples.x.values() if isinstance(examples.x, dict) else []
+        text = sum(1 for column in columns if column.dtype == object)
+        described = f" ({text} text)" if text else ""
+        line += f", {len(examples.feature_names)} features{described}, target {config.target!r}"
+    elif config.source == "npz":
+        line += f" of shape {tuple(examples.x.shape[1:])}"
+    if examples.x_test is not None:
+        line += f", {len(examples.y_test)} test examples"
+    classes = ", ".join(examples.classes[:10]) + (", ..." if len(examples.classes) > 10 else "")
+    return line + f": {examples.task}" + (f" ({classes})" if classes else "")
 
 
 def as_images(examples: Examples) -> Examples:

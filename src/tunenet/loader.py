@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import functools
 import re
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -12,12 +15,69 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tunenet import config as config_module
-from tunenet.config import TAGS, Choice, Config, Fixed, Range
+from tunenet.config import TAGS, Choice, Config, Fixed, Range, run_name_problem
 from tunenet.errors import ConfigError
+
+MAX_ALIAS_NODES = 10_000
+"""Values that aliases may add to a config. A few anchors reuse a list; a "billion laughs" adds
+billions, and every later step (validation, messages, resolved.yaml) would walk them all."""
+
+
+class YamlLimitError(yaml.YAMLError):
+    """Well-formed YAML that is refused: an alias that expands too far or into itself."""
+
+    def __init__(self, problem: str, mark: yaml.Mark) -> None:
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
 
 
 class Yaml12Loader(yaml.SafeLoader):
-    """A safe loader with YAML 1.2 floats (`1e-3`) and booleans (only true/false)."""
+    """A safe loader with YAML 1.2 floats (`1e-3`) and booleans (only true/false).
+
+    It also refuses alias bombs while composing, before anything is expanded: each node's size
+    with its aliases expanded is counted once, and each alias adds the size of its anchor.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.expanded_sizes: dict[int, int] = {}  # id(node) -> values once aliases are expanded
+        self.alias_nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._count_alias(self.peek_event())
+            return super().compose_node(parent, index)
+        node = super().compose_node(parent, index)
+        children = _children(node)
+        self.expanded_sizes[id(node)] = 1 + sum(self.expanded_sizes[id(c)] for c in children)
+        return node
+
+    def _count_alias(self, event: yaml.AliasEvent) -> None:
+        node = self.anchors.get(event.anchor)
+        if node is None:
+            return  # an undefined alias: the composer says so
+        size = self.expanded_sizes.get(id(node))
+        if size is None:  # its anchor is still being composed
+            raise YamlLimitError(
+                f"the alias *{event.anchor} refers to itself (it is inside &{event.anchor}), "
+                "which never ends; write the value out",
+                event.start_mark,
+            )
+        self.alias_nodes += size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise YamlLimitError(
+                f"aliases expand to more than {MAX_ALIAS_NODES} values (refused at "
+                f"*{event.anchor}); a config needs only a few: write the values out",
+                event.start_mark,
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 Yaml12Loader.yaml_implicit_resolvers = {
@@ -44,16 +104,65 @@ Yaml12Loader.add_implicit_resolver(
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    """Parse YAML 1.2 text; syntax errors name the file and line."""
+    """Parse YAML 1.2 text; syntax errors, duplicate keys and alias bombs name file and line."""
     try:
-        return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        return _load(text, source)
     except RecursionError:
         raise ConfigError(f"{source}: nested too deeply to be a config.") from None
+    except YamlLimitError as error:
+        raise ConfigError(f"{source}:{error.problem_mark.line + 1}: {error.problem}.") from None
+    except yaml.reader.ReaderError as error:  # a control character; it carries no line
+        line = text.count("\n", 0, error.position) + 1
+        problem = f"unacceptable character #x{error.character:04x} ({error.reason})"
+        raise ConfigError(f"{source}:{line}: YAML syntax error: {problem}. Remove it.") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(f"{where}: YAML syntax error: {problem}. Fix the YAML syntax.") from None
+
+
+def _load(text: str, source: str) -> Any:
+    loader = Yaml12Loader(text)  # checks the characters already
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_duplicates(node, source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_duplicates(root: yaml.Node, source: str) -> None:
+    """A key given twice in one mapping is an error: YAML would silently keep the last value."""
+    problems = []
+    for path, first, again in _duplicates(root, (), set()):
+        lines = f"line {first}" if first == again else f"lines {first} and {again}"
+        message = f"duplicate key on {lines}: YAML keeps only the last value; keep one"
+        problems.append((first, path, message))
+    if problems:
+        raise ConfigError(_format_located(source, problems))
+
+
+def _duplicates(node: yaml.Node, loc: tuple, seen: set[int]) -> Iterator[tuple[str, int, int]]:
+    """(dotted path, first line, repeated line) of every duplicate key below node."""
+    if id(node) in seen:  # an alias: its anchor was checked already
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicates(item, (*loc, index), seen)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    first_lines: dict[tuple[str, str], int] = {}
+    for key, value in node.value:
+        name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+        line = key.start_mark.line + 1
+        if isinstance(key, yaml.ScalarNode) and (key.tag, name) in first_lines:
+            yield _dotted((*loc, name)), first_lines[(key.tag, name)], line
+        first_lines.setdefault((key.tag, name), line)
+        yield from _duplicates(value, (*loc, name), seen)
 
 
 def read_text(path: Path) -> str:
@@ -66,12 +175,22 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ConfigError(f"{path}:1: is UTF-16 text; save it as UTF-8.")
     if b"\x00" in data:
-        raise ConfigError(f"{path}: is a binary file, expected a YAML config file.")
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise ConfigError(
+            f"{path}:{line}: is a binary file (a NUL byte on line {line}), "
+            "expected a YAML config file."
+        )
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: is not UTF-8 text, expected a YAML config file.") from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); "
+            "save it as UTF-8."
+        ) from None
 
 
 def load_config(
@@ -94,8 +213,10 @@ def load_config(
     if raw is None:
         raise ConfigError(f"{path}: is empty. A config needs at least `data: {{source: digits}}`.")
     if not isinstance(raw, dict):
+        root = _compose_quietly(text)
+        where = f"{path}:{root.start_mark.line + 1}" if root else str(path)
         raise ConfigError(
-            f"{path}: expected a mapping of sections (data, model, ...), "
+            f"{where}: expected a mapping of sections (data, model, ...), "
             f"got {type(raw).__name__}: {_short(raw)}"
         )
     raw = _apply_overrides(raw, max_trials=max_trials, epochs=epochs, seed=seed)
@@ -113,8 +234,9 @@ def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = No
         raise ConfigError(_format(source, problems, text)) from None
     except (RecursionError, TypeError, ValueError) as error:
         raise ConfigError(f"{source}: cannot be validated: {error}") from None
-    if config.name is None and source.endswith((".yaml", ".yml")):
-        config = config.model_copy(update={"name": Path(source).stem})
+    stem = Path(source).stem
+    if config.name is None and source.endswith((".yaml", ".yml")) and not run_name_problem(stem):
+        config = config.model_copy(update={"name": stem})  # else runs.run_name says why
     problems = [problem for check in CHECKS for problem in check(config)]
     if problems:
         raise ConfigError(_format(source, problems, text))
@@ -168,14 +290,48 @@ def _describe(item: dict, raw: dict) -> tuple[str, str]:
     path = _dotted(loc)
     if item["type"] == "extra_forbidden":
         known = _known_keys(loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        suggestion = _suggest_key(str(loc[-1]), known)
         return path, f"unknown key{suggestion} (allowed: {', '.join(known)})"
     if item["type"] == "missing":
         return path, "is required"
     message = item["msg"].removeprefix("Value error, ")
     message = message.replace("Input should be", "expected")
     return path, f"got {_short(item.get('input'))}: {message}{_did_you_mean(item)}"
+
+
+def _suggest_key(key: str, known: list[str]) -> str:
+    """The "did you mean" for an unknown key: its full path when it belongs to another section
+    (`split` -> `data.split`), else the closest key here (a typo), else the closest anywhere."""
+    everywhere = _key_paths()
+    if key in everywhere:
+        return f"; did you mean {_either(everywhere[key])}?"
+    hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if hint:
+        return f"; did you mean '{hint[0]}'?"
+    hint = difflib.get_close_matches(key, list(everywhere), n=1, cutoff=0.8)
+    return f"; did you mean {_either(everywhere[hint[0]])}?" if hint else ""
+
+
+def _either(paths: list[str]) -> str:
+    quoted = [f"'{path}'" for path in paths]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+@functools.cache
+def _key_paths() -> dict[str, list[str]]:
+    """Every key of every config section -> its dotted paths (`epochs` -> [`training.epochs`])."""
+    paths: dict[str, list[str]] = {}
+
+    def visit(model: Any, prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            path = f"{prefix}.{name}" if prefix else name
+            paths.setdefault(name, []).append(path)
+            inner = _inner_model(field.annotation)
+            if inner is not None:
+                visit(inner, path)
+
+    visit(Config, "")
+    return paths
 
 
 def _did_you_mean(item: dict) -> str:
@@ -250,20 +406,30 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _format(source: str, problems: list[tuple[str, str]], text: Optional[str]) -> str:
+    root = _compose_quietly(text) if text else None
+    located = [(_line_of(root, path), path, message) for path, message in problems]
+    return _format_located(source, located)
+
+
+def _format_located(source: str, problems: list[tuple[Optional[int], str, str]]) -> str:
+    """One message for all problems, each `(line or None, dotted path, message)`."""
     lines = [f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the config:"]
-    for path, message in problems:
-        line = _line_of(text, path) if text else None
+    for line, path, message in problems:
         where = f"line {line}, " if line else ""
         lines.append(f"  - {where}{path}: {message}")
     return "\n".join(lines)
 
 
-def _line_of(text: str, path: str) -> Optional[int]:
-    """The 1-based line of a dotted path in the YAML text, when it can be found."""
+def _compose_quietly(text: str) -> Optional[yaml.Node]:
+    """The YAML node tree, for line numbers; None when the text does not compose."""
     try:
-        node = yaml.compose(text, Loader=Yaml12Loader)
+        return yaml.compose(text, Loader=Yaml12Loader)
     except (yaml.YAMLError, RecursionError):
         return None
+
+
+def _line_of(node: Optional[yaml.Node], path: str) -> Optional[int]:
+    """The 1-based line of a dotted path in the YAML node tree, when it can be found."""
     parts = [part for part in re.split(r"\.|\[(\d+)\]", path) if part]
     line = None
     for part in parts:
@@ -298,12 +464,13 @@ def _check_sources(config: Config) -> list[tuple[str, str]]:
         ("target", data.target, csv_only),
         ("features", data.features, csv_only),
         ("missing", None if data.missing == "error" else data.missing, csv_only),
+        ("missing_values", data.missing_values or None, csv_only),
     ):
         if value is not None and data.source not in used_by:
             problems.append(
                 (
                     f"data.{key}",
-                    f"got {value!r}: only used with source {' / '.join(used_by)}, "
+                    f"got {_short(value)}: only used with source {' / '.join(used_by)}, "
                     f"not {data.source!r}; remove it",
                 )
             )
@@ -333,8 +500,8 @@ def _check_objective(config: Config) -> list[tuple[str, str]]:
     return [
         (
             "search.objective",
-            f"got {objective.name!r}: the objective must be a validation metric; "
-            f"did you mean 'val_{objective.name}'?",
+            f"got {_short(objective.name)}: the objective must be a validation metric; "
+            f"did you mean {_short('val_' + objective.name)}?",
         )
     ]
 

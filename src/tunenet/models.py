@@ -6,7 +6,6 @@ model takes raw inputs.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -56,18 +55,18 @@ def export_model(model: keras.Model, scale: Optional[tuple[float, float]]) -> ke
     if scale is None:
         return model
     mean, std = scale
-    outputs = keras.layers.Rescaling(scale=std, offset=mean, name="target_units")(model.output)
+    name = LayerNames(layer.name for layer in model.layers)("target_units")
+    outputs = keras.layers.Rescaling(scale=std, offset=mean, name=name)(model.output)
     exported = keras.Model(model.input, outputs, name=model.name)
-    exported.compile(loss="mse", metrics=["mae", "mse"])
+    # The trained optimizer, whose state covers the same weights: a fresh default one would be
+    # saved unbuilt and Keras would warn on every load that it skips its variables.
+    exported.compile(optimizer=model.optimizer, loss="mse", metrics=["mae", "mse"])
     return exported
 
 
 def load_best_model(path: Any) -> keras.Model:
     """Load a saved model with Keras' safe mode (no code from the file is run)."""
-    with warnings.catch_warnings():
-        # The saved regression wrapper has an unbuilt optimizer; Keras warns it skips it.
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        return keras.models.load_model(path, safe_mode=True)
+    return keras.models.load_model(path, safe_mode=True)
 
 
 def metric_names(dataset: Dataset) -> list[str]:
@@ -76,6 +75,24 @@ def metric_names(dataset: Dataset) -> list[str]:
     for metric in task_spec(dataset).metrics:
         names += [metric, f"val_{metric}"]
     return names
+
+
+class LayerNames:
+    """Names for tunenet's own layers that no CSV column input has taken.
+
+    With text columns each column is an input named by the column (the saved model takes
+    `{column: values}`), so a column may be called `output` or `dense_0`: then tunenet's own
+    layer gets a trailing `_` instead (`output_`).
+    """
+
+    def __init__(self, taken: Any = ()):
+        self.taken = set(taken)
+
+    def __call__(self, name: str) -> str:
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name
 
 
 class Params:
@@ -105,12 +122,14 @@ def build_model(
         normalization: (mean, variance) fitted on the training split, or None.
     """
     params = Params(config, values)
-    inputs, x = input_block(dataset, normalization)
+    names = LayerNames(dataset.feature_names if dataset.columns else ())
+    inputs, x = input_block(dataset, normalization, names)
     if config.data.augmentation is not None and len(x.shape) == 4:  # images only
         x = cnn.augmentation_block(x, params)
-    x = cnn.cnn_body(x, params) if config.model.kind == "cnn" else _dense_body(x, params)
+    x = cnn.cnn_body(x, params) if config.model.kind == "cnn" else _dense_body(x, params, names)
     task = task_spec(dataset)
-    outputs = keras.layers.Dense(task.units, activation=task.activation, name="output")(x)
+    output = keras.layers.Dense(task.units, activation=task.activation, name=names("output"))
+    outputs = output(x)
     model = keras.Model(inputs, outputs, name="tunenet")
     model.compile(
         optimizer=build_optimizer(params, steps_per_epoch, config.training.epochs),
@@ -122,7 +141,9 @@ def build_model(
 
 
 def input_block(
-    dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]]
+    dataset: Dataset,
+    normalization: Optional[tuple[np.ndarray, np.ndarray]],
+    names: Optional[LayerNames] = None,
 ) -> tuple[Any, Any]:
     """The model's input and its preprocessing (normalization fitted on the training split).
 
@@ -130,7 +151,7 @@ def input_block(
     named by the column (see `_column_inputs`), so the saved model predicts from raw rows.
     """
     if dataset.columns:
-        return _column_inputs(dataset, normalization)
+        return _column_inputs(dataset, normalization, names or LayerNames(dataset.feature_names))
     inputs = keras.Input(shape=dataset.input_shape, name="inputs")
     x = inputs
     if normalization is not None:
@@ -140,7 +161,7 @@ def input_block(
 
 
 def _column_inputs(
-    dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]]
+    dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]], names: LayerNames
 ) -> tuple[dict[str, Any], Any]:
     """One input per CSV column: numeric columns are normalized together; each text column is
     one-hot encoded by a StringLookup holding its training categories (unseen ones share an
@@ -156,18 +177,20 @@ def _column_inputs(
             continue
         inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
         lookup = keras.layers.StringLookup(
-            vocabulary=vocabulary, output_mode="one_hot", name=f"lookup_{name}"
+            vocabulary=vocabulary, output_mode="one_hot", name=names(f"lookup_{name}")
         )
         encoded.append(lookup(inputs[name]))
     parts = []
     if numeric:
-        x = numeric[0] if len(numeric) == 1 else keras.layers.Concatenate(name="numeric")(numeric)
+        x = numeric[0]
+        if len(numeric) > 1:
+            x = keras.layers.Concatenate(name=names("numeric"))(numeric)
         if normalization is not None:
             mean, variance = normalization
-            x = keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x)
+            x = keras.layers.Normalization(mean=mean, variance=variance, name=names("normalize"))(x)
         parts.append(x)
     parts += encoded
-    x = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="columns")(parts)
+    x = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name=names("columns"))(parts)
     return inputs, x
 
 
@@ -184,11 +207,12 @@ def activation_layer(name: str, label: str) -> keras.layers.Layer:
     return keras.layers.Activation(name, name=label)
 
 
-def _dense_body(x: Any, params: Params) -> Any:
+def _dense_body(x: Any, params: Params, names: Optional[LayerNames] = None) -> Any:
     """Hidden dense layers: Dense -> [BatchNorm] -> activation -> [Dropout]."""
+    names = names or LayerNames()
     flat = len(x.shape) > 2
     if flat:
-        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Flatten(name=names("flatten"))(x)
     dropout = float(params["regularization.dropout"])
     for index in range(int(params["model.layers"])):
         x = keras.layers.Dense(
@@ -196,13 +220,13 @@ def _dense_body(x: Any, params: Params) -> Any:
             kernel_initializer=params["model.initializer"],
             kernel_regularizer=_regularizer(params),
             use_bias=not params["model.batch_norm"],
-            name=f"dense_{index}",
+            name=names(f"dense_{index}"),
         )(x)
         if params["model.batch_norm"]:
-            x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
-        x = activation_layer(params["model.activation"], f"activation_{index}")(x)
+            x = keras.layers.BatchNormalization(name=names(f"batch_norm_{index}"))(x)
+        x = activation_layer(params["model.activation"], names(f"activation_{index}"))(x)
         if dropout > 0:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
+            x = keras.layers.Dropout(dropout, name=names(f"dropout_{index}"))(x)
     return x
 
 

@@ -23,7 +23,8 @@ TUNABLE_KEYWORD = "x-tunable"
 
 # What each key means, by dotted path. The allowed values and defaults come from the models.
 DESCRIPTIONS = {
-    "name": "Run directory name under --runs-dir. Default: the config file's stem.",
+    "name": "Run directory name under --runs-dir: one plain directory name, not starting with "
+    "a dot, at most 100 characters. Default: the config file's stem.",
     "seed": "The one seed of the run: data splits, weight initialization and every trial's "
     "seed derive from it.",
     "data": "Where the examples come from and how they are split and scaled.",
@@ -36,6 +37,9 @@ DESCRIPTIONS = {
     "data.features": "csv: the feature columns. Default: every column but the target.",
     "data.missing": "csv: what to do with missing values: stop with an error, drop the rows, "
     "or fill with the column mean (of the training split).",
+    "data.missing_values": 'csv: cell texts that also mean a missing value, e.g. ["NA", "?", '
+    '"-999"]. Only empty cells are missing by default: "NA", "None" or "null" are values '
+    '(a category "NA" stays North America).',
     "data.task": "auto infers it from the target: a few integer or text labels are "
     "classification (binary or multiclass), anything else regression.",
     "data.image_size": "images: every image is resized to [height, width]. Smaller images "
@@ -100,13 +104,13 @@ DESCRIPTIONS = {
     "training": "How each trial trains.",
     "training.epochs": "Maximum epochs per trial (early stopping may end a trial sooner).",
     "training.batch_size": "Examples per gradient step (mini-batch size).",
-    "training.early_stopping": "Stop a trial when the monitored metric stops improving and "
-    "keep the best weights; false turns it off, true uses the defaults.",
+    "training.early_stopping": "Stop a trial when the monitored metric stops improving; false "
+    "turns it off, true uses the defaults. The kept weights are always the objective's best epoch.",
     "training.early_stopping.monitor": "The Keras log key watched.",
     "training.early_stopping.patience": "Epochs without improvement before stopping.",
     "training.early_stopping.min_delta": "The smallest change that counts as an improvement.",
-    "training.early_stopping.restore_best_weights": "Keep the weights of the best epoch, not "
-    "the last.",
+    "training.early_stopping.restore_best_weights": "Accepted for Keras compatibility; tunenet "
+    "always keeps the weights of the objective's best epoch (docs/run-format.md).",
     "search": "The keras-tuner strategy and its budget.",
     "search.strategy": "grid visits every combination; random samples; bayesian models the "
     "objective (Gaussian process); hyperband trains many trials briefly and the best longer; "

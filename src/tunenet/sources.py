@@ -147,9 +147,18 @@ def _file(path: Optional[str], key: str) -> Path:
             f"directory, {Path.cwd()}). Check the path."
         )
     if found.is_dir():
-        raise DataError(f"{key}: {path}: is a directory, expected a file.")
+        raise DataError(f"{key}: {path}: is a directory, expected a file: give the file in it.")
+    if not found.is_file():  # a FIFO or a device would block or never end
+        raise DataError(f"{key}: {path}: is not a regular file. Give a file.")
     if found.stat().st_size == 0:
         raise DataError(f"{key}: {path}: is empty. Give a file with examples.")
+    try:
+        with open(found, "rb"):
+            pass
+    except OSError as error:
+        raise DataError(
+            f"{key}: {path}: cannot be read ({error.strerror}). Check the file's permissions."
+        ) from None
     return found.resolve()
 
 
@@ -173,21 +182,66 @@ def _folder(path: Optional[str], key: str) -> Path:
 # ---------------------------------------------------------------- csv
 
 
-def _read_csv(path: Path, key: str) -> Any:
-    """Read a CSV file into a DataFrame, refusing binary and non-UTF-8 files."""
-    import pandas as pd
+DELIMITERS = ",;\t|"
+SHOWN = 5  # bad cells named in a message
 
+
+def _head(path: Path, key: str) -> str:
+    """The file's first 64 kB as text, refusing binary files."""
     with open(path, "rb") as file:
         head = file.read(65536)
     if b"\x00" in head:
         raise DataError(f"{key}: {path}: is a binary file, expected CSV text.")
+    return head.decode("utf-8-sig", errors="ignore")
+
+
+def _header(head: str) -> tuple[list[str], list[str], str]:
+    """The header's names and the first row's fields, as the csv module reads them, and the
+    delimiter."""
+    first = head.split("\n", 1)[0]
     try:
-        sample = head.decode("utf-8", errors="ignore")
-        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(first, delimiters=DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
+    reader = csv.reader(head.splitlines(), delimiter=delimiter)
+    names, row = next(reader, []), next(reader, [])
+    return names, row, delimiter
+
+
+def _check_header(names: list[str], row: list[str], path: Path, key: str) -> None:
+    """Duplicate names, and a header one name short: pandas would rename the second `y` to
+    `y.1` and use it as a feature, or silently make each row's first field an index."""
+    if names and len(row) == len(names) + 1:
+        raise DataError(
+            f"{key}: {path}: the rows have {len(row)} fields but the header names "
+            f"{len(names)} columns. Name every column in the header."
+        )
+    for name in dict.fromkeys(names):
+        places = [index + 1 for index, other in enumerate(names) if other == name]
+        if name and len(places) > 1:
+            raise DataError(
+                f"{key}: {path}: column {name!r} appears {len(places)} times in the header "
+                f"(columns {', '.join(map(str, places[:-1]))} and {places[-1]}). Rename all but "
+                "one: every column name must be unique."
+            )
+
+
+def _read_csv(path: Path, key: str, missing_values: tuple[str, ...] = ()) -> Any:
+    """Read a CSV file into a DataFrame, refusing binary and non-UTF-8 files.
+
+    Only empty cells (and `missing_values`) are missing: pandas' default list would turn the
+    texts "NA", "None", "null", ... into gaps. A leading column without a name (the index that
+    `DataFrame.to_csv` writes) is left out, with a warning.
+    """
+    import pandas as pd
+
+    names, row, delimiter = _header(_head(path, key))
+    _check_header(names, row, path, key)
     try:
-        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8")
+        frame = pd.read_csv(
+            path, sep=delimiter, encoding="utf-8-sig", keep_default_na=False,
+            na_values=["", *missing_values],
+        )  # fmt: skip
     except UnicodeDecodeError:
         raise DataError(f"{key}: {path}: is not UTF-8 text. Save the CSV as UTF-8.") from None
     except pd.errors.EmptyDataError:
@@ -198,7 +252,33 @@ def _read_csv(path: Path, key: str) -> Any:
     if len(frame) == 0:
         raise DataError(f"{key}: {path}: has a header but no rows. Add examples.")
     frame.columns = [str(column) for column in frame.columns]
-    return frame
+    return _drop_unnamed(frame, names, path)
+
+
+def _drop_unnamed(frame: Any, names: list[str], path: Path) -> Any:
+    """Columns without a name in the header: the leading index `DataFrame.to_csv` writes and
+    empty columns (a delimiter at the end of each line) are left out, with a warning; an
+    unnamed column that holds values elsewhere is an error."""
+    unnamed = [i for i, name in enumerate(names[: len(frame.columns)]) if name == ""]
+    dropped = []
+    for position in unnamed:
+        column = frame.columns[position]
+        if position == 0 and len(frame.columns) > 1:
+            log.warning(
+                "%s: the first column has no name (the index DataFrame.to_csv writes); it is "
+                "left out. Give it a name in the header to use it as a feature.", path,
+            )  # fmt: skip
+        elif frame[column].isna().all():
+            log.warning(
+                "%s: column %d has no name and no values; it is left out.", path, position + 1
+            )
+        else:
+            raise DataError(
+                f"{path}: column {position + 1} has no name in the header but holds values. "
+                "Name it in the header."
+            )
+        dropped.append(column)
+    return frame.drop(columns=dropped)
 
 
 def _check_columns(frame: Any, path: Path, config: DataConfig) -> list[str]:
@@ -211,6 +291,11 @@ def _check_columns(frame: Any, path: Path, config: DataConfig) -> list[str]:
     if target not in columns:
         hint = difflib.get_close_matches(str(target), columns, n=1, cutoff=0.6)
         suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
+        if len(columns) == 1:
+            suggestion += (
+                " The header was read as one column: tunenet detects , ; tab and | as "
+                "delimiters; save the file with one of them."
+            )
         raise DataError(
             f"data.target: column {target!r} is not in {path}; its columns are: {listing}. "
             f"Set data.target to the column to predict.{suggestion}"
@@ -228,6 +313,73 @@ def _check_columns(frame: Any, path: Path, config: DataConfig) -> list[str]:
             "Add feature columns to the file."
         )
     return features
+
+
+def _cells(series: Any, mask: Any) -> str:
+    """Where the masked cells are and what they hold: `line 4: 'NA', line 9: 'inf'` (header = 1)."""
+    found = series[mask]
+    shown = [f"line {int(row) + 2}: {str(value)!r}" for row, value in found.head(SHOWN).items()]
+    more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+    return ", ".join(shown) + more
+
+
+def _placeholders(series: Any) -> list[str]:
+    """The few texts among a column of numbers ("NA", "?", "n/a"): not values, not categories.
+
+    A column of categories that holds a number or two ("yes", "no", "1") is text, not this.
+    """
+    import pandas as pd
+
+    if _numeric(series):
+        return []
+    present = series.dropna().astype(str)
+    numbers = pd.to_numeric(present, errors="coerce")
+    distinct = list(dict.fromkeys(present[numbers.isna()]))
+    if not distinct or len(distinct) > 3 or numbers.nunique() <= len(distinct):
+        return []
+    return distinct
+
+
+def _check_values(frame: Any, path: Path, config: DataConfig, features: list[str]) -> None:
+    """Text among the numbers of a feature or a numeric target, an infinite target: name the
+    lines, the values and the fix before anything trains."""
+    target = str(config.target)
+    numeric_target = config.task in ("auto", "regression")
+    for name in [*features, target] if numeric_target else features:
+        texts = _placeholders(frame[name])
+        if texts:
+            raise _text_among_numbers(frame[name], texts, path, is_target=name == target)
+    _check_finite_target(frame[target], path)
+
+
+def _text_among_numbers(series: Any, texts: list[str], path: Path, is_target: bool) -> DataError:
+    quoted = ", ".join(f'"{text}"' for text in texts)
+    where = _cells(series, series.astype(str).isin(texts))
+    key = "data.target: " if is_target else ""
+    other = (
+        "or set data.task to binary or multiclass if they are classes"
+        if is_target
+        else "or leave the column out with data.features"
+    )
+    return DataError(
+        f"{key}{path}: column {series.name!r} holds numbers but also text: {where}. If that "
+        f"text marks a missing value, add data.missing_values: [{quoted}] (data.missing then "
+        f"decides what happens to those rows); otherwise fix those cells, {other}."
+    )
+
+
+def _check_finite_target(series: Any, path: Path) -> None:
+    import pandas as pd
+
+    if not _numeric(series) or pd.api.types.is_bool_dtype(series):
+        return
+    infinite = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
+    if infinite.any():
+        raise DataError(
+            f"data.target: column {series.name!r} of {path} has {int(infinite.sum())} "
+            f"infinite value(s): {_cells(series, infinite)}. The target must be a finite "
+            "number in every row: fix or remove those rows."
+        )
 
 
 def _missing(frame: Any, path: Path, features: list[str], target: str, mode: str) -> Any:
@@ -269,9 +421,13 @@ def _column(series: Any, numeric: bool, path: Path) -> np.ndarray:
                 f"{path}: column {series.name!r} holds text, but it is numeric in data.path. "
                 "Use the same columns and types in both files."
             ) from None
-        if np.isinf(values).any():
-            count = int(np.isinf(values).sum())
-            raise DataError(f"{path}: column {series.name!r} has {count} infinite value(s).")
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise DataError(
+                f"{path}: column {series.name!r} has {int(infinite.sum())} infinite value(s): "
+                f"{_cells(series, infinite)}. Fix those cells, or mark them missing with "
+                "data.missing_values."
+            )
         return values
     values = series.to_numpy(dtype=object)
     present = ~series.isna().to_numpy()
@@ -283,6 +439,7 @@ def _column(series: Any, numeric: bool, path: Path) -> np.ndarray:
 def _csv_part(
     path: Path, config: DataConfig, features: list[str], kinds: dict[str, bool], frame: Any
 ) -> tuple[Features, np.ndarray]:
+    _check_values(frame, path, config, features)
     frame = _missing(frame, path, features, str(config.target), config.missing)
     columns = {name: _column(frame[name], kinds[name], path) for name in features}
     target = frame[config.target]
@@ -300,7 +457,7 @@ def load_csv(config: DataConfig, seed: int) -> Examples:
     is a class label, encoded with the class names kept.
     """
     path = _file(config.path, "data.path")
-    frame = _read_csv(path, "data.path")
+    frame = _read_csv(path, "data.path", tuple(config.missing_values))
     features = _check_columns(frame, path, config)
     kinds = {name: _numeric(frame[name]) for name in features}
     text = [name for name, numeric in kinds.items() if not numeric]
@@ -324,7 +481,7 @@ def load_csv(config: DataConfig, seed: int) -> Examples:
     examples.files["path"] = str(path)
     if config.test_path:
         test_path = _file(config.test_path, "data.test_path")
-        test_frame = _read_csv(test_path, "data.test_path")
+        test_frame = _read_csv(test_path, "data.test_path", tuple(config.missing_values))
         lacking = [name for name in [*features, config.target] if name not in test_frame.columns]
         if lacking:
             raise DataError(
@@ -391,7 +548,7 @@ def _check_arrays(
     if len(x) != len(y):
         raise DataError(
             f"{path}: {names[0]} has {len(x)} examples but {names[1]} has {len(y)}; "
-            "they must match."
+            f"they must match: save one {names[1]} value per example of {names[0]}."
         )
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         count = int((~np.isfinite(x)).sum())
@@ -491,14 +648,26 @@ def _decode(files: list[Path], config: DataConfig) -> np.ndarray:
     return pixels
 
 
+def _class_folders(config: DataConfig) -> tuple[Path, list[Path], np.ndarray]:
+    """The folder of `data.path`, its image files and their classes: at least two classes."""
+    folder = _folder(config.path, "data.path")
+    files, labels = _image_files(folder, "data.path")
+    classes = list(dict.fromkeys(labels.tolist()))
+    if len(classes) < 2:
+        raise DataError(
+            f"data.path: {folder}: has one class sub-folder, {classes[0]!r}; classification "
+            f"needs at least two classes: add a sub-folder per class (e.g. {folder}/other/)."
+        )
+    return folder, files, labels
+
+
 def load_images(config: DataConfig, seed: int) -> Examples:
     """A folder with one sub-folder per class, resized to `image_size`, pixels in [0, 1].
 
     With `limit`, the stratified down-sampling happens before decoding, so only the kept
     images are read.
     """
-    folder = _folder(config.path, "data.path")
-    files, labels = _image_files(folder, "data.path")
+    folder, files, labels = _class_folders(config)
     kept = subsample(labels, config.limit, seed, stratify=True)
     files, labels = [files[index] for index in kept], labels[kept]
     examples = Examples(x=_decode(files, config), y=labels, task=infer_task(labels), pixels=True)
@@ -508,6 +677,21 @@ def load_images(config: DataConfig, seed: int) -> Examples:
         test_files, test_labels = _image_files(test_folder, "data.test_path")
         examples.x_test, examples.y_test = _decode(test_files, config), test_labels
         examples.files["test_path"] = str(test_folder)
+    return examples
+
+
+def scan_images(config: DataConfig, seed: int) -> Examples:
+    """The labels of an image folder without decoding any image: what `validate` checks.
+
+    `x` is a placeholder with no values (one empty row per image).
+    """
+    folder, _, labels = _class_folders(config)
+    examples = Examples(x=np.empty((len(labels), 0)), y=labels, task=infer_task(labels))
+    examples.files["path"] = str(folder)
+    if config.test_path:
+        test_folder = _folder(config.test_path, "data.test_path")
+        _, test_labels = _image_files(test_folder, "data.test_path")
+        examples.x_test, examples.y_test = np.empty((len(test_labels), 0)), test_labels
     return examples
 
 

@@ -8,6 +8,7 @@ trial.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import math
@@ -31,7 +32,7 @@ from tunenet.capacity import CapacityOracle
 from tunenet.cnn import check_fits
 from tunenet.config import Config, objective_direction
 from tunenet.data import Dataset, load_dataset
-from tunenet.errors import ConfigError, Interrupted, SearchError
+from tunenet.errors import ConfigError, Interrupted, RunDirError, SearchError
 from tunenet.models import (
     build_model,
     export_model,
@@ -47,10 +48,13 @@ from tunenet.runs import (
     RunLock,
     RunOptions,
     TrialTable,
+    discard_tuner_state,
     fingerprint,
     join,
+    locate,
     now,
     prepare,
+    tuner_state_problem,
     versions,
 )
 
@@ -218,6 +222,35 @@ class EpochRecorder(keras.callbacks.Callback):
         self.context.heartbeat()
 
 
+class BestEpoch(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the best objective and restores them when fit ends.
+
+    Like keras-tuner, which scores a trial by its best epoch and checkpoints that epoch, but in
+    memory and whatever early stopping does: so a trials.csv row, its errors and the saved model
+    all describe one epoch. Only epochs with finite losses count (a diverged fit keeps its best
+    finite epoch). Weights are copied only when the objective improves.
+    """
+
+    def __init__(self, objective: Objective):
+        super().__init__()
+        self.objective = objective
+        self.epoch = 0  # 1-based; 0 until an epoch counts
+        self.value: Optional[float] = None
+        self.weights: Optional[list] = None
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        value = logs.get(self.objective.name, math.nan)
+        if math.isfinite(value) and _finite(logs) and self.objective.better(value, self.value):
+            self.epoch, self.value = epoch + 1, value
+            self.weights = self.model.get_weights()
+
+    def on_train_end(self, logs: Optional[dict] = None) -> None:
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+            self.weights = None  # the model holds them now
+
+
 @dataclass
 class Execution:
     """The outcome of one fit of a trial."""
@@ -230,8 +263,35 @@ class Execution:
     train_error: float = math.nan
     val_error: float = math.nan
 
+    def at_best(self, name: str) -> float:
+        """The Keras log `name` at the best epoch (NaN when missing)."""
+        return self.history.get(self.best_epoch, {}).get(name, math.nan)
+
 
 # ---------------------------------------------------------------- the trial loop
+
+
+class CannotWrite(RunDirError, kt.errors.FatalError):
+    """The run directory cannot be written (a full disk, ...): the search stops, and no trial
+    is blamed for it. A FatalError, so that keras-tuner does not swallow it."""
+
+
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # no trial's fault
+
+
+def cannot_write(error: BaseException) -> bool:
+    """Inside a trial: a failure to write the run directory, not the trial's own failure."""
+    return isinstance(error, RunDirError) or (
+        isinstance(error, OSError) and error.errno in WRITE_ERRNOS
+    )
+
+
+def write_failure(error: BaseException) -> str:
+    """What could not be written, in words."""
+    if isinstance(error, OSError) and not isinstance(error, RunDirError):
+        where = error.filename or "the run directory"
+        return f"{where}: cannot be written ({error.strerror or error})."
+    return str(error)
 
 
 class TrialRunner:
@@ -241,8 +301,16 @@ class TrialRunner:
         self.context = context
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> dict:
+        try:
+            return self._run_trial(trial)
+        except kt.errors.FatalError:
+            raise
+        except (OSError, RunDirError) as error:  # out here, from writing the run directory
+            raise CannotWrite(write_failure(error)) from error  # keras-tuner would go on
+
+    def _run_trial(self, trial: kt.engine.trial.Trial) -> dict:
         ctx = self.context
-        recorded = ctx.trials.rows.get(trial.trial_id)
+        recorded = ctx.trials.find(trial.trial_id)
         if recorded is not None and recorded.get("status") in FINAL_STATUSES:
             return ctx.replay(recorded)  # killed after trials.csv, before keras-tuner saved
         started = time.perf_counter()
@@ -265,6 +333,8 @@ class TrialRunner:
                 ctx.trials.put(row)
             raise
         except Exception as error:  # a trial's own failure: record it and let the search go on
+            if cannot_write(error):
+                raise  # the run directory's failure, not the trial's: run_trial stops the search
             message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
             row.update(status="failed", message=message, seconds=_elapsed(started))
             ctx.finish_trial(row)
@@ -293,8 +363,9 @@ class TrialRunner:
             model.load_weights(ctx.warm_start_file(parent))
         stopper = ctx.early_stopping()
         recorder = EpochRecorder(ctx, trial.trial_id, index)
+        keeper = BestEpoch(ctx.objective)  # last: the weights it restores are the ones kept
         callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
-        callbacks += [stopper] if stopper else []
+        callbacks += [stopper, keeper] if stopper else [keeper]
         if ctx.tensorboard:
             folder = ctx.run.tensorboard_dir / f"trial_{trial.trial_id}" / f"execution_{index}"
             callbacks += tensorboard_callbacks(folder, values)
@@ -308,7 +379,7 @@ class TrialRunner:
         )
         if parent is not None or ctx.config.search.strategy == "hyperband":
             model.save_weights(ctx.warm_start_file(trial.trial_id))
-        return ctx.execution(model, recorder.history, stopper)
+        return ctx.execution(model, recorder.history, stopper, keeper.epoch)
 
 
 def _elapsed(started: float) -> float:
@@ -334,6 +405,7 @@ class SearchContext:
 
     tensorboard = False
     heartbeat_file: Optional[Path] = None  # a worker's sign of life for its chief
+    resumed = False  # a --resume by the process that owns the run: it may repair tuner/
 
     def heartbeat(self) -> None:
         if self.heartbeat_file is not None:
@@ -383,32 +455,23 @@ class SearchContext:
             monitor=settings.monitor,
             patience=settings.patience,
             min_delta=settings.min_delta,
-            restore_best_weights=settings.restore_best_weights,
+            restore_best_weights=False,  # BestEpoch keeps the objective's best epoch instead
             mode=objective_direction(settings.monitor),
         )
 
-    def execution(self, model: keras.Model, history: dict[int, dict], stopper: Any) -> Execution:
-        """Read the outcome of one fit; evaluate train/val error in inference mode."""
+    def execution(
+        self, model: keras.Model, history: dict[int, dict], stopper: Any, best_epoch: int
+    ) -> Execution:
+        """Read the outcome of one fit whose model holds the weights of `best_epoch` (0: no
+        epoch counted, then the last); evaluate train/val error in inference mode."""
         diverged = not history or not all(_finite(values) for values in history.values())
-        if stopper is not None and stopper.best_weights is not None:
-            best_epoch = stopper.best_epoch + 1
-        else:
-            best_epoch = self._best_epoch(history)
+        best_epoch = best_epoch or (max(history) if history else 0)
         stopped = bool(stopper is not None and stopper.stopped_epoch > 0)
         outcome = Execution(model, history, best_epoch, stopped, diverged)
         if not diverged:
             outcome.train_error = self.evaluate_error(model, "train")
             outcome.val_error = self.evaluate_error(model, "val")
         return outcome
-
-    def _best_epoch(self, history: dict[int, dict]) -> int:
-        name = self.objective.name
-        scored = [(epoch, values.get(name, math.nan)) for epoch, values in history.items()]
-        scored = [(epoch, value) for epoch, value in scored if math.isfinite(value)]
-        if not scored:
-            return max(history) if history else 0
-        pick = max if self.objective.direction == "max" else min
-        return pick(scored, key=lambda item: item[1])[0]
 
     def evaluate_error(self, model: keras.Model, split: str, raw: bool = False) -> float:
         """Error on a split, in inference mode. Trial models see the standardized target
@@ -419,13 +482,14 @@ class SearchContext:
         return error_of(self.dataset.task, metrics, variance)
 
     def score(self, row: dict, executions: list[Execution], trial_id: str, seconds: float) -> dict:
-        """Fill the trial's row from its executions, keep the best model, return the objective."""
+        """Fill the trial's row from its executions, keep the best model, return the objective.
+
+        Every number is a mean over executions, each taken at its own best epoch; best_epoch,
+        epochs_trained, stopped_early and the saved model are those of the last execution."""
         chosen = executions[-1]
         diverged = any(outcome.diverged for outcome in executions)
-        at_best = chosen.history.get(chosen.best_epoch, {})
-        row.update({name: at_best.get(name) for name in self.metrics})
-        name = self.objective.name
-        objective = float(np.mean([o.history.get(o.best_epoch, {}).get(name) for o in executions]))
+        row.update({name: _mean(o.at_best(name) for o in executions) for name in self.metrics})
+        objective = float(np.mean([o.at_best(self.objective.name) for o in executions]))
         row.update(
             status="diverged" if diverged else "completed",
             epochs_trained=max(chosen.history) if chosen.history else 0,
@@ -562,6 +626,30 @@ class Tuner(TrialRunner, kt.Tuner):
 
 
 def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
+    """The tuner of a search; on a resume, keras-tuner reloads its own state from tuner/.
+
+    keras-tuner's state is rebuilt when it cannot be reloaded (see `_repair_tuner_state`).
+    """
+    try:
+        return _new_tuner(context, overwrite)
+    except Exception as error:  # keras-tuner's state is JSON, but not what it expects
+        if overwrite or not context.resumed:
+            raise
+        context.progress.console.print(
+            f"{context.run.tuner_dir}: keras-tuner cannot reload its state "
+            f"({type(error).__name__}: {str(error)[:200]}); {REBUILT}"
+        )
+        discard_tuner_state(context.run)
+        return _new_tuner(context, overwrite)
+
+
+REBUILT = (
+    "keras-tuner's state is rebuilt from trials.csv "
+    "(finished trials are replayed, not trained again)."
+)
+
+
+def _new_tuner(context: SearchContext, overwrite: bool) -> Tuner:
     config = context.config
     search = config.search
     common = dict(
@@ -608,6 +696,7 @@ def open_search(
     config: Config, options: RunOptions, *, quiet: bool, console: Console
 ) -> SearchContext:
     """Load the data, check what can be checked, then create (or reopen) the run directory."""
+    locate(config, options)  # a bad name or run directory: before loading any data
     dataset = load_dataset(config)
     check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
@@ -615,11 +704,15 @@ def open_search(
     for note in run.notes:
         console.print(note)
     planned, _ = space_module.trial_budget(config, space_module.build_space(config))
-    context = SearchContext(config, dataset, run, SearchProgress(console, planned, quiet=quiet))
-    context.tensorboard = options.tensorboard
-    if options.resume:
-        _forget_unfinished(context)
-    _start_manifest(run, config, dataset, context, resume=options.resume)
+    try:
+        context = SearchContext(config, dataset, run, SearchProgress(console, planned, quiet))
+        context.tensorboard, context.resumed = options.tensorboard, options.resume
+        if options.resume:
+            for note in _forget_unfinished(context) + _repair_tuner_state(context):
+                console.print(note)
+        _start_manifest(run, config, dataset, context, resume=options.resume)
+    except OSError as error:
+        raise RunDirError(f"{write_failure(error)} {_free_and_resume(options, run)}") from None
     return context
 
 
@@ -663,19 +756,44 @@ def run_search(
         raise Interrupted(resume_hint(options, context.run)) from None
     except SearchError as error:
         summary.exit_code, summary.message = 1, str(error)
+    except (RunDirError, OSError, tf.errors.ResourceExhaustedError) as error:
+        raise stopped_writing(context, options, error) from None  # keras-tuner's files too
     finally:
         signal.signal(signal.SIGTERM, previous)
         context.progress.stop()
     summary.seconds = round(time.perf_counter() - started, 1)
-    return finish(context, summary)
+    try:
+        return finish(context, summary)
+    except OSError as error:
+        raise stopped_writing(context, options, error) from None
 
 
 def resume_hint(options: RunOptions, run: RunDir) -> str:
+    return f"interrupted; the run is kept. Continue it with: {resume_command(options, run)}"
+
+
+def resume_command(options: RunOptions, run: RunDir) -> str:
     extra = "".join(f" {part}" for part in options.overrides)
     return (
-        f"interrupted; the run is kept. Continue it with: tunenet search {options.config_path} "
-        f"--runs-dir {options.runs_dir} --name {run.name}{extra} --resume"
+        f"tunenet search {options.config_path} --runs-dir {options.runs_dir} "
+        f"--name {run.name}{extra} --resume"
     )
+
+
+def _free_and_resume(options: RunOptions, run: RunDir) -> str:
+    return (
+        "The search stopped; the run is kept. Free some space (or fix the permissions), "
+        f"then continue it with: {resume_command(options, run)}"
+    )
+
+
+def stopped_writing(
+    context: SearchContext, options: RunOptions, error: BaseException
+) -> RunDirError:
+    """The error that ends a search whose run directory cannot be written (a full disk)."""
+    with contextlib.suppress(OSError):
+        mark_interrupted(context)  # may fail too while the disk is full; resume does not need it
+    return RunDirError(f"{write_failure(error)}\n{_free_and_resume(options, context.run)}")
 
 
 def limit_threads(threads: int) -> None:
@@ -694,14 +812,36 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _forget_unfinished(context: SearchContext) -> None:
-    """Before resuming: the interrupted trial runs again, so its rows go (no duplicates)."""
+def _forget_unfinished(context: SearchContext) -> list[str]:
+    """Before resuming: the interrupted trial runs again, so its rows go (no duplicates).
+
+    Returns notes on lines a crash cut, which are dropped too."""
+    notes = []
+    if context.trials.cut:
+        notes.append(
+            f"{context.trials.path}: dropped its last line, cut by a crash "
+            f"({context.trials.cut[:40]!r}...); that trial runs again."
+        )
     rows = context.trials.rows
     finished = {key for key, row in rows.items() if row.get("status") in FINAL_STATUSES}
-    context.epoch_log.drop_trials(keep=finished)
+    if context.epoch_log.drop_trials(keep=finished):
+        notes.append(f"{context.epoch_log.path}: dropped its last line, cut by a crash.")
     with context.lock:
         context.trials.rows = {key: row for key, row in rows.items() if key in finished}
         context.trials.save()
+    return notes
+
+
+def _repair_tuner_state(context: SearchContext) -> list[str]:
+    """keras-tuner writes its state files in place: after a crash or a full disk they may be
+    empty, or count as finished a trial whose row trials.csv lost. Then they are deleted and
+    rebuilt: the fresh oracle proposes the same trials again (same seed) and `replay` hands
+    it the recorded results, so that only the trials without a row are trained."""
+    problem = tuner_state_problem(context.run, set(context.trials.rows))
+    if not problem:
+        return []
+    discard_tuner_state(context.run)
+    return [f"{problem}; {REBUILT}"]
 
 
 def _start_manifest(

@@ -8,11 +8,14 @@ run directory under the run lock. keras-tuner selects the roles from `KERASTUNER
 
 from __future__ import annotations
 
+import _thread
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -27,6 +30,15 @@ from tunenet.runs import RunDir, RunOptions
 
 RECYCLE_EXIT = 75  # a worker that asks to be replaced by a fresh process (memory, trial count)
 MAX_RESTARTS = 3  # restarts of one worker slot after it died, before the search gives up
+ORACLE_TIMEOUT = 35.0  # seconds a worker retries an unreachable chief before it leaves
+CALL_DEADLINE = 300.0  # one oracle call; then a chief that still accepts connections is asked again
+# The chief accepts the workers' keepalive pings even during a long call (gRPC's default would
+# close the connection after two pings without data, and the worker would take it for a death).
+SERVER_OPTIONS = [
+    ("grpc.http2.min_ping_interval_without_data_ms", 500),
+    ("grpc.http2.max_ping_strikes", 0),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
 
 
 @dataclass(frozen=True)
@@ -218,7 +230,8 @@ def start_server(oracle: Any, host: str, port: int) -> tuple[Any, Any]:
     from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    silence_keras_tuner()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=SERVER_OPTIONS)
     servicer = OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
@@ -349,6 +362,158 @@ def _report_new_trials(context: Any, seen: set[str]) -> set[str]:
     return seen
 
 
+class ChiefGone(SearchError):
+    """The chief stopped answering a worker for longer than the retry budget."""
+
+
+def oracle_timeout() -> float:
+    """Seconds a worker retries an unreachable chief: TUNENET_ORACLE_TIMEOUT, default 35."""
+    text = os.environ.get("TUNENET_ORACLE_TIMEOUT")
+    if text is None:
+        return ORACLE_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise RunDirError(
+            f"TUNENET_ORACLE_TIMEOUT: got {text!r}, expected a number of seconds above 0 "
+            f"(default {ORACLE_TIMEOUT:.0f})."
+        )
+    return value
+
+
+def keepalive_seconds(budget: float) -> float:
+    """How often a worker checks that its chief is there: a fifth of the budget, 1 to 10 s."""
+    return min(10.0, max(1.0, budget / 5))
+
+
+def silence_keras_tuner() -> None:
+    """keras-tuner 1.4.8 prints each conditional value when it serializes the search space for
+    gRPC (a leftover `print` in `Parent.to_proto`): those bare numbers would land on stdout."""
+    from keras_tuner.src.engine import conditions
+
+    conditions.print = lambda *args, **kwargs: None  # shadows the builtin in that module only
+
+
+class ChiefLink:
+    """A worker's calls to the chief's oracle, in place of keras-tuner's stub.
+
+    keras-tuner waits up to an hour per call, so a worker of a dead chief waits for an hour.
+    Here a call that finds the chief unreachable (connection refused, or keepalive pings
+    unanswered) is retried for `budget` seconds, then raises ChiefGone, as does every later
+    call. A chief that is slow but alive answers the pings and keeps its workers; a call past
+    its `deadline` is asked again while the chief still accepts connections.
+
+    Args:
+        address: HOST:PORT of the chief.
+        budget: seconds of unreachable chief before the worker gives up.
+        deadline: seconds of one call.
+    """
+
+    def __init__(self, address: str, budget: float, deadline: float = CALL_DEADLINE):
+        import grpc
+        from keras_tuner.src import protos
+
+        self.address, self.budget, self.deadline = address, budget, deadline
+        self.gone = False
+        keepalive_ms = int(keepalive_seconds(budget) * 1000)
+        self.channel = grpc.insecure_channel(
+            address,
+            options=[
+                ("grpc.keepalive_time_ms", keepalive_ms),
+                ("grpc.keepalive_timeout_ms", keepalive_ms),
+                ("grpc.http2.max_pings_without_data", 0),
+                ("grpc.max_reconnect_backoff_ms", 1000),
+            ],
+        )
+        self.stub = protos.get_service_grpc().OracleStub(self.channel)
+
+    def __getattr__(self, name: str) -> Any:
+        """The stub's methods (GetSpace, CreateTrial, ...), with this link's retries."""
+        method = getattr(self.stub, name)
+        return lambda request, **_keras_tuner_options: self.call(method, request)
+
+    def error(self) -> ChiefGone:
+        return ChiefGone(
+            f"the chief at {self.address} stopped answering (unreachable for {self.budget:.0f}s); "
+            "this worker stops. Its trial runs again when the search is resumed "
+            f"(tunenet search CONFIG --resume --serve {self.address}) and the worker joins again."
+        )
+
+    def call(self, method: Any, request: Any) -> Any:
+        import grpc
+
+        failing_since = None
+        while not self.gone:
+            try:
+                return method(request, timeout=self.deadline)
+            except grpc.RpcError as error:
+                code = error.code()
+                if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise
+                if code is grpc.StatusCode.DEADLINE_EXCEEDED and self._reachable(self.budget):
+                    failing_since = None  # slow, not gone: ask again
+                    continue
+                failing_since = failing_since or time.monotonic()
+                left = self.budget - (time.monotonic() - failing_since)
+                self.gone = left <= 0 or not self._reachable(left)
+        raise self.error()
+
+    def _reachable(self, seconds: float) -> bool:
+        """Whether the chief accepts a connection within `seconds`."""
+        import grpc
+
+        time.sleep(min(0.5, seconds / 4))  # a chief shutting down refuses at once: no busy loop
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=seconds)
+        except grpc.FutureTimeoutError:
+            return False
+        return True
+
+
+class ChiefWatch:
+    """Asks the chief every `interval` seconds whether it is there, while the worker trains.
+
+    A worker talks to the chief only between trials; without this, a worker deep in a long
+    trial would notice a dead chief only at the trial's end. When the link gives up, the main
+    thread gets a KeyboardInterrupt (through SIGUSR1), so the trial is recorded as interrupted.
+    """
+
+    def __init__(self, link: ChiefLink, interval: float):
+        self.link, self.interval = link, interval
+        self.stopped = threading.Event()
+        self.previous: Any = None
+        self.thread = threading.Thread(target=self._run, name="chief-watch", daemon=True)
+
+    def start(self) -> None:
+        self.previous = signal.signal(signal.SIGUSR1, _interrupt)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=1)
+        signal.signal(signal.SIGUSR1, self.previous or signal.SIG_DFL)
+
+    def _run(self) -> None:
+        import grpc
+        from keras_tuner.src import protos
+
+        while not self.stopped.wait(self.interval):
+            try:
+                self.link.GetSpace(protos.get_service().GetSpaceRequest())
+            except ChiefGone:
+                if not self.stopped.is_set():
+                    _thread.interrupt_main(signal.SIGUSR1)
+                return
+            except grpc.RpcError:
+                continue  # an answer, even an error, means the chief is there
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run_worker(
     config: Config,
     options: RunOptions,
@@ -363,27 +528,39 @@ def run_worker(
 ) -> int:
     """One worker: fetch trials from the chief until it has none left. Returns the exit code."""
     host, port = parse_address(oracle)
+    budget = oracle_timeout()
     os.environ.update(oracle_environment(tuner_id, host, port))
     from tunenet import tuner as tuner_module
 
+    silence_keras_tuner()
     if threads:
         tuner_module.limit_threads(threads)
     context = tuner_module.join_search(config, options, tuner_id=tuner_id, console=console)
     wait_for_chief(host, port, connect_timeout)
     tuner = tuner_module.make_tuner(context, overwrite=False)
     tuner.recycle_after(max_trials, memory_mb)
+    link = ChiefLink(f"{host}:{port}", budget)
+    tuner.oracle.stub = link  # keras-tuner's OracleClient: its calls go through the link
+    watch = ChiefWatch(link, keepalive_seconds(budget))
     import grpc
 
+    watch.start()
     try:
         tuner.search(verbose=0)
     except tuner_module.Recycle as reason:
         console.print(f"worker {tuner_id}: {reason}; a fresh process takes over")
         return RECYCLE_EXIT
+    except KeyboardInterrupt:
+        if not link.gone:
+            raise
+        raise link.error() from None  # the watch stopped the trial
     except grpc.RpcError as error:
         raise SearchError(
             f"worker {tuner_id} lost the chief at {host}:{port} ({error.code().name}); "
             "its current trial runs again when the chief is resumed."
         ) from None
+    finally:
+        watch.stop()
     return 0
 
 

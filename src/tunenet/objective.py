@@ -1,0 +1,95 @@
+"""The search objective: its name, its direction, and the one place that decides which is better.
+
+Nobody else compares `direction == "max"`: the search, the report, refine, capacity and the
+workers ask an `Objective`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal, Mapping, Optional
+
+from tunenet.config import objective_direction
+
+Direction = Literal["min", "max"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A metric and whether the search maximizes or minimizes it.
+
+    Args:
+        name: a Keras log key (`val_accuracy`) or a trials.csv column.
+        direction: "max" or "min".
+    """
+
+    name: str
+    direction: Direction
+
+    @classmethod
+    def named(cls, name: str, direction: Optional[str] = None) -> "Objective":
+        """The objective `name`, with its direction guessed from the name when not given."""
+        chosen = direction if direction in ("min", "max") else objective_direction(name)
+        return cls(name, chosen)  # type: ignore[arg-type]
+
+    @property
+    def maximized(self) -> bool:
+        return self.direction == "max"
+
+    @property
+    def goal(self) -> str:
+        """The word for sentences: maximized or minimized."""
+        return "maximized" if self.maximized else "minimized"
+
+    def better(self, candidate: Optional[float], best: Optional[float]) -> bool:
+        """Whether `candidate` beats `best` (anything finite beats None or NaN)."""
+        if not _finite(candidate):
+            return False
+        if not _finite(best):
+            return True
+        return candidate > best if self.maximized else candidate < best  # type: ignore[operator]
+
+    def gain(self, score: float, reference: float) -> float:
+        """How much better `score` is than `reference` (negative when worse)."""
+        return score - reference if self.maximized else reference - score
+
+    def sort_key(self, value: Any) -> float:
+        """Ascending order of this key is best first; missing or NaN values sort last."""
+        if not _finite(value):
+            return math.inf
+        return -float(value) if self.maximized else float(value)
+
+    def ordered(self, rows: Iterable[Mapping], column: str = "objective") -> list[Mapping]:
+        """Rows with a finite value in `column`, best first (stable for ties)."""
+        scored = [row for row in rows if _finite(_number(row.get(column)))]
+        return sorted(scored, key=lambda row: self.sort_key(_number(row.get(column))))
+
+    def best(self, rows: Iterable[Mapping], column: str = "objective") -> Optional[Mapping]:
+        """The row with the best finite value in `column`, or None."""
+        ordered = self.ordered(rows, column)
+        return ordered[0] if ordered else None
+
+    def pick(self, values: Iterable[float]) -> Optional[float]:
+        """The best of some values (NaN and None ignored)."""
+        finite = [float(v) for v in values if _finite(v)]
+        if not finite:
+            return None
+        return max(finite) if self.maximized else min(finite)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "direction": self.direction}
+
+
+def _number(value: Any) -> Optional[float]:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _finite(value: Any) -> bool:
+    number = _number(value) if not isinstance(value, float) else value
+    return number is not None and math.isfinite(number)
