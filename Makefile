@@ -3,29 +3,40 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint smoke clean
+.PHONY: demo test test-fast install install-test lint smoke clean
 
+# What running needs (make demo); the test extras come with make test.
 $(BIN)/tunenet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e .
 	touch $(BIN)/tunenet
 
+$(VENV)/.test-extras: $(BIN)/tunenet
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(VENV)/.test-extras
+
 install: $(BIN)/tunenet
+
+install-test: $(VENV)/.test-extras
 
 demo: install
 	$(BIN)/tunenet search configs/quickstart.yaml --overwrite
 	$(BIN)/tunenet report runs/quickstart
 
 # The example configs' smoke searches first, then the test suite (whose summary ends the output).
-test: install
+test: install-test
 	$(BIN)/python scripts/smoke.py
 	$(BIN)/python -m pytest -q
+
+# The inner loop: everything but the end-to-end searches (marked e2e).
+test-fast: install-test
+	$(BIN)/python -m pytest -q -m "not e2e"
 
 smoke: install
 	$(BIN)/python scripts/smoke.py
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/profile_trial.py profile [--quick] [--cprofile DIR]
     .venv/bin/python benchmarks/profile_trial.py compare VARIANT[,VARIANT...] [--repeat N] [--quick]
 
-`profile` runs, each in a fresh process, `tunenet.tuner.run_search` on the benchmark's grid
+`profile` runs, each in a fresh process, `tunenet.tuning.tuner.run_search` on the benchmark's grid
 config (the overhead row of `run.py`) and `kt_script.main` on the same grid, with wall-clock
 timers wrapped around the steps of a trial (build, fit, validation inside fit, evaluation,
 checkpoint and model saves, clear_session / gc, keras-tuner's JSON saves, tunenet's CSV and
@@ -140,15 +140,16 @@ def instrument_keras(timers: Timers, tool: str) -> None:
 
 
 def instrument_tunenet(timers: Timers) -> None:
-    from tunenet import progress, runs, tuner
+    from tunenet import runs
+    from tunenet.tuning import pipelines, progress, trial, tuner
 
     wrap = timers.wrap_if
-    wrap(tuner, "build_model", "build: layers")
+    wrap(trial, "build_model", "build: layers")
     wrap(tuner, "load_dataset", "load dataset")
     wrap(tuner, "prepare", "run directory: prepare")
-    wrap(tuner.Pipelines, "train", "tf.data: train pipeline")
-    wrap(tuner.Pipelines, "evaluation", "tf.data: evaluation pipelines")
-    wrap(tuner.EpochRecorder, "on_epoch_end", "tunenet: epoch recorder callback")
+    wrap(pipelines.Pipelines, "train", "tf.data: train pipeline")
+    wrap(pipelines.Pipelines, "evaluation", "tf.data: evaluation pipelines")
+    wrap(trial.EpochRecorder, "on_epoch_end", "tunenet: epoch recorder callback")
     wrap(runs.EpochLog, "append", "tunenet: epochs.csv append")
     wrap(runs.TrialTable, "save", "tunenet: trials.csv rewrite")
     wrap(runs.TrialTable, "reload", "tunenet: trials.csv reload")
@@ -157,9 +158,9 @@ def instrument_tunenet(timers: Timers) -> None:
     wrap(runs.RunDir, "update_manifest", "tunenet: manifest.json writes")
     for name in ("trial_begin", "epoch", "trial_end"):
         wrap(progress.SearchProgress, name, "tunenet: progress")
-    wrap(tuner, "export_model", "tunenet: export model")
+    wrap(trial, "export_model", "tunenet: export model")
     wrap(tuner, "_test_error", "test: load best model")
-    wrap(tuner.TrialRunner, "run_trial", "trial: other (tunenet run_trial)")
+    wrap(trial.TrialRunner, "run_trial", "trial: other (tunenet run_trial)")
 
 
 def instrument_kt(timers: Timers) -> None:
@@ -215,9 +216,9 @@ def variant_val_from_history() -> None:
     With EarlyStopping(restore_best_weights=True) the model ends with the weights of
     `best_epoch`, whose validation metrics Keras computed in inference mode on the same data.
     """
-    from tunenet import tuner
+    from tunenet.tuning import pipelines, trial
 
-    original = tuner.SearchContext.execution
+    original = trial.SearchContext.execution
 
     def execution(self: Any, model: Any, history: dict, stopper: Any) -> Any:
         restored = stopper is not None and stopper.best_weights is not None
@@ -231,7 +232,7 @@ def variant_val_from_history() -> None:
             logs = history[stopper.best_epoch + 1]
             metrics = {key[4:]: value for key, value in logs.items() if key.startswith("val_")}
             variance = 1.0 if self.pipelines.scale is not None else self.dataset.target_variance
-            return tuner.error_of(self.dataset.task, metrics, variance)
+            return pipelines.error_of(self.dataset.task, metrics, variance)
 
         self.evaluate_error = evaluate_error
         try:
@@ -239,14 +240,14 @@ def variant_val_from_history() -> None:
         finally:
             del self.evaluate_error
 
-    tuner.SearchContext.execution = execution
+    trial.SearchContext.execution = execution
 
 
 def variant_train_pipeline_once() -> None:
     """The training tf.data pipeline's source and cache built once per search, not per trial."""
     import tensorflow as tf
 
-    from tunenet import tuner
+    from tunenet.tuning import pipelines
 
     def train(self: Any, batch_size: int, seed: int) -> Any:
         if not hasattr(self, "_train_source"):
@@ -258,12 +259,13 @@ def variant_train_pipeline_once() -> None:
             .prefetch(tf.data.AUTOTUNE)
         )
 
-    tuner.Pipelines.train = train
+    pipelines.Pipelines.train = train
 
 
 def variant_best_model_once() -> None:
     """Keep the best model in memory; write best/model.keras once, when the search ends."""
-    from tunenet import runs, tuner
+    from tunenet import runs
+    from tunenet.tuning import tuner
 
     pending: dict[str, Any] = {}
     original_save = runs.RunDir.save_best_model
@@ -319,7 +321,7 @@ def variant_no_fsync() -> None:
     """trials.csv / manifest.json atomic writes without fsync (rename is still atomic)."""
     import os
 
-    from tunenet import runs
+    from tunenet.runs import files
 
     class NoSync:
         def __getattr__(self, name: str) -> Any:
@@ -329,12 +331,12 @@ def variant_no_fsync() -> None:
         def fsync(fd: int) -> None:
             pass
 
-    runs.os = NoSync()
+    files.os = NoSync()
 
 
 def after_each_trial(action: Callable[[], None]) -> None:
     """Run `action` after every trial's row is written (the progress display's trial_end)."""
-    from tunenet import progress
+    from tunenet.tuning import progress
 
     original = progress.SearchProgress.trial_end
 
@@ -443,8 +445,9 @@ def _run_child(
 
     instrument_keras(timers, tool)
     if tool == "tunenet":
-        from tunenet import loader, tuner
+        from tunenet import loader
         from tunenet.runs import RunOptions
+        from tunenet.tuning import tuner
 
         instrument_tunenet(timers)
         for name in variants:
@@ -507,8 +510,9 @@ def rss_mb() -> float:
 
 def memory_child(variants: list[str], trials: int) -> dict:
     """The memory row's search, in this process, with RSS sampled after every trial."""
-    from tunenet import loader, tuner
+    from tunenet import loader
     from tunenet.runs import RunOptions
+    from tunenet.tuning import tuner
 
     work = Path(tempfile.mkdtemp(prefix="tunenet-memory-"))
     sizes = bench.FULL

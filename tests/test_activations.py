@@ -11,8 +11,8 @@ from PIL import Image
 
 from tunenet.activations import draw_activations, read_input
 from tunenet.config import Config
-from tunenet.data import load_dataset
-from tunenet.models import build_model
+from tunenet.data.dataset import load_dataset
+from tunenet.models.build import build_model
 from tunenet.runs import RunDir, resolved_dict
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -89,7 +89,7 @@ def test_rgb_image_is_converted_and_resized(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, size=(12, 12, 12, 3)).astype("float32")
     y = np.arange(12) % 2
-    from tunenet.data import Dataset
+    from tunenet.data.dataset import Dataset
 
     dataset = Dataset(
         source="images", task="binary", classes=["a", "b"], feature_names=[],

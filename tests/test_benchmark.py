@@ -33,7 +33,7 @@ def test_hand_written_scripts_use_tunenets_split(tmp_path: Path):
     """kt_script.py and keras_loop.py split with scikit-learn the way a user would; the
     split must be the very one tunenet makes, or the overhead rows compare different work."""
     from tunenet import loader
-    from tunenet.data import load_dataset
+    from tunenet.data.dataset import load_dataset
 
     run = _load("run")
     spec = run.grid_spec(run.FULL)

@@ -23,17 +23,6 @@ def test_version(cli):
     assert result.exit_code == 0 and __version__ in result.stdout
 
 
-def test_help_and_validate_work_without_tensorflow(no_tensorflow_env, tmp_path):
-    config = tmp_path / "quick.yaml"
-    config.write_text((REPO / "configs" / "quickstart.yaml").read_text())
-    helped = run(["--help"], env=no_tensorflow_env)
-    assert helped.returncode == 0, helped.stderr
-    assert "search" in helped.stdout and "validate" in helped.stdout
-    validated = run(["validate", config], env=no_tensorflow_env)
-    assert validated.returncode == 0, validated.stderr
-    assert "grid size" in validated.stdout
-
-
 def test_search_needs_tensorflow_and_says_so_when_missing(no_tensorflow_env, tmp_path):
     """The blocked environment really blocks: the same setup fails where TF is needed."""
     config = tmp_path / "quick.yaml"

@@ -21,6 +21,7 @@ from conftest import tree_state
 from tunenet import runs
 from tunenet.cli import app
 from tunenet.errors import RunDirError
+from tunenet.runs import files, tables
 
 GRID = """
     name: {name}
@@ -382,7 +383,7 @@ def search_then_resume(cli, tmp_path: Path, monkeypatch, untouched) -> pd.DataFr
 def test_disk_full_writing_trials_csv_stops_cleanly_and_resumes(
     cli, tmp_path, monkeypatch, untouched
 ):
-    real, calls = runs.write_atomic, []
+    real, calls = tables.write_atomic, []  # where trials.csv is written
 
     def full_disk(path: Path, text: str) -> None:
         calls.append(path.name)
@@ -390,7 +391,7 @@ def test_disk_full_writing_trials_csv_stops_cleanly_and_resumes(
             raise no_space(path)
         real(path, text)
 
-    monkeypatch.setattr(runs, "write_atomic", full_disk)
+    monkeypatch.setattr(tables, "write_atomic", full_disk)
     search_then_resume(cli, tmp_path, monkeypatch, untouched)
 
 
@@ -398,7 +399,7 @@ def test_disk_full_writing_trials_csv_stops_cleanly_and_resumes(
 def test_disk_full_mid_line_of_epochs_csv_leaves_no_half_line(
     cli, tmp_path, monkeypatch, untouched
 ):
-    real, calls = runs._write_all, []
+    real, calls = files._write_all, []
 
     def full_disk(handle: int, data: bytes) -> None:
         calls.append(data)
@@ -407,7 +408,7 @@ def test_disk_full_mid_line_of_epochs_csv_leaves_no_half_line(
             raise no_space("")
         real(handle, data)
 
-    monkeypatch.setattr(runs, "_write_all", full_disk)
+    monkeypatch.setattr(files, "_write_all", full_disk)
     search_then_resume(cli, tmp_path, monkeypatch, untouched)
 
 

@@ -20,6 +20,7 @@ from keras_tuner.src import protos
 
 from conftest import tunenet_command
 from tunenet import workers
+from tunenet.tuning.kt_compat import silence_keras_tuner
 from tunenet.workers import ChiefLink, ChiefWatch, free_port, oracle_timeout
 
 CONDITIONAL = """
@@ -58,7 +59,7 @@ def test_conditional_space_with_two_workers_prints_only_the_summary(write_config
 def test_conditional_hyperparameters_serialize_silently(capsys):
     import keras_tuner as kt
 
-    workers.silence_keras_tuner()
+    silence_keras_tuner()
     hp = kt.HyperParameters()
     hp.Int("model.layers", 1, 2)
     with hp.conditional_scope("model.layers", [2]):

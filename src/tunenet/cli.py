@@ -1,7 +1,10 @@
-"""The `tunenet` command line. Each command parses, makes one library call and renders.
+"""The `tunenet` command line: each command parses, makes one library call and renders.
 
-TensorFlow is imported only inside the commands that train (`search`, `evaluate`, ...), so
-`--help`, `validate`, `report`, `schema`, `init` and `refine` answer in well under a second.
+`search`, `validate` and `report` call the Python API (`tunenet.api`); the other commands call
+their module. Library code raises `tunenet.errors`; `handle_errors` is the one place that turns
+them into a message and an exit code. TensorFlow is imported only inside the commands that train
+(`search`, `evaluate`, ...), so `--help`, `validate`, `report`, `schema`, `init` and `refine`
+answer in well under a second.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -117,16 +120,14 @@ def validate(config: ConfigArg) -> None:
     A csv or npz file is read, and an images folder listed, as a search would, without
     TensorFlow: a data problem stops `validate` with the same message.
     """
-    from tunenet import data, loader, space
-    from tunenet.render import space_table
+    from tunenet import api
+    from tunenet.reporting import space_table
 
-    cfg = loader.load_config(config)
-    found = data.check_data(cfg)  # before any output: a data problem prints only the error
-    hps = space.build_space(cfg)
-    out.print(space_table(cfg, hps))
-    out.print(space.summary_line(cfg, hps))
-    if found:
-        out.print(found)
+    checked = api.validate(config)  # before any output: a data problem prints only the error
+    out.print(space_table(checked.config, checked.hyperparameters))
+    out.print(checked.summary)
+    if checked.data:
+        out.print(checked.data)
 
 
 MaxTrialsOpt = Annotated[Optional[int], typer.Option(min=1, help="Override search.max_trials.")]
@@ -146,12 +147,6 @@ MemoryOpt = Annotated[
     Optional[int],
     typer.Option(min=1, help="Replace a worker by a fresh process past this RSS, in MB."),
 ]
-
-
-def _overrides(max_trials: Optional[int], epochs: Optional[int], seed: Optional[int]) -> tuple:
-    """The command-line overrides again, as arguments for worker processes."""
-    pairs = (("--max-trials", max_trials), ("--epochs", epochs), ("--seed", seed))
-    return tuple(part for flag, value in pairs if value is not None for part in (flag, str(value)))
 
 
 @app.command()
@@ -195,49 +190,33 @@ def search(
     quiet: QuietOpt = False,
 ) -> None:
     """Run the search a config describes and write its run directory."""
-    from tunenet import loader
-    from tunenet.runs import RunOptions, locate
+    from tunenet import api
+    from tunenet.errors import SearchError
 
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
-    cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
-    overrides = _overrides(max_trials, epochs, seed) + (("--smoke",) if smoke else ())
-    options = RunOptions(
-        config_path=config, runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite,
-        tensorboard=tensorboard, overrides=overrides,
-    )  # fmt: skip
-    locate(cfg, options)  # a bad --name or run directory: said before TensorFlow loads
-    if workers or serve:
-        from tunenet import workers as workers_module  # the chief imports TensorFlow too
-
-        plan = workers_module.WorkerOptions(
-            count=workers,
-            serve=serve,
-            max_trials_per_worker=max_trials_per_worker,
-            worker_memory_mb=worker_memory,
-            gpus=workers_module.gpu_list(gpus),
-            overrides=overrides,
-            timeout=worker_timeout,
+    try:
+        result = api.search(
+            config, runs_dir, name, resume, overwrite, quiet, console=err,
+            max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke, workers=workers,
+            serve=serve, max_trials_per_worker=max_trials_per_worker,
+            worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
             tensorboard=tensorboard,
-        )
-        summary = workers_module.run_distributed(cfg, options, plan, quiet=quiet, console=err)
-    else:
-        from tunenet import tuner  # imports TensorFlow
+        )  # fmt: skip
+    except SearchError as error:
+        if error.summary is None:
+            raise
+        _print_summary(error.summary)  # the search ran: its trials, then exit 1
+        raise typer.Exit(error.exit_code) from None
+    _print_summary(result.summary)
 
-        summary = tuner.run_search(cfg, options, quiet=quiet, console=err)
-    _print_summary(summary)
 
-
-def _print_summary(summary) -> None:
-    from tunenet.render import search_summary
+def _print_summary(summary: Any) -> None:
+    from tunenet.reporting import best_trial_text, search_summary
 
     out.print(search_summary(summary))
     if summary.best is not None:
-        from tunenet.report import best_trial_text
-
         out.print(best_trial_text(summary.run.path))
-    if summary.exit_code:
-        raise typer.Exit(summary.exit_code)
 
 
 @app.command()
@@ -308,20 +287,19 @@ def report(
     top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best K trials.")] = None,
 ) -> None:
     """Diagnose a run (or a directory of runs): bias, variance, divergence, what to change."""
-    from tunenet import report as report_module
+    from tunenet import api, reporting
 
-    report_module.run(
+    found = api.report(
         runs_or_run,
-        fmt=format.value,
-        out_path=out_path,
-        plots=plots,
         target_error=target_error,
         bias_threshold=bias_threshold,
         variance_threshold=variance_threshold,
         top=top,
-        console=out,
-        log=err,
     )
+    reporting.publish(
+        found.runs, found.failures, fmt=format.value, out_path=out_path, plots=plots,
+        console=out, log=err,
+    )  # fmt: skip
 
 
 @app.command()

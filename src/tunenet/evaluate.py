@@ -93,14 +93,14 @@ def run_dir_problem(path: Path) -> Optional[str]:
         return f"{path}: no such run directory. {give}"
     if not path.is_dir():
         hint = ""
-        if path.name == "model.keras" and path.parent.name == "best":
+        if RunDir(path.parent.parent).best_model_file == path:
             hint = f" This is a run's best model: try tunenet evaluate {path.parent.parent}."
         return f"{path}: is a file, expected a run directory. {give}{hint}"
     run = RunDir(path)
     missing = [f.name for f in (run.manifest_file, run.resolved_file) if not f.exists()]
     if not missing:
         return None
-    runs = sorted(str(child) for child in path.iterdir() if (child / "manifest.json").is_file())
+    runs = sorted(str(child) for child in path.iterdir() if RunDir(child).manifest_file.is_file())
     if runs and run.manifest_file.name in missing:
         shown = ", ".join(runs[:5]) + (f" (and {len(runs) - 5} more)" if len(runs) > 5 else "")
         return f"{path}: is a directory of runs, expected one run. Give one of them: {shown}."
@@ -152,9 +152,9 @@ def evaluate_run(path: Path, split: str = "test") -> Evaluation:
     config = _run_config(run)
     manifest = run.read_manifest()
 
-    from tunenet.data import load_dataset
-    from tunenet.models import load_best_model
-    from tunenet.tuner import Pipelines, error_of
+    from tunenet.data.dataset import load_dataset
+    from tunenet.models.saved import load_best_model
+    from tunenet.tuning.pipelines import Pipelines, error_of
 
     dataset = load_dataset(config)
     x, y = dataset.split(split)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from tunenet import config as config_module
 from tunenet.config import TAGS, Choice, Config, Fixed, Range, run_name_problem
-from tunenet.errors import ConfigError
+from tunenet.errors import ConfigError, Problem
 
 MAX_ALIAS_NODES = 10_000
 """Values that aliases may add to a config. A few anchors reuse a list; a "billion laughs" adds
@@ -142,7 +142,7 @@ def _refuse_duplicates(root: yaml.Node, source: str) -> None:
         message = f"duplicate key on {lines}: YAML keeps only the last value; keep one"
         problems.append((first, path, message))
     if problems:
-        raise ConfigError(_format_located(source, problems))
+        raise _config_error(source, problems)
 
 
 def _duplicates(node: yaml.Node, loc: tuple, seen: set[int]) -> Iterator[tuple[str, int, int]]:
@@ -219,10 +219,37 @@ def load_config(
             f"{where}: expected a mapping of sections (data, model, ...), "
             f"got {type(raw).__name__}: {_short(raw)}"
         )
+    return load_mapping(
+        raw, source=str(path), text=text, max_trials=max_trials, epochs=epochs, seed=seed,
+        smoke=smoke,
+    )  # fmt: skip
+
+
+def load_mapping(
+    raw: dict,
+    *,
+    source: str = "config",
+    text: Optional[str] = None,
+    max_trials: Optional[int] = None,
+    epochs: Optional[int] = None,
+    seed: Optional[int] = None,
+    smoke: bool = False,
+) -> Config:
+    """Validate a config's content (a YAML file's, or a dict); the overrides apply first.
+
+    Args:
+        raw: the config as a mapping of sections (`data`, `model`, ...).
+        source: what errors name the config by: its file, or "config" for a dict.
+        text: the YAML text, when there is one, so that errors give line numbers.
+        max_trials, epochs, seed, smoke: as for `load_config`.
+
+    Raises:
+        ConfigError: every problem at once, in `.errors`.
+    """
     raw = _apply_overrides(raw, max_trials=max_trials, epochs=epochs, seed=seed)
     if smoke:
         raw = _smoke(raw)
-    return validate_dict(raw, source=str(path), text=text)
+    return validate_dict(raw, source=source, text=text)
 
 
 def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = None) -> Config:
@@ -231,7 +258,7 @@ def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = No
         config = Config.model_validate(raw)
     except ValidationError as error:
         problems = [_describe(item, raw) for item in error.errors()]
-        raise ConfigError(_format(source, problems, text)) from None
+        raise _located_error(source, problems, text) from None
     except (RecursionError, TypeError, ValueError) as error:
         raise ConfigError(f"{source}: cannot be validated: {error}") from None
     stem = Path(source).stem
@@ -239,7 +266,7 @@ def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = No
         config = config.model_copy(update={"name": stem})  # else runs.run_name says why
     problems = [problem for check in CHECKS for problem in check(config)]
     if problems:
-        raise ConfigError(_format(source, problems, text))
+        raise _located_error(source, problems, text)
     return config
 
 
@@ -405,19 +432,20 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _format(source: str, problems: list[tuple[str, str]], text: Optional[str]) -> str:
+def _located_error(
+    source: str, problems: list[tuple[str, str]], text: Optional[str]
+) -> ConfigError:
     root = _compose_quietly(text) if text else None
     located = [(_line_of(root, path), path, message) for path, message in problems]
-    return _format_located(source, located)
+    return _config_error(source, located)
 
 
-def _format_located(source: str, problems: list[tuple[Optional[int], str, str]]) -> str:
-    """One message for all problems, each `(line or None, dotted path, message)`."""
-    lines = [f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the config:"]
-    for line, path, message in problems:
-        where = f"line {line}, " if line else ""
-        lines.append(f"  - {where}{path}: {message}")
-    return "\n".join(lines)
+def _config_error(source: str, problems: list[tuple[Optional[int], str, str]]) -> ConfigError:
+    """One error for all problems, each `(line or None, dotted path, message)`."""
+    errors = [Problem(path, message, line) for line, path, message in problems]
+    lines = [f"{source}: {len(errors)} problem{'s' if len(errors) > 1 else ''} in the config:"]
+    lines += [f"  - {problem}" for problem in errors]
+    return ConfigError("\n".join(lines), errors)
 
 
 def _compose_quietly(text: str) -> Optional[yaml.Node]:
@@ -526,9 +554,9 @@ def _check_cnn_fits(config: Config) -> list[tuple[str, str]]:
     """A CNN space that shrinks the image below 1x1, where the config fixes the input shape."""
     if config.model.kind != "cnn" and config.data.augmentation is None:
         return []
-    from tunenet import cnn  # pure Python: no TensorFlow at validate time
+    from tunenet.models import shapes  # pure Python: no TensorFlow at validate time
 
-    return cnn.fit_problems(config, cnn.known_input_shape(config))
+    return shapes.fit_problems(config, shapes.known_input_shape(config))
 
 
 CHECKS = [_check_sources, _check_grid, _check_objective, _check_supported, _check_cnn_fits]

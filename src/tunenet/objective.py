@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Literal, Mapping, Optional
 
 from tunenet.config import objective_direction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Direction = Literal["min", "max"]
 
@@ -76,6 +79,14 @@ class Objective:
         if not finite:
             return None
         return max(finite) if self.maximized else min(finite)
+
+    def rank(self, values: "pd.Series") -> "pd.Series":
+        """Rank of each value, 1 = best; ties share the better rank; NaN stays NaN."""
+        return values.rank(ascending=not self.maximized, method="min")
+
+    def best_index(self, values: "pd.Series") -> Hashable:
+        """The index label of the best value (the first of ties; NaN ignored)."""
+        return values.idxmax() if self.maximized else values.idxmin()
 
     def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "direction": self.direction}

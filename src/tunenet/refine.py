@@ -17,7 +17,6 @@ A comment header says where the config came from. Pure Python: no TensorFlow.
 from __future__ import annotations
 
 import copy
-import csv
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,9 +27,10 @@ import yaml
 
 from tunenet import loader
 from tunenet import space as space_module
-from tunenet.config import Choice, Config, Fixed, Range, objective_direction
+from tunenet.config import Choice, Config, Fixed, Range
 from tunenet.errors import ConfigError, RunDirError
-from tunenet.runs import RunDir, write_atomic
+from tunenet.objective import Objective
+from tunenet.runs import RunDir, TrialStatus, read_resolved_text, read_trials_text, write_atomic
 
 DEFAULT_TOP = 5
 SIGNIFICANT = 3  # digits kept when float bounds are rounded outward
@@ -42,8 +42,7 @@ class Refinement:
 
     text: str
     config: Config
-    objective: str
-    direction: str
+    objective: Objective
     top: list[dict]
     completed: int
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # key, before, after
@@ -62,15 +61,14 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
     resolved = _read_resolved(run)
     base = loader.validate_dict(copy.deepcopy(resolved), source=str(run.resolved_file))
     rows = _read_trials(run)
-    name, direction = _objective(run, base, rows)
+    objective = _objective(run, base, rows)
     completed = [row for row in rows if _score(row) is not None]
     if not completed:
         raise RunDirError(
             f"{run.trials_file}: no completed trial with an objective value; "
             "nothing to refine around. Run or resume the search first."
         )
-    completed.sort(key=_score, reverse=direction == "max")
-    best = completed[: max(1, top)]
+    best = objective.ordered(completed)[: max(1, top)]
 
     refined = copy.deepcopy(resolved)
     refined.pop("name", None)  # the new config's run is named after its own file
@@ -94,8 +92,7 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
     refinement = Refinement(
         text="",
         config=config,
-        objective=name,
-        direction=direction,
+        objective=objective,
         top=best,
         completed=len(completed),
         changes=changes,
@@ -122,17 +119,7 @@ def write_config(text: str, out: Path) -> None:
 
 
 def _read_resolved(run: RunDir) -> dict:
-    if not run.path.is_dir():
-        raise RunDirError(f"{run.path}: no such run directory.")
-    if not run.resolved_file.exists():
-        raise RunDirError(
-            f"{run.path}: no resolved.yaml; refine needs a run directory written by "
-            "`tunenet search`."
-        )
-    try:
-        text = run.resolved_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RunDirError(f"{run.resolved_file}: cannot be read ({error}).") from None
+    text = read_resolved_text(run)
     try:
         raw = loader.parse_yaml(text, str(run.resolved_file))
     except ConfigError as error:
@@ -143,13 +130,7 @@ def _read_resolved(run: RunDir) -> dict:
 
 
 def _read_trials(run: RunDir) -> list[dict]:
-    if not run.trials_file.exists():
-        raise RunDirError(f"{run.path}: no trials.csv; has the search run any trial?")
-    try:
-        with open(run.trials_file, encoding="utf-8", newline="") as file:
-            rows = list(csv.DictReader(file))  # every value a str, trial_id included
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise RunDirError(f"{run.trials_file}: cannot be read ({error}).") from None
+    rows = read_trials_text(run)  # every value a str, trial_id included
     if rows and not {"trial_id", "status", "objective"} <= set(rows[0]):
         raise RunDirError(
             f"{run.trials_file}: expected the columns trial_id, status and objective."
@@ -157,7 +138,7 @@ def _read_trials(run: RunDir) -> list[dict]:
     return rows
 
 
-def _objective(run: RunDir, config: Config, rows: list[dict]) -> tuple[str, str]:
+def _objective(run: RunDir, config: Config, rows: list[dict]) -> Objective:
     """The objective's name and direction: the manifest's, else the config's, else inferred."""
     manifest: dict = {}
     if run.manifest_file.exists():
@@ -171,13 +152,11 @@ def _objective(run: RunDir, config: Config, rows: list[dict]) -> tuple[str, str]
     if name is None:
         name = "val_accuracy" if rows and "val_accuracy" in rows[0] else "val_loss"
     direction = recorded.get("direction") or (chosen.direction if chosen else None)
-    if direction not in ("min", "max"):
-        direction = objective_direction(name)
-    return name, direction
+    return Objective.named(name, direction)
 
 
 def _score(row: dict) -> Optional[float]:
-    if row.get("status") != "completed":
+    if row.get("status") != TrialStatus.COMPLETED:
         return None
     try:
         value = float(row.get("objective") or "nan")
@@ -334,12 +313,12 @@ def _flow(value: Any) -> str:
 
 
 def _header(run: RunDir, refinement: Refinement, today: Optional[str]) -> str:
-    best = _score(refinement.top[0])
+    best, objective = _score(refinement.top[0]), refinement.objective
     lines = [
         f"# Refined by `tunenet refine` on {today or date.today().isoformat()} "
         f"from the run {run.path}:",
         f"# ranges narrowed around the top {len(refinement.top)} of {refinement.completed} "
-        f"completed trial(s) by {refinement.objective} ({refinement.direction}; best {best:.4g},",
+        f"completed trial(s) by {objective.name} ({objective.direction}; best {best:.4g},",
         f"# trial(s) {', '.join(row['trial_id'] for row in refinement.top)}).",
     ]
     if refinement.changes:

@@ -1,7 +1,7 @@
 """Config -> search space: one hyperparameter per tuned key, named by its dotted config path.
 
-Pure Python (no keras-tuner import) so that `tunenet validate` stays fast; `tuner.py` turns these
-into keras-tuner hyperparameters.
+Pure Python (no keras-tuner import) so that `tunenet validate` stays fast; `tuning.oracles` turns
+these into keras-tuner hyperparameters.
 """
 
 from __future__ import annotations

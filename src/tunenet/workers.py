@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -26,7 +25,7 @@ from rich.console import Console
 
 from tunenet.config import Config
 from tunenet.errors import Interrupted, RunDirError, SearchError
-from tunenet.runs import RunDir, RunOptions
+from tunenet.runs import RunDir, RunOptions, TrialStatus
 
 RECYCLE_EXIT = 75  # a worker that asks to be replaced by a fresh process (memory, trial count)
 MAX_RESTARTS = 3  # restarts of one worker slot after it died, before the search gives up
@@ -156,9 +155,8 @@ class WorkerPool:
             self.spawn(slot)
 
     def spawn(self, slot: Slot) -> None:
-        logs = self.run.workers_dir
-        logs.mkdir(parents=True, exist_ok=True)
-        slot.log = open(logs / f"tuner{slot.index}.log", "a", encoding="utf-8")
+        self.run.workers_dir.mkdir(parents=True, exist_ok=True)
+        slot.log = open(self.run.worker_log(slot.index), "a", encoding="utf-8")
         env = worker_environment(
             slot.index, self.host, self.port, thread_share(self.options.count), self.options.gpus
         )
@@ -169,7 +167,7 @@ class WorkerPool:
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
-        (logs / f"tuner{slot.index}.pid").write_text(f"{slot.process.pid}\n")
+        self.run.worker_pid_file(slot.index).write_text(f"{slot.process.pid}\n")
 
     def poll(self, on_death: Any) -> None:
         """Restart recycled or dead workers; raise SearchError when one failed for good."""
@@ -192,7 +190,7 @@ class WorkerPool:
                 raise SearchError(self._failure(slot, code))
 
     def _failure(self, slot: Slot, code: int) -> str:
-        log = self.run.workers_dir / f"tuner{slot.index}.log"
+        log = self.run.worker_log(slot.index)
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         return f"worker tuner{slot.index} stopped with exit code {code}: " + " | ".join(tail)
 
@@ -224,29 +222,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_server(oracle: Any, host: str, port: int) -> tuple[Any, Any]:
-    """Serve the oracle over gRPC (keras-tuner's servicer), without keras-tuner's 20 s polling."""
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer
-
-    silence_keras_tuner()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=SERVER_OPTIONS)
-    servicer = OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    if server.add_insecure_port(f"{host}:{port}") == 0:
-        raise RunDirError(f"--serve: cannot listen on {host}:{port}. Choose another address.")
-    server.start()
-    return server, servicer
-
-
-def oracle_finished(oracle: Any, servicer: Any) -> bool:
-    """No trial left to hand out and none running."""
-    from keras_tuner.src.distribute.oracle_chief import exit_chief
-
-    return bool(servicer.stop_triggered) and exit_chief(oracle)
-
-
 def run_distributed(
     config: Config,
     options: RunOptions,
@@ -256,18 +231,27 @@ def run_distributed(
     console: Optional[Console] = None,
 ) -> Any:
     """The chief of a distributed search: serve the oracle, run local workers, finish the run."""
-    from tunenet import tuner as tuner_module
+    from tunenet.tuning import kt_compat
+    from tunenet.tuning.tuner import (
+        SearchSummary,
+        finish,
+        interrupt_on_sigterm,
+        mark_interrupted,
+        open_search,
+        resume_hint,
+        start_tuner,
+    )
 
     console = console or Console(stderr=True)
-    context = tuner_module.open_search(config, options, quiet=quiet, console=console)
+    context = open_search(config, options, quiet=quiet, console=console)
     host, port = parse_address(workers.serve) if workers.serve else ("127.0.0.1", free_port())
     os.environ.update(oracle_environment("chief", host, port))
-    tuner = tuner_module.make_tuner(context, overwrite=not options.resume)
-    tuner.oracle.max_trials = config.search.max_trials
-    tuner.oracle.verbose = 0  # keras-tuner's own display would print to stdout
-    server, servicer = start_server(tuner.oracle, host, port)
+    tuner = start_tuner(context, resume=options.resume)
+    server = kt_compat.start_oracle_server(tuner.oracle, host, port, SERVER_OPTIONS)
+    if server is None:
+        raise RunDirError(f"--serve: cannot listen on {host}:{port}. Choose another address.")
     pool = WorkerPool(options.config_path, context.run, workers, host, port)
-    summary = tuner_module.SearchSummary(run=context.run, objective=context.objective)
+    summary = SearchSummary(run=context.run, objective=context.objective)
     started = time.perf_counter()
     if workers.serve:
         console.print(
@@ -278,7 +262,7 @@ def run_distributed(
         )
     context.progress.start(done=len(context.trials.rows))
     seen = set(context.trials.rows)
-    previous = tuner_module.interrupt_on_sigterm()
+    previous = interrupt_on_sigterm()
 
     def lost(tuner_id: str, code: int) -> None:
         console.print(f"worker {tuner_id} died (exit code {code}); a fresh one reruns its trial")
@@ -287,7 +271,7 @@ def run_distributed(
     local = {f"tuner{index}" for index in range(workers.count)}
     try:
         pool.start()
-        while not _finished(pool, workers, tuner.oracle, servicer):
+        while not _finished(pool, workers, server):
             time.sleep(0.5)
             pool.poll(on_death=lost)
             for note in reclaim_silent(tuner.oracle, context, local, workers.timeout):
@@ -295,8 +279,8 @@ def run_distributed(
             seen = _report_new_trials(context, seen)
     except KeyboardInterrupt:
         pool.stop()
-        tuner_module.mark_interrupted(context)
-        raise Interrupted(tuner_module.resume_hint(options, context.run)) from None
+        mark_interrupted(context)
+        raise Interrupted(resume_hint(options, context.run)) from None
     except SearchError as error:
         summary.exit_code, summary.message = 1, str(error)
     finally:
@@ -306,20 +290,22 @@ def run_distributed(
         server.stop(grace=1)
     _report_new_trials(context, seen)
     summary.seconds = round(time.perf_counter() - started, 1)
-    return tuner_module.finish(context, summary)
+    return finish(context, summary)
 
 
-def _finished(pool: WorkerPool, workers: WorkerOptions, oracle: Any, servicer: Any) -> bool:
+def _finished(pool: WorkerPool, workers: WorkerOptions, server: Any) -> bool:
     if workers.count and not pool.done:
         return False
-    return oracle_finished(oracle, servicer) or (workers.count > 0 and not workers.serve)
+    return server.finished() or (workers.count > 0 and not workers.serve)
 
 
 def _forget_lost_trial(context: Any, oracle: Any, tuner_id: str) -> None:
     """A worker died: drop the rows of its trial, which its replacement runs again."""
-    trial = oracle.ongoing_trials.get(tuner_id)
-    if trial is not None:
-        context.epoch_log.drop_trials(drop={trial.trial_id})
+    from tunenet.tuning import kt_compat
+
+    trial_id = kt_compat.running_trial_id(oracle, tuner_id)
+    if trial_id is not None:
+        context.epoch_log.drop_trials(drop={trial_id})
 
 
 def reclaim_silent(oracle: Any, context: Any, local: set[str], timeout: float) -> list[str]:
@@ -328,24 +314,16 @@ def reclaim_silent(oracle: Any, context: Any, local: set[str], timeout: float) -
     Workers touch `tuner/workers/<id>.heartbeat` at every epoch; local workers are watched as
     processes instead. A silent worker is also forgotten, so the search can end without it.
     """
-    from keras_tuner.src.engine.oracle import synchronized
+    from tunenet.tuning import kt_compat
 
-    @synchronized
-    def reclaim(oracle: Any) -> list[tuple[str, Optional[str]]]:
-        now, silent = time.time(), []
-        for tuner_id in list(oracle.tuner_ids - local):
-            beat = context.run.workers_dir / f"{tuner_id}.heartbeat"
-            if beat.exists() and now - beat.stat().st_mtime < timeout:
-                continue
-            trial = oracle.ongoing_trials.pop(tuner_id, None)
-            if trial is not None:
-                oracle._retry_queue.append(trial.trial_id)
-            oracle.tuner_ids.discard(tuner_id)
-            silent.append((tuner_id, trial.trial_id if trial else None))
-        return silent
+    now = time.time()
+
+    def silent(tuner_id: str) -> bool:
+        beat = context.run.heartbeat_file(tuner_id)
+        return not (beat.exists() and now - beat.stat().st_mtime < timeout)
 
     notes = []
-    for tuner_id, trial_id in reclaim(oracle):
+    for tuner_id, trial_id in kt_compat.release_workers(oracle, silent, keep=local):
         if trial_id is not None:
             context.epoch_log.drop_trials(drop={trial_id})
         again = f"; trial {trial_id} runs again on another worker" if trial_id else ""
@@ -356,7 +334,7 @@ def reclaim_silent(oracle: Any, context: Any, local: set[str], timeout: float) -
 def _report_new_trials(context: Any, seen: set[str]) -> set[str]:
     context.trials.reload()
     for trial_id, row in context.trials.rows.items():
-        if trial_id not in seen and row.get("status") != "interrupted":
+        if trial_id not in seen and row.get("status") != TrialStatus.INTERRUPTED:
             context.progress.trial_end(row, context.objective.name, context.best_objective)
             seen = seen | {trial_id}
     return seen
@@ -388,14 +366,6 @@ def keepalive_seconds(budget: float) -> float:
     return min(10.0, max(1.0, budget / 5))
 
 
-def silence_keras_tuner() -> None:
-    """keras-tuner 1.4.8 prints each conditional value when it serializes the search space for
-    gRPC (a leftover `print` in `Parent.to_proto`): those bare numbers would land on stdout."""
-    from keras_tuner.src.engine import conditions
-
-    conditions.print = lambda *args, **kwargs: None  # shadows the builtin in that module only
-
-
 class ChiefLink:
     """A worker's calls to the chief's oracle, in place of keras-tuner's stub.
 
@@ -413,7 +383,8 @@ class ChiefLink:
 
     def __init__(self, address: str, budget: float, deadline: float = CALL_DEADLINE):
         import grpc
-        from keras_tuner.src import protos
+
+        from tunenet.tuning import kt_compat
 
         self.address, self.budget, self.deadline = address, budget, deadline
         self.gone = False
@@ -427,7 +398,7 @@ class ChiefLink:
                 ("grpc.max_reconnect_backoff_ms", 1000),
             ],
         )
-        self.stub = protos.get_service_grpc().OracleStub(self.channel)
+        self.stub = kt_compat.oracle_stub(self.channel)
 
     def __getattr__(self, name: str) -> Any:
         """The stub's methods (GetSpace, CreateTrial, ...), with this link's retries."""
@@ -497,11 +468,12 @@ class ChiefWatch:
 
     def _run(self) -> None:
         import grpc
-        from keras_tuner.src import protos
+
+        from tunenet.tuning import kt_compat
 
         while not self.stopped.wait(self.interval):
             try:
-                self.link.GetSpace(protos.get_service().GetSpaceRequest())
+                self.link.GetSpace(kt_compat.ping_request())
             except ChiefGone:
                 if not self.stopped.is_set():
                     _thread.interrupt_main(signal.SIGUSR1)
@@ -530,24 +502,25 @@ def run_worker(
     host, port = parse_address(oracle)
     budget = oracle_timeout()
     os.environ.update(oracle_environment(tuner_id, host, port))
-    from tunenet import tuner as tuner_module
+    from tunenet.tuning import kt_compat
+    from tunenet.tuning.tuner import Recycle, join_search, limit_threads, make_tuner
 
-    silence_keras_tuner()
+    kt_compat.silence_keras_tuner()
     if threads:
-        tuner_module.limit_threads(threads)
-    context = tuner_module.join_search(config, options, tuner_id=tuner_id, console=console)
+        limit_threads(threads)
+    context = join_search(config, options, tuner_id=tuner_id, console=console)
     wait_for_chief(host, port, connect_timeout)
-    tuner = tuner_module.make_tuner(context, overwrite=False)
+    tuner = make_tuner(context, overwrite=False)
     tuner.recycle_after(max_trials, memory_mb)
     link = ChiefLink(f"{host}:{port}", budget)
-    tuner.oracle.stub = link  # keras-tuner's OracleClient: its calls go through the link
+    kt_compat.route_oracle_calls(tuner.oracle, link)  # keras-tuner's OracleClient
     watch = ChiefWatch(link, keepalive_seconds(budget))
     import grpc
 
     watch.start()
     try:
         tuner.search(verbose=0)
-    except tuner_module.Recycle as reason:
+    except Recycle as reason:
         console.print(f"worker {tuner_id}: {reason}; a fresh process takes over")
         return RECYCLE_EXIT
     except KeyboardInterrupt:

@@ -1,0 +1,364 @@
+"""The Python API (SPEC §10): `search`, `report` and `validate`, as a notebook calls them.
+
+The CLI is a thin layer over these functions. They raise `tunenet.errors` exceptions and never
+exit or print results; TensorFlow is imported only when `search` trains.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import yaml
+
+from tunenet import loader
+from tunenet.config import Config
+from tunenet.errors import ConfigError, Problem, SearchError
+from tunenet.runs import RunDir, RunOptions, locate, resolved_dict
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from tunenet.reporting import RunReport
+    from tunenet.space import HyperParameter
+
+ConfigLike = Union[str, Path, dict, Config]
+
+# `search` keywords that change the config, as the CLI's --max-trials, --epochs, --seed, --smoke.
+CONFIG_OVERRIDES = ("max_trials", "epochs", "seed", "smoke")
+# `search` keywords for keras-tuner's distributed mode and TensorBoard, as the CLI's options.
+RUN_OVERRIDES = (
+    "workers", "serve", "max_trials_per_worker", "worker_memory", "gpus", "worker_timeout",
+    "tensorboard",
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------- validate
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `validate` found: the config, its search space and its data.
+
+    Attributes:
+        config: the validated `Config` (defaults filled in); `search` accepts it.
+        hyperparameters: the search space, one `HyperParameter` per tuned key.
+        summary: one line: grid size, trials, epoch budget.
+        data: what the data check found in a csv/npz file or images folder; None otherwise.
+    """
+
+    config: Config = field(repr=False)
+    hyperparameters: list[HyperParameter] = field(repr=False)
+    summary: str
+    data: Optional[str] = None
+
+    def __str__(self) -> str:
+        return "\n".join(line for line in (self.summary, self.data) if line)
+
+
+def validate(config: ConfigLike) -> Validation:
+    """Check a config and its data without training: schema, search space, grid, data file.
+
+    Args:
+        config: a YAML file's path, a dict (the YAML's content) or a `Config`.
+
+    Returns:
+        A `Validation`: the `Config`, its hyperparameters and a summary line.
+
+    Raises:
+        ConfigError: the config is invalid; `.errors` lists every problem (key, message, line).
+        DataError: the data file cannot be read as the config says.
+    """
+    from tunenet import space
+    from tunenet.data.dataset import check_data
+
+    cfg = _load(config)
+    found = check_data(cfg)
+    hps = space.build_space(cfg)
+    return Validation(cfg, hps, space.summary_line(cfg, hps), found)
+
+
+def _load(config: ConfigLike, **overrides: Any) -> Config:
+    """A validated Config from a path, a dict or a Config; the overrides apply first."""
+    if isinstance(config, (str, Path)):
+        return loader.load_config(Path(config), **overrides)
+    if isinstance(config, Config):
+        if all(value is None or value is False for value in overrides.values()):
+            return config
+        return loader.load_mapping(resolved_dict(config), **overrides)
+    if isinstance(config, dict):
+        return loader.load_mapping(config, **overrides)
+    raise TypeError(
+        f"config: expected a path, a dict or a tunenet Config, got {type(config).__name__}."
+    )
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass
+class SearchResult:
+    """A finished search: its run directory and, read from it, its trials and epochs.
+
+    Attributes:
+        run_dir: the run directory (`pathlib.Path`).
+        summary: what the CLI prints at the end: rows, best row, objective, seconds.
+    """
+
+    run_dir: Path
+    summary: Any = field(repr=False, default=None)
+
+    @cached_property
+    def trials(self) -> pd.DataFrame:
+        """trials.csv: one row per trial, columns as in docs/run-format.md."""
+        from tunenet.runs import read_trials_frame  # pandas: only when asked
+
+        return read_trials_frame(RunDir(self.run_dir))
+
+    @cached_property
+    def epochs(self) -> pd.DataFrame:
+        """epochs.csv: one row per trial, execution and epoch."""
+        from tunenet.runs import read_epochs_frame
+
+        return read_epochs_frame(RunDir(self.run_dir))
+
+    @property
+    def best(self) -> Optional[dict]:
+        """The best trial's row of `trials` as a dict (missing values as None), or None."""
+        best = getattr(self.summary, "best", None)
+        if best is None:
+            return None
+        rows = self.trials[self.trials["trial_id"] == best["trial_id"]]
+        rows = rows.astype(object).where(rows.notna(), None)
+        return rows.to_dict("records")[0] if len(rows) else None
+
+
+def search(
+    config: ConfigLike,
+    runs_dir: Union[str, Path] = "runs",
+    name: Optional[str] = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    quiet: bool = True,
+    *,
+    console: Optional[Console] = None,
+    **overrides: Any,
+) -> SearchResult:
+    """Run the search a config describes and write its run directory.
+
+    Args:
+        config: a YAML file's path, a dict (the YAML's content) or a `Config`.
+        runs_dir: directory that holds the run directories. Default: "runs".
+        name: the run's name. Default: the config's `name`, else the file's stem; a dict or a
+            `Config` without `name` needs it.
+        resume: continue an existing run. Default: False.
+        overwrite: replace an existing run. Default: False.
+        quiet: no progress display. Default: True.
+        console: where progress and notes go. Default: a stderr console.
+        **overrides: the CLI's options: `max_trials`, `epochs`, `seed`, `smoke` change the
+            config; `workers`, `serve`, `max_trials_per_worker`, `worker_memory` (MB), `gpus`
+            ("0,1" or a list), `worker_timeout` (seconds) and `tensorboard` as in `tunenet search`.
+
+    Returns:
+        A `SearchResult`.
+
+    Raises:
+        ConfigError, DataError: bad config or data, before anything is written.
+        RunDirError: the run directory exists (without `resume`/`overwrite`), cannot be
+            resumed or written.
+        SearchError: the search ran but failed (no trial completed); `.summary` and
+            `.run_dir` tell what happened.
+    """
+    _check_arguments(resume, overwrite, overrides)
+    edits = {key: overrides.pop(key) for key in CONFIG_OVERRIDES if key in overrides}
+    cfg = _load(config, **edits)
+    options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, overrides)
+    locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
+    summary = _run(cfg, options, quiet, console or _stderr_console(), overrides)
+    if summary.exit_code:
+        message = summary.message or "the search failed."
+        raise SearchError(message, summary=summary, run_dir=summary.run.path)
+    return SearchResult(summary.run.path, summary)
+
+
+def _check_arguments(resume: bool, overwrite: bool, overrides: dict) -> None:
+    if resume and overwrite:
+        raise ValueError("resume and overwrite cannot both be True.")
+    unknown = sorted(set(overrides) - set(CONFIG_OVERRIDES + RUN_OVERRIDES))
+    if unknown:
+        raise TypeError(
+            f"search() got unknown keyword(s) {', '.join(unknown)}; "
+            f"expected some of {', '.join(CONFIG_OVERRIDES + RUN_OVERRIDES)}."
+        )
+
+
+def _run_options(
+    config: ConfigLike,
+    cfg: Config,
+    runs_dir: Path,
+    name: Optional[str],
+    resume: bool,
+    overwrite: bool,
+    edits: dict,
+    overrides: dict,
+) -> RunOptions:
+    """Where the run goes. A dict or Config has no file: config.yaml is written from it."""
+    flags = _override_flags(edits)
+    common = dict(
+        runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite,
+        tensorboard=bool(overrides.get("tensorboard")), overrides=flags,
+    )  # fmt: skip
+    if isinstance(config, (str, Path)):
+        return RunOptions(config_path=Path(config), **common)
+    run_name = name if name is not None else cfg.name
+    if run_name is None:
+        message = (
+            "a config given as a dict or Config has no file name to name its run after; "
+            "give name=... (or a `name` key in the config)."
+        )
+        raise ConfigError(f"config: {message}", [Problem("name", message)])
+    # the run's own config.yaml: what resume hints and worker processes read back
+    return RunOptions(
+        config_path=runs_dir / run_name / "config.yaml", config_text=_yaml_text(config), **common
+    )
+
+
+def _yaml_text(config: Union[dict, Config]) -> str:
+    content = resolved_dict(config) if isinstance(config, Config) else config
+    try:
+        return yaml.safe_dump(content, sort_keys=False)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config: cannot be written as YAML ({error}).") from None
+
+
+def _override_flags(edits: dict) -> tuple[str, ...]:
+    """The config overrides again as CLI flags, for resume hints and worker processes."""
+    flags: list[str] = []
+    for key in ("max_trials", "epochs", "seed"):
+        if edits.get(key) is not None:
+            flags += [f"--{key.replace('_', '-')}", str(edits[key])]
+    return (*flags, "--smoke") if edits.get("smoke") else tuple(flags)
+
+
+def _run(cfg: Config, options: RunOptions, quiet: bool, console: Console, overrides: dict) -> Any:
+    """Run in this process, or as the chief of keras-tuner's distributed mode."""
+    if not (overrides.get("workers") or overrides.get("serve")):
+        from tunenet.tuning import tuner  # imports TensorFlow
+
+        return tuner.run_search(cfg, options, quiet=quiet, console=console)
+    from tunenet import workers  # the chief imports TensorFlow too
+
+    gpus = overrides.get("gpus")
+    plan = workers.WorkerOptions(
+        count=overrides.get("workers") or 0,
+        serve=overrides.get("serve"),
+        max_trials_per_worker=overrides.get("max_trials_per_worker"),
+        worker_memory_mb=overrides.get("worker_memory"),
+        gpus=list(gpus) if isinstance(gpus, (list, tuple)) else workers.gpu_list(gpus),
+        overrides=options.overrides,
+        timeout=overrides.get("worker_timeout") or 600.0,
+        tensorboard=options.tensorboard,
+    )
+    return workers.run_distributed(cfg, options, plan, quiet=quiet, console=console)
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    # no markup: user text such as a header "a:b:y" is printed as it is
+    return Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(repr=False)
+class Report:
+    """The diagnosis of one run, or of every run in a directory.
+
+    Attributes:
+        runs: one `RunReport` per run that could be read; its `trials` best first.
+        failures: (path, message) of each run that could not be read.
+    """
+
+    runs: list[RunReport]
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """What report.json holds: one run's report, or {format_version, runs, reports}."""
+        return json.loads(self.render("json"))
+
+    def render(self, fmt: str = "markdown", out_path: Optional[Path] = None) -> str:
+        """The report as text.
+
+        Args:
+            fmt: "table" (plain text), "markdown", "csv", "json" or "html". Default: markdown.
+            out_path: where the text will go, so that markdown links its plots relative to it.
+                Default: the current directory.
+        """
+        from tunenet import reporting
+
+        return reporting.render(fmt, self.runs, self.failures, out_path)
+
+    def save(self, plots: bool = True) -> list[Path]:
+        """Write each run's report.md/.html/.json/.csv (and plots) under `<run>/report/`.
+
+        Returns:
+            The files written.
+
+        Raises:
+            OSError: a report directory is not writable.
+        """
+        from tunenet import reporting
+
+        return [
+            path for run in self.runs for path in reporting.write_report_files(run, plots=plots)
+        ]
+
+    def __repr__(self) -> str:
+        names = [report.run.name for report in self.runs]
+        return f"Report(runs={names}, failures={[str(path) for path, _ in self.failures]})"
+
+    def _repr_markdown_(self) -> str:  # a notebook shows the report itself
+        return self.render("markdown")
+
+
+def report(
+    runs_or_run: Union[str, Path],
+    *,
+    target_error: Optional[float] = None,
+    bias_threshold: Optional[float] = None,
+    variance_threshold: Optional[float] = None,
+    top: Optional[int] = None,
+) -> Report:
+    """Diagnose a run, or every run in a directory: bias, variance, divergence, what to change.
+
+    Reads the run's files only (never TensorFlow) and writes nothing; `Report.save()` writes the
+    report files.
+
+    Args:
+        runs_or_run: one run directory, or a directory of runs.
+        target_error, bias_threshold, variance_threshold: override the run's `diagnosis`
+            settings. Default: the run's own.
+        top: keep only the best `top` trials. Default: all.
+
+    Returns:
+        A `Report`; `.to_dict()` is what report.json holds.
+
+    Raises:
+        RunDirError: the run cannot be read, or no run under the directory can.
+    """
+    from tunenet import reporting
+
+    reports, failures = reporting.load_reports(
+        Path(runs_or_run),
+        target_error=target_error,
+        bias_threshold=bias_threshold,
+        variance_threshold=variance_threshold,
+        top=top,
+    )
+    return Report(reports, failures)

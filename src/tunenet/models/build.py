@@ -1,0 +1,138 @@
+"""One trial's hyperparameters + the Dataset -> a compiled keras.Model (pure Keras).
+
+The input normalization fitted on the training split is a layer of the model, so the saved
+model takes raw inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import keras
+import numpy as np
+
+from tunenet.config import Config
+from tunenet.data.dataset import Dataset
+from tunenet.models.augmentation import augmentation_block
+from tunenet.models.blocks import LayerNames, Params
+from tunenet.models.cnn import cnn_body
+from tunenet.models.dense import dense_body
+from tunenet.models.optimizers import build_optimizer
+
+
+@dataclass(frozen=True)
+class Task:
+    """Output layer, loss and metrics of a task."""
+
+    units: int
+    activation: Optional[str]
+    loss: str
+    metrics: tuple[str, ...]
+
+
+def task_spec(dataset: Dataset) -> Task:
+    if dataset.task == "binary":
+        return Task(1, "sigmoid", "binary_crossentropy", ("accuracy",))
+    if dataset.task == "multiclass":
+        return Task(
+            len(dataset.classes), "softmax", "sparse_categorical_crossentropy", ("accuracy",)
+        )
+    return Task(1, None, "mse", ("mae", "mse"))
+
+
+def metric_names(dataset: Dataset) -> list[str]:
+    """Keras log keys of a trial's epochs, in the order the CSV files use."""
+    names = ["loss", "val_loss"]
+    for metric in task_spec(dataset).metrics:
+        names += [metric, f"val_{metric}"]
+    return names
+
+
+def build_model(
+    config: Config,
+    values: dict,
+    dataset: Dataset,
+    steps_per_epoch: int,
+    normalization: Optional[tuple[np.ndarray, np.ndarray]] = None,
+) -> keras.Model:
+    """Build and compile the model of one trial.
+
+    Args:
+        config: the validated config.
+        values: the trial's hyperparameter values, by dotted name.
+        dataset: the split data (input shape, task, classes).
+        steps_per_epoch: batches per epoch, for learning-rate schedules.
+        normalization: (mean, variance) fitted on the training split, or None.
+    """
+    params = Params(config, values)
+    names = LayerNames(dataset.feature_names if dataset.columns else ())
+    inputs, x = input_block(dataset, normalization, names)
+    if config.data.augmentation is not None and len(x.shape) == 4:  # images only
+        x = augmentation_block(x, params)
+    x = cnn_body(x, params) if config.model.kind == "cnn" else dense_body(x, params, names)
+    task = task_spec(dataset)
+    output = keras.layers.Dense(task.units, activation=task.activation, name=names("output"))
+    outputs = output(x)
+    model = keras.Model(inputs, outputs, name="tunenet")
+    model.compile(
+        optimizer=build_optimizer(params, steps_per_epoch, config.training.epochs),
+        loss=task.loss,
+        metrics=list(task.metrics),
+        steps_per_execution=max(1, min(steps_per_epoch, 32)),
+    )
+    return model
+
+
+def input_block(
+    dataset: Dataset,
+    normalization: Optional[tuple[np.ndarray, np.ndarray]],
+    names: LayerNames,
+) -> tuple[Any, Any]:
+    """The model's input and its preprocessing (normalization fitted on the training split).
+
+    Arrays give one input named `inputs`. A CSV with text columns gives one input per column,
+    named by the column (see `_column_inputs`), so the saved model predicts from raw rows.
+    """
+    if dataset.columns:
+        return _column_inputs(dataset, normalization, names)
+    inputs = keras.Input(shape=dataset.input_shape, name="inputs")
+    x = inputs
+    if normalization is not None:
+        mean, variance = normalization
+        x = keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x)
+    return inputs, x
+
+
+def _column_inputs(
+    dataset: Dataset, normalization: Optional[tuple[np.ndarray, np.ndarray]], names: LayerNames
+) -> tuple[dict[str, Any], Any]:
+    """One input per CSV column: numeric columns are normalized together; each text column is
+    one-hot encoded by a StringLookup holding its training categories (unseen ones share an
+    out-of-vocabulary slot). The model then takes `{column: array (n,)}`, text as str objects.
+    """
+    inputs: dict[str, Any] = {}
+    numeric, encoded = [], []
+    for name in dataset.feature_names:
+        vocabulary = dataset.vocabularies.get(name)
+        if vocabulary is None:
+            inputs[name] = keras.Input(shape=(1,), name=name)
+            numeric.append(inputs[name])
+            continue
+        inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
+        lookup = keras.layers.StringLookup(
+            vocabulary=vocabulary, output_mode="one_hot", name=names(f"lookup_{name}")
+        )
+        encoded.append(lookup(inputs[name]))
+    parts = []
+    if numeric:
+        x = numeric[0]
+        if len(numeric) > 1:
+            x = keras.layers.Concatenate(name=names("numeric"))(numeric)
+        if normalization is not None:
+            mean, variance = normalization
+            x = keras.layers.Normalization(mean=mean, variance=variance, name=names("normalize"))(x)
+        parts.append(x)
+    parts += encoded
+    x = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name=names("columns"))(parts)
+    return inputs, x

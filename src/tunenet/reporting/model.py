@@ -1,0 +1,565 @@
+"""The report model: one `RunReport` per run, built once, that every renderer reads.
+
+The flow: `runs.find_runs` → `runs.load_run` → `resolve_settings` (thresholds, with their
+source) → `build_report` (calls `diagnosis`) → the renderers (terminal, markdown, csv/json, html,
+plots). Never imports TensorFlow, Keras, matplotlib or Rich. `docs/report.md` documents the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunenet import diagnosis as dx
+from tunenet.config import DiagnosisConfig
+from tunenet.errors import RunDirError, TunenetError
+from tunenet.objective import Objective
+from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
+from tunenet.runs import config_value as _config_value
+
+# Columns of epochs.csv that are not Keras metrics.
+NOT_METRICS = {"trial_id", "execution", "epoch", "learning_rate", "lr", "seconds"}
+THRESHOLD_OPTIONS = {
+    "target_error": "--target-error",
+    "bias_threshold": "--bias-threshold",
+    "variance_threshold": "--variance-threshold",
+}
+# search.min_delta when resolved.yaml does not say (the schema's default).
+DEFAULT_MIN_DELTA = 0.001
+Failures = list[tuple[Path, str]]  # the runs that could not be read: (path, message)
+
+
+# ---------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value used by the diagnosis and where it came from (an option, a file, the default)."""
+
+    value: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    target_error: Setting
+    bias_threshold: Setting
+    variance_threshold: Setting
+    epoch_limit: Setting
+
+    def thresholds(self) -> dx.Thresholds:
+        return dx.Thresholds(
+            self.target_error.value, self.bias_threshold.value, self.variance_threshold.value
+        )
+
+
+def resolve_settings(
+    run: Run,
+    *,
+    target_error: float | None = None,
+    bias_threshold: float | None = None,
+    variance_threshold: float | None = None,
+) -> Settings:
+    """Thresholds from the options, else the run's resolved.yaml (`diagnosis.*`), else the
+    schema's defaults; the epoch limit from resolved.yaml's `training.epochs` when present.
+
+    Raises:
+        TunenetError: an option is outside [0, 1].
+    """
+    options = {
+        "target_error": target_error,
+        "bias_threshold": bias_threshold,
+        "variance_threshold": variance_threshold,
+    }
+    for name, value in options.items():
+        if value is not None and not 0 <= value <= 1:
+            raise TunenetError(
+                f"{THRESHOLD_OPTIONS[name]} {value}: expected a fraction between 0 and 1 "
+                "(0.13 means 13 %)."
+            )
+    from_file, config = _file_thresholds(run)
+    chosen = {}
+    for name, value in options.items():
+        if value is not None:
+            chosen[name] = Setting(float(value), THRESHOLD_OPTIONS[name])
+        else:
+            source = "resolved.yaml" if name in from_file else "default"
+            chosen[name] = Setting(float(getattr(config, name)), source)
+    return Settings(**chosen, epoch_limit=_epoch_limit(run))
+
+
+def _file_thresholds(run: Run) -> tuple[set[str], DiagnosisConfig]:
+    found, section = _config_value(run.resolved, "diagnosis")
+    if not found or not isinstance(section, dict):
+        return set(), DiagnosisConfig()
+    try:
+        return set(section), DiagnosisConfig.model_validate(section)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        run.warnings.append(
+            f"{RunDir(run.path).resolved_file}: invalid diagnosis section ({error}); "
+            "using the default thresholds."
+        )
+        return set(), DiagnosisConfig()
+
+
+def _epoch_limit(run: Run) -> Setting:
+    found, epochs = _config_value(run.resolved, "training.epochs")
+    if found and isinstance(epochs, int) and not isinstance(epochs, bool):
+        return Setting(epochs, "resolved.yaml training.epochs")
+    return Setting(None, "not recorded: a trial not stopped early counts as having reached it")
+
+
+# ---------------------------------------------------------------- building the report
+
+
+@dataclass(frozen=True)
+class RunObjective(Objective):
+    """A run's objective (name, direction: which value is better), the trials.csv column holding
+    its values, and where its name was read (manifest.json, resolved.yaml or trials.csv)."""
+
+    column: str
+    source: str
+
+
+@dataclass
+class TrialReport:
+    """Everything the report says about one trial."""
+
+    trial_id: str
+    rank: int | None
+    status: str
+    hyperparameters: dict[str, Any]
+    epochs_trained: int | None
+    best_epoch: int | None
+    stopped_early: bool | None
+    objective: float | None
+    train_error: float | None
+    val_error: float | None
+    test_error: float | None
+    fit: dx.FitDiagnosis | None
+    findings: list[dx.Finding]
+    recommendations: list[dx.Recommendation]
+    message: str | None
+
+    @property
+    def label(self) -> str | None:
+        return self.fit.label if self.fit else None
+
+
+@dataclass
+class RunReport:
+    """One run's report. `trials` are ordered by rank (unranked trials last, by id) and cut to
+    `--top`; `counts`, `effects` and the verdict cover every trial."""
+
+    run: Run
+    objective: RunObjective
+    settings: Settings
+    trials: list[TrialReport]
+    total_trials: int
+    counts: dict[str, int]
+    best: TrialReport | None
+    effects: list[dx.HpEffect]
+    verdict: str
+    headline: str
+    metric: str | None
+    capacity: dx.CapacityCurve | None = None
+    plots: list[Path] = field(default_factory=list)
+
+    @property
+    def report_dir(self) -> Path:
+        return RunDir(self.run.path).report_dir
+
+
+def load_reports(
+    path: Path,
+    *,
+    target_error: float | None = None,
+    bias_threshold: float | None = None,
+    variance_threshold: float | None = None,
+    top: int | None = None,
+) -> tuple[list[RunReport], Failures]:
+    """Reports of every run under `path`, and (path, message) of the runs that could not be read.
+
+    Raises:
+        RunDirError: `path` is one run and cannot be read, or no run under it can.
+    """
+    run_dirs = find_runs(path)
+    reports, failures = [], []
+    for run_dir in run_dirs:
+        try:
+            run = load_run(run_dir)
+        except RunDirError as error:
+            if len(run_dirs) == 1:
+                raise
+            failures.append((run_dir, str(error)))
+            continue
+        settings = resolve_settings(
+            run,
+            target_error=target_error,
+            bias_threshold=bias_threshold,
+            variance_threshold=variance_threshold,
+        )
+        reports.append(build_report(run, settings, top))
+    if not reports:
+        raise RunDirError(f"{path}: no run could be read:\n" + "\n".join(m for _, m in failures))
+    return reports, failures
+
+
+def build_report(run: Run, settings: Settings, top: int | None = None) -> RunReport:
+    """Diagnose every trial of a run and summarize the search."""
+    objective = resolve_objective(run)
+    trials = run.trials
+    ranks = dx.rank(trials, objective, objective.column)
+    evidence = dx.search_evidence(trials, objective, objective.column)
+    curves = {tid: curve for tid, curve in run.epochs.groupby("trial_id")}
+    integral = _integral_hp_columns(trials)
+    reports = [
+        _trial_report(row, ranks[index], run, settings, objective, curves, evidence, integral)
+        for index, row in trials.iterrows()
+    ]
+    reports.sort(key=lambda t: (t.rank is None, t.rank or 0, t.trial_id))
+    best = reports[0] if reports and reports[0].rank == 1 else None
+    statuses = trials["status"].value_counts()
+    known = [status.value for status in TrialStatus]  # in the order reports count them
+    order = [s for s in known if s in statuses] + sorted(set(statuses.index) - set(known))
+    counts = {"trials": len(reports), **{s: int(statuses[s]) for s in order}}
+    effects = dx.hp_effects(trials, objective, objective.column)
+    capacity = capacity_curve(run, objective) if is_capacity_run(run) else None
+    return RunReport(
+        run=run,
+        objective=objective,
+        settings=settings,
+        trials=reports[:top] if top else reports,
+        total_trials=len(reports),
+        counts=counts,
+        best=best,
+        effects=effects,
+        verdict=_verdict(reports, best, counts, effects, objective, capacity),
+        headline=_headline(best, counts),
+        metric=_main_metric(run.epochs),
+        capacity=capacity,
+    )
+
+
+def resolve_objective(run: Run) -> RunObjective:
+    """Name and direction from manifest.json, else resolved.yaml's `search.objective`; the values
+    from trials.csv's `objective` column, else the column named like the objective, else
+    `val_error` (minimized)."""
+    name, direction, source = _declared_objective(run)
+    columns = run.trials.columns
+    if "objective" in columns and run.trials["objective"].notna().any():
+        name = name or _matching_metric(run.trials) or "objective"
+        return _run_objective(name, direction, "objective", source)
+    if name and name in columns:
+        return _run_objective(name, direction, name, source)
+    return RunObjective("val_error", "min", "val_error", "trials.csv has no objective column")
+
+
+def _run_objective(name: str, direction: Any, column: str, source: str) -> RunObjective:
+    """The direction when declared (min or max), else guessed from the name."""
+    chosen = Objective.named(name, direction)
+    return RunObjective(chosen.name, chosen.direction, column, source)
+
+
+def _declared_objective(run: Run) -> tuple[str | None, Any, str]:
+    """Name, direction as written (`Objective.named` ignores anything but min/max) and source."""
+    for raw, source in (
+        ((run.manifest or {}).get("objective"), "manifest.json"),
+        (_config_value(run.resolved, "search.objective")[1], "resolved.yaml"),
+    ):
+        if isinstance(raw, str) and raw:
+            return raw, None, source
+        if isinstance(raw, dict) and raw.get("name"):
+            return str(raw["name"]), raw.get("direction"), source
+    return None, None, "trials.csv"
+
+
+def _matching_metric(trials: pd.DataFrame) -> str | None:
+    """The metric column whose values equal the objective column (no manifest to say which)."""
+    objective = trials["objective"].to_numpy(dtype=float)
+    for column in trials.columns:
+        if column.startswith("val_") and pd.api.types.is_numeric_dtype(trials[column]):
+            values = trials[column].to_numpy(dtype=float)
+            if np.allclose(objective, values, equal_nan=True):
+                return column
+    return None
+
+
+def _trial_report(
+    row: pd.Series,
+    rank: float,
+    run: Run,
+    settings: Settings,
+    objective: RunObjective,
+    curves: dict[str, pd.DataFrame],
+    evidence: dict[str, dx.Evidence],
+    integral: set[str],
+) -> TrialReport:
+    curve = curves.get(row["trial_id"], run.epochs.iloc[0:0])
+    stopped_early = row.get("stopped_early") if "stopped_early" in row.index else None
+    fit = dx.fit_diagnosis(row["train_error"], row["val_error"], settings.thresholds())
+    findings = dx.curve_findings(
+        curve,
+        status=row["status"],
+        best_epoch=_int(row.get("best_epoch")),
+        epochs_trained=_int(row.get("epochs_trained")),
+        stopped_early=stopped_early,
+        epoch_limit=settings.epoch_limit.value,
+    )
+    hyperparameters = {
+        column[len("hp.") :]: plain(row[column], column in integral)
+        for column in row.index
+        if column.startswith("hp.") and _present(row[column])
+    }
+    recommendations = dx.recommend(fit, findings, _context(row, run), evidence)
+    return TrialReport(
+        trial_id=row["trial_id"],
+        rank=None if pd.isna(rank) else int(rank),
+        status=row["status"],
+        hyperparameters=hyperparameters,
+        epochs_trained=_int(row.get("epochs_trained"))
+        or (int(curve["epoch"].max()) if len(curve) else None),
+        best_epoch=_int(row.get("best_epoch")),
+        stopped_early=stopped_early,
+        objective=_float(row.get(objective.column)),
+        train_error=_float(row["train_error"]),
+        val_error=_float(row["val_error"]),
+        test_error=_float(row.get("test_error")),
+        fit=fit,
+        findings=findings,
+        recommendations=recommendations,
+        message=str(row["message"]) if _present(row.get("message")) else None,
+    )
+
+
+def _context(row: pd.Series, run: Run) -> dx.TrialContext:
+    """The trial's own values (hp. columns) over the run's fixed config values."""
+    values: dict[str, object] = {}
+    for key in dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS:
+        found, value = _config_value(run.resolved, key)
+        if found and not isinstance(value, (list, dict)):
+            values[key] = value
+        columns = dx.key_columns(list(row.index), key)
+        tried = [row[c] for c in columns if _present(row[c])]
+        if tried:
+            values[key] = tried[0] if columns == [f"hp.{key}"] else tried
+    return dx.TrialContext(values, _image_data(run))
+
+
+def _image_data(run: Run) -> bool | None:
+    found, source = _config_value(run.resolved, "data.source")
+    if not found:
+        found, source = _config_value(run.manifest, "data.source")
+    if not found or not isinstance(source, str):
+        return None
+    return source == "images" or source.startswith("keras:")
+
+
+def _integral_hp_columns(trials: pd.DataFrame) -> set[str]:
+    """hp. columns holding whole numbers only (read as floats when some trials leave them empty)."""
+    integral = set()
+    for column in trials.columns:
+        if column.startswith("hp.") and pd.api.types.is_float_dtype(trials[column]):
+            values = trials[column].dropna()
+            if len(values) and (values == values.round()).all():
+                integral.add(column)
+    return integral
+
+
+def _main_metric(epochs: pd.DataFrame) -> str | None:
+    """accuracy, else mae, else the first metric logged for both training and validation."""
+    metrics = [
+        c
+        for c in epochs.columns
+        if c not in NOT_METRICS and c != "loss" and not c.startswith("val_")
+    ]
+    paired = [m for m in metrics if f"val_{m}" in epochs.columns]
+    for preferred in ("accuracy", "mae"):
+        if preferred in paired:
+            return preferred
+    return paired[0] if paired else None
+
+
+def _verdict(
+    reports: list[TrialReport],
+    best: TrialReport | None,
+    counts: dict[str, int],
+    effects: list[dx.HpEffect],
+    objective: RunObjective,
+    capacity: dx.CapacityCurve | None = None,
+) -> str:
+    labels = [t.label for t in reports if t.status == TrialStatus.COMPLETED and t.label]
+    return dx.verdict(
+        counts=counts,
+        objective=objective.name,
+        best_id=best.trial_id if best else None,
+        best_objective=best.objective if best else None,
+        best_fit=best.fit if best else None,
+        best_findings=best.findings if best else [],
+        best_test_error=best.test_error if best else None,
+        labels=labels,
+        effects=effects,
+        top_recommendation=best.recommendations[0] if best and best.recommendations else None,
+        capacity=capacity,
+    )
+
+
+def _headline(best: TrialReport | None, counts: dict[str, int]) -> str:
+    if not counts.get("trials"):
+        return "no trials yet"
+    if best is None:
+        return "no completed trial"
+    text = f"best {best.trial_id}: {best.label or 'errors not recorded'}"
+    kinds = [f.kind for f in best.findings if f.kind in ("still_improving", "overfitting")]
+    if kinds:
+        text += f", {kinds[0].replace('_', ' ')}"
+    if best.recommendations:
+        rec = best.recommendations[0]
+        text += f"; next: {rec.action} {rec.key}"
+    return text
+
+
+# ---------------------------------------------------------------- the capacity curve
+
+
+def is_capacity_run(run: Run) -> bool:
+    """manifest.json's `strategy`, else resolved.yaml's `search.strategy`, is `capacity`."""
+    strategy = (run.manifest or {}).get("strategy")
+    if not strategy:
+        strategy = _config_value(run.resolved, "search.strategy")[1]
+    return strategy == "capacity"
+
+
+def capacity_curve(run: Run, objective: RunObjective) -> dx.CapacityCurve:
+    """Every trial of the run (not cut to `--top`) in trial order, with its model size, and
+    where growth stopped paying by resolved.yaml's `search.min_delta` (default 0.001)."""
+    found, min_delta = _config_value(run.resolved, "search.min_delta")
+    if not found or _float(min_delta) is None or isinstance(min_delta, bool):
+        min_delta = DEFAULT_MIN_DELTA
+    rows = sorted(
+        (row for _, row in run.trials.iterrows()), key=lambda row: _trial_order(row["trial_id"])
+    )
+    steps = [
+        dx.CapacityStep(
+            trial_id=row["trial_id"],
+            status=row["status"],
+            **_model_size(row, run),
+            objective=_float(row.get(objective.column))
+            if row["status"] == TrialStatus.COMPLETED
+            else None,
+            train_error=_float(row["train_error"]),
+            val_error=_float(row["val_error"]),
+        )
+        for row in rows
+    ]
+    return dx.capacity_curve(steps, objective, float(min_delta))
+
+
+def _trial_order(trial_id: str) -> tuple[int, float, str]:
+    """Numeric ids ("00", "7", "12") by number, others after them by text."""
+    try:
+        return 0, float(trial_id), trial_id
+    except ValueError:
+        return 1, 0.0, trial_id
+
+
+def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
+    """`layers` and per-layer `widths` of one trial: `hp.model.layers` and `hp.model.units.<i>`
+    (`hp.model.filters.<i>` for a CNN), else the fixed values of resolved.yaml (`model.layers`,
+    `model.units`, `model.filters`; `model.filters_growth` for blocks after the first)."""
+
+    def tried(key: str) -> Any:
+        column = f"hp.{key}"
+        return row[column] if column in row.index and _present(row[column]) else None
+
+    def fixed(key: str) -> Any:
+        found, value = _config_value(run.resolved, key)
+        return value if found else None
+
+    kind = tried("model.kind") or fixed("model.kind")
+    if not isinstance(kind, str):
+        columns = [str(c) for c in row.index]
+        cnn = any(c.startswith("hp.model.filters.") for c in columns) and not any(
+            c.startswith("hp.model.units.") for c in columns
+        )
+        kind = "cnn" if cnn else "dense"
+    width_key = "model.filters" if kind == "cnn" else "model.units"
+    layers = _int(tried("model.layers"))
+    if layers is None and _whole(fixed("model.layers")):
+        layers = int(fixed("model.layers"))
+    growth = _float(fixed("model.filters_growth")) if kind == "cnn" else None
+    base = fixed(width_key)
+
+    def width(index: int) -> int | None:
+        value = _int(tried(f"{width_key}.{index}"))
+        if value is not None:
+            return value
+        first = _int(tried(f"{width_key}.0"))
+        if growth and first is not None:  # as cnn.filters_of
+            return max(1, int(round(first * growth**index)))
+        if _whole(base):
+            return int(base) if not growth else max(1, int(round(int(base) * growth**index)))
+        return None
+
+    if layers is None:  # no layer count known: the per-layer columns the trial has
+        layers_seen = 0
+        while _int(tried(f"{width_key}.{layers_seen}")) is not None:
+            layers_seen += 1
+        layers = layers_seen or None
+    if layers == 0:
+        return {"layers": 0, "widths": ()}
+    widths = [width(i) for i in range(layers or 0)]
+    known = tuple(w for w in widths if w is not None) if widths else None
+    return {"layers": layers, "widths": known if known and len(known) == len(widths) else None}
+
+
+def _whole(value: object) -> bool:
+    """A whole number (not a bool): a fixed `model.layers` or width in resolved.yaml."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return False
+    return math.isfinite(value) and float(value).is_integer()
+
+
+# ---------------------------------------------------------------- small value helpers
+
+
+def _present(value: object) -> bool:
+    if value is None:
+        return False
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _int(value: object) -> int | None:
+    number = _float(value)
+    return int(number) if number is not None else None
+
+
+def _float(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def plain(value: object, integral: bool = False) -> Any:
+    """A JSON-friendly Python value: numpy scalars unwrapped, NaN/inf → None."""
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        if not math.isfinite(value):
+            return None
+        return int(value) if integral else float(value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value

@@ -1,0 +1,221 @@
+"""report.json and report.csv: the report model as a documented JSON structure, and one CSV row
+per trial (docs/report.md describes both).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from tunenet import diagnosis as dx
+from tunenet.reporting.model import Failures, RunReport, TrialReport, plain
+from tunenet.reporting.sections import hp_names
+from tunenet.runs import TrialStatus
+
+REPORT_FORMAT_VERSION = 1  # of report.json; the run directory's own is runs.FORMAT_VERSION
+
+
+def report_dict(report: RunReport) -> dict[str, Any]:
+    """The JSON structure of one run's report (documented in docs/report.md)."""
+    manifest = report.run.manifest or {}
+    s = report.settings
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "run": {
+            "name": report.run.name,
+            "path": str(report.run.path),
+            "status": manifest.get("status"),
+            "data": manifest.get("data"),
+            "started_at": manifest.get("started_at"),
+            "finished_at": manifest.get("finished_at"),
+        },
+        "objective": {
+            **report.objective.to_dict(),  # name, direction
+            "column": report.objective.column,
+            "source": report.objective.source,
+        },
+        "settings": {
+            name: {"value": setting.value, "source": setting.source}
+            for name, setting in (
+                ("target_error", s.target_error),
+                ("bias_threshold", s.bias_threshold),
+                ("variance_threshold", s.variance_threshold),
+                ("epoch_limit", s.epoch_limit),
+            )
+        },
+        "counts": report.counts,
+        "best_trial": report.best.trial_id if report.best else None,
+        "verdict": report.verdict,
+        "headline": report.headline,
+        "trials": [_trial_dict(t) for t in report.trials],
+        "effects": [_effect_dict(e) for e in report.effects],
+        "capacity": _capacity_dict(report.capacity) if report.capacity else None,
+        "plots": [p.relative_to(report.report_dir).as_posix() for p in report.plots],
+        "warnings": list(report.run.warnings),
+    }
+
+
+def _trial_dict(t: TrialReport) -> dict[str, Any]:
+    fit = t.fit
+    return {
+        "trial_id": t.trial_id,
+        "rank": t.rank,
+        "status": t.status,
+        "hyperparameters": t.hyperparameters,
+        "epochs_trained": t.epochs_trained,
+        "best_epoch": t.best_epoch,
+        "stopped_early": t.stopped_early,
+        "objective": t.objective,
+        "train_error": t.train_error,
+        "val_error": t.val_error,
+        "test_error": t.test_error,
+        "avoidable_bias": fit.avoidable_bias if fit else None,
+        "variance": fit.variance if fit else None,
+        "high_bias": fit.high_bias if fit else None,
+        "high_variance": fit.high_variance if fit else None,
+        "label": t.label,
+        "findings": [{"kind": f.kind, "epoch": f.epoch, "text": f.text} for f in t.findings],
+        "recommendations": [
+            {
+                "key": r.key,
+                "action": r.action,
+                "value": plain(r.value),
+                "text": r.text,
+                "evidence": r.evidence,
+                "agrees": r.agrees,
+            }
+            for r in t.recommendations
+        ],
+        "message": t.message,
+    }
+
+
+def _capacity_dict(curve: dx.CapacityCurve) -> dict[str, Any]:
+    return {
+        "steps": [
+            {
+                "trial_id": step.trial_id,
+                "status": step.status,
+                "layers": step.layers,
+                "widths": list(step.widths) if step.widths is not None else None,
+                "size": step.size,
+                "label": step.label,
+                "objective": step.objective,
+                "train_error": step.train_error,
+                "val_error": step.val_error,
+            }
+            for step in curve.steps
+        ],
+        "best_trial": curve.best,
+        "stopped_after": curve.stopped_after,
+        "min_delta": curve.min_delta,
+    }
+
+
+def _effect_dict(effect: dx.HpEffect) -> dict[str, Any]:
+    return {
+        "hyperparameter": effect.hyperparameter,
+        "kind": effect.kind,
+        "binned": effect.binned,
+        "best_value": effect.best_value,
+        "spread": effect.spread,
+        "rows": [
+            {"value": r.value, "trials": r.trials, "mean_objective": r.mean_objective}
+            for r in effect.rows
+        ],
+    }
+
+
+def render_json(
+    reports: list[RunReport], failures: Failures | None = None, base: Path | None = None
+) -> str:
+    """One run: its report object. A directory of runs: {format_version, runs, reports}."""
+    if len(reports) == 1 and not failures:
+        document: dict[str, Any] = report_dict(reports[0])
+    else:
+        document = {
+            "format_version": REPORT_FORMAT_VERSION,
+            "runs": [_summary_dict(r) for r in reports]
+            + [_failure_dict(p, m) for p, m in failures or []],
+            "reports": [report_dict(r) for r in reports],
+        }
+    return json.dumps(_json_safe(document), indent=2, allow_nan=False) + "\n"
+
+
+def _json_safe(value: Any) -> Any:
+    """Recursively unwrap numpy scalars and turn NaN/inf into null (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return plain(value)
+
+
+def _summary_dict(report: RunReport) -> dict[str, Any]:
+    best = report.best
+    return {
+        "name": report.run.name,
+        "path": str(report.run.path),
+        "status": (report.run.manifest or {}).get("status"),
+        "trials": report.total_trials,
+        "completed": report.counts.get(TrialStatus.COMPLETED, 0),
+        "best_trial": best.trial_id if best else None,
+        "objective": report.objective.name,
+        "best_objective": best.objective if best else None,
+        "verdict": report.headline,
+        "error": None,
+    }
+
+
+def _failure_dict(path: Path, message: str) -> dict[str, Any]:
+    keys = ("trials", "completed", "best_trial", "objective", "best_objective", "verdict")
+    return {
+        "name": path.name,
+        "path": str(path),
+        "status": "unreadable",
+        **dict.fromkeys(keys),
+        "error": message,
+    }
+
+
+CSV_TAIL = (
+    "epochs_trained",
+    "best_epoch",
+    "stopped_early",
+    "objective",
+    "train_error",
+    "val_error",
+    "test_error",
+    "avoidable_bias",
+    "variance",
+    "label",
+    "findings",
+    "recommendations",
+    "message",
+)
+
+
+def render_csv(
+    reports: list[RunReport], failures: Failures | None = None, base: Path | None = None
+) -> str:
+    """One row per trial; several runs get a leading `run` column. Lists are joined with "; ".
+    Runs that could not be read have no row."""
+    many = len(reports) > 1
+    hp_columns = list(dict.fromkeys(f"hp.{n}" for r in reports for n in hp_names(r)))
+    header = (["run"] if many else []) + ["rank", "trial_id", "status", *hp_columns, *CSV_TAIL]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for report in reports:
+        for trial in report.trials:
+            row = {k: v for k, v in _trial_dict(trial).items() if k in header}
+            row.update({f"hp.{k}": v for k, v in trial.hyperparameters.items()})
+            row["findings"] = "; ".join(f.text for f in trial.findings)
+            row["recommendations"] = "; ".join(r.text for r in trial.recommendations)
+            if many:
+                row["run"] = report.run.name
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()

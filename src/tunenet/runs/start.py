@@ -1,0 +1,195 @@
+"""Starting a run: its name, where it goes, and whether an existing directory may be reused.
+
+`locate` checks before anything is created or deleted; `prepare` creates, replaces or reopens the
+run; `join` is a worker's view of a run its chief created.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from tunenet import __version__
+from tunenet.config import RUN_NAME_RULE, Config, run_name_problem
+from tunenet.errors import RunDirError
+from tunenet.runs.files import short, write_atomic, write_json
+from tunenet.runs.paths import RunDir, new_manifest
+from tunenet.runs.resolved import config_differences, resolved_dict
+from tunenet.runs.resume import reopen
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where the run goes and what to do when it exists."""
+
+    config_path: Path
+    runs_dir: Path = Path("runs")
+    name: Optional[str] = None
+    resume: bool = False
+    overwrite: bool = False
+    tensorboard: bool = False
+    overrides: tuple[str, ...] = ()  # command-line overrides, repeated in the resume hint
+    # config.yaml's text when the config is not a file (a dict given to the Python API)
+    config_text: Optional[str] = None
+
+
+def versions() -> dict[str, str]:
+    """Versions of the stack, for the manifest (only call where TensorFlow is loaded)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"tunenet": __version__, "python": platform.python_version()}
+    for package in ("tensorflow", "tensorflow-cpu", "keras", "keras-tuner"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    if "tensorflow-cpu" in found:
+        found.setdefault("tensorflow", found.pop("tensorflow-cpu"))
+    return found
+
+
+def run_name(config: Config, options: RunOptions) -> str:
+    """The run's name: --name, else the config's `name`, else the config file's stem.
+
+    Each must be one plain directory name (SPEC §7), so that the run stays inside --runs-dir.
+    """
+    if options.name is not None:
+        problem = run_name_problem(options.name)
+        if problem:
+            raise RunDirError(
+                f"--name: got {short(options.name)}, which {problem}; {RUN_NAME_RULE}. "
+                "Give a plain name, e.g. --name my-run."
+            )
+        return options.name
+    if config.name is not None:
+        return config.name  # the schema checked it
+    stem = options.config_path.stem
+    problem = run_name_problem(stem)
+    if problem:
+        raise RunDirError(
+            f"{options.config_path}: the run name defaults to the file's name, {short(stem)}, "
+            f"which {problem}; {RUN_NAME_RULE}. Give one with --name NAME (or `name:` in the "
+            "config)."
+        )
+    return stem
+
+
+def locate(config: Config, options: RunOptions) -> RunDir:
+    """The run directory the options name, checked before anything is created or deleted.
+
+    Raises RunDirError when it would lie outside --runs-dir, exists without --resume or
+    --overwrite, is not a tunenet run that --overwrite may replace, or has nothing to resume.
+    """
+    run = RunDir(options.runs_dir / run_name(config, options))
+    _check_inside(run.path, options.runs_dir)
+    if run.path.exists() and not run.path.is_dir():
+        raise RunDirError(
+            f"{run.path}: is a file, not a run directory. Move it away or choose another --name."
+        )
+    occupied = _occupied(run.path)
+    if occupied and not (options.resume or options.overwrite):
+        raise RunDirError(
+            f"{run.path} already exists. Use --resume to continue that run, "
+            "or --overwrite to replace it (or --name to start another)."
+        )
+    if options.overwrite and occupied:
+        _check_replaceable(run)
+    if options.resume and not run.manifest_file.exists():
+        raise RunDirError(
+            f"{run.path}: nothing to resume (no manifest.json). Run without --resume."
+        )
+    return run
+
+
+def _check_inside(path: Path, runs_dir: Path) -> None:
+    """Symbolic links followed, the run must lie inside the runs directory."""
+    root, target = runs_dir.resolve(), path.resolve()
+    if target == root or not target.is_relative_to(root):
+        raise RunDirError(
+            f"{path}: leads to {target}, outside the runs directory {root} (a symbolic "
+            "link?). tunenet writes only inside --runs-dir: remove the link or choose another "
+            "--name."
+        )
+
+
+def _occupied(path: Path) -> bool:
+    try:
+        return path.is_dir() and any(path.iterdir())
+    except OSError as error:
+        raise RunDirError(f"{path}: cannot be read ({error.strerror}).") from None
+
+
+def _check_replaceable(run: RunDir) -> None:
+    """--overwrite deletes a tunenet run and nothing else: no link, no folder without manifest."""
+    if run.path.is_symlink():
+        raise RunDirError(
+            f"{run.path}: is a symbolic link; --overwrite replaces only a run directory itself. "
+            "Remove the link or choose another --name."
+        )
+    if not run.manifest_file.is_file():
+        raise RunDirError(
+            f"{run.path}: is not a tunenet run (no manifest.json), so --overwrite does not "
+            "delete it. Move it away or choose another --name."
+        )
+
+
+def prepare(config: Config, options: RunOptions) -> RunDir:
+    """Create, replace or reopen the run directory; refuse to reuse one silently."""
+    run = locate(config, options)
+    if options.resume:
+        return reopen(run, config)
+    _check_writable(options.runs_dir)
+    try:
+        text = options.config_text
+        if text is None:  # read before any deletion: the file may lie in the run replaced
+            text = options.config_path.read_text(encoding="utf-8")
+        if _occupied(run.path):
+            shutil.rmtree(run.path)  # `locate` checked that it is a tunenet run inside runs_dir
+        run.path.mkdir(parents=True, exist_ok=True)
+        # the manifest first: from now on the directory is recognisably a tunenet run
+        write_json(run.manifest_file, new_manifest(run))
+        write_atomic(run.config_file, text)
+        write_atomic(run.resolved_file, yaml.safe_dump(resolved_dict(config), sort_keys=False))
+    except OSError as error:
+        raise RunDirError(f"{error.filename or run.path}: cannot be written ({error}).") from None
+    return run
+
+
+def _check_writable(runs_dir: Path) -> None:
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".probe.", delete=True)
+        probe.close()
+    except OSError as error:
+        raise RunDirError(
+            f"{runs_dir}: cannot write run directories there ({error.strerror}). "
+            "Choose another place with --runs-dir."
+        ) from None
+
+
+def join(config: Config, options: RunOptions) -> RunDir:
+    """A worker's view of a run its chief created: the config must be the very same."""
+    run = RunDir(options.runs_dir / run_name(config, options))
+    _check_inside(run.path, options.runs_dir)
+    if not run.manifest_file.exists():
+        raise RunDirError(
+            f"{run.path}: no run to join (no manifest.json). Start the chief first "
+            "(tunenet search CONFIG --serve HOST:PORT) with the same --runs-dir and --name."
+        )
+    differences = [
+        (key, old, new)
+        for key, old, new in config_differences(run.read_resolved(), resolved_dict(config))
+        if key != "name"
+    ]
+    if differences:
+        lines = [f"{run.path}: this worker's config differs from the run's:"]
+        lines += [f"  {key}: {old!r} -> {new!r}" for key, old, new in differences]
+        lines.append("Give the worker the chief's config file and the same --max-trials/--epochs.")
+        raise RunDirError("\n".join(lines))
+    return run

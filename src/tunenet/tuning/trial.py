@@ -1,0 +1,411 @@
+"""One trial: fit it (every execution), record every epoch, score it at its best epoch.
+
+keras-tuner keeps only the best epoch of a trial and swallows exceptions, so tunenet runs each
+trial itself (`TrialRunner.run_trial`), appends every epoch to epochs.csv (`EpochRecorder`) and
+writes the trial's row to trials.csv when it ends (`SearchContext.score`).
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from tunenet import space as space_module
+from tunenet.config import Config
+from tunenet.data.dataset import Dataset
+from tunenet.errors import ConfigError, RunDirError
+from tunenet.models.build import build_model, metric_names
+from tunenet.models.saved import export_model
+from tunenet.objective import Objective
+from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable
+from tunenet.tuning.kt_compat import Trial
+from tunenet.tuning.pipelines import Pipelines
+from tunenet.tuning.progress import SearchProgress
+
+
+def resolve_objective(config: Config, dataset: Dataset) -> Objective:
+    """The config's objective, or val_accuracy (classification) / val_loss (regression)."""
+    chosen = config.search.objective
+    default = "val_loss" if dataset.task == "regression" else "val_accuracy"
+    name = chosen.name if chosen else default
+    known = metric_names(dataset)
+    if name not in known:
+        raise ConfigError(
+            f"search.objective: got {name!r}, which a {dataset.task} model does not log. "
+            f"Choose one of: {', '.join(k for k in known if k.startswith('val_'))}."
+        )
+    return Objective.named(name, chosen.direction if chosen else None)
+
+
+def trial_seed(run_seed: int, trial_id: str) -> int:
+    """A per-trial seed derived from the run's seed, stable across resumes."""
+    return (run_seed * 1_000_003 + int(trial_id) * 7_919) % (2**31 - 1)
+
+
+def best_row(rows: Any, objective: Objective) -> Optional[dict]:
+    """The completed trial with the best objective, or None. Failed and diverged never win."""
+    return objective.best(row for row in rows if row.get("status") == TrialStatus.COMPLETED)
+
+
+def active_values(trial: Trial) -> dict:
+    """The trial's values of the hyperparameters its conditions make active."""
+    hps = trial.hyperparameters
+    return {
+        name: value
+        for name, value in hps.values.items()
+        if not name.startswith("tuner/") and hps.is_active(name)
+    }
+
+
+# ---------------------------------------------------------------- callbacks and outcome
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Appends each epoch to epochs.csv and reports progress."""
+
+    def __init__(self, context: SearchContext, trial_id: str, execution: int):
+        super().__init__()
+        self.context, self.trial_id, self.execution = context, trial_id, execution
+        self.history: dict[int, dict] = {}
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        values = {key: float(value) for key, value in (logs or {}).items()}
+        values["learning_rate"] = float(
+            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        )
+        self.history[epoch + 1] = values
+        row = {"trial_id": self.trial_id, "execution": self.execution, "epoch": epoch + 1}
+        row.update(values)
+        row["seconds"] = round(time.perf_counter() - self._started, 4)
+        self.context.epoch_log.append(row)
+        self.context.progress.epoch(epoch + 1)
+        self.context.heartbeat()
+
+
+class BestEpoch(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the best objective and restores them when fit ends.
+
+    Like keras-tuner, which scores a trial by its best epoch and checkpoints that epoch, but in
+    memory and whatever early stopping does: so a trials.csv row, its errors and the saved model
+    all describe one epoch. Only epochs with finite losses count (a diverged fit keeps its best
+    finite epoch). Weights are copied only when the objective improves.
+    """
+
+    def __init__(self, objective: Objective):
+        super().__init__()
+        self.objective = objective
+        self.epoch = 0  # 1-based; 0 until an epoch counts
+        self.value: Optional[float] = None
+        self.weights: Optional[list] = None
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        value = logs.get(self.objective.name, math.nan)
+        if finite_losses(logs) and self.objective.better(value, self.value):
+            self.epoch, self.value = epoch + 1, value
+            self.weights = self.model.get_weights()
+
+    def on_train_end(self, logs: Optional[dict] = None) -> None:
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+            self.weights = None  # the model holds them now
+
+
+def finite_losses(logs: dict) -> bool:
+    """Whether every loss of an epoch's logs is finite (metrics may be NaN)."""
+    return all(math.isfinite(value) for key, value in logs.items() if "loss" in key)
+
+
+@dataclass
+class Execution:
+    """The outcome of one fit of a trial."""
+
+    model: keras.Model
+    history: dict[int, dict]
+    best_epoch: int
+    stopped_early: bool
+    diverged: bool
+    train_error: float = math.nan
+    val_error: float = math.nan
+
+    def at_best(self, name: str) -> float:
+        """The Keras log `name` at the best epoch (NaN when missing)."""
+        return self.history.get(self.best_epoch, {}).get(name, math.nan)
+
+
+def tensorboard_callbacks(folder: Path, values: dict) -> list[keras.callbacks.Callback]:
+    """TensorBoard logs of one fit, with the trial's values for the HParams dashboard."""
+    from tensorboard.plugins.hparams import api as hparams
+
+    return [
+        keras.callbacks.TensorBoard(log_dir=str(folder)),
+        hparams.KerasCallback(str(folder), dict(values), trial_id=folder.parent.name),
+    ]
+
+
+# ---------------------------------------------------------------- run directory failures
+
+
+class CannotWrite(RunDirError, kt.errors.FatalError):
+    """The run directory cannot be written (a full disk, ...): the search stops, and no trial
+    is blamed for it. A FatalError, so that keras-tuner does not swallow it."""
+
+
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # no trial's fault
+
+
+def cannot_write(error: BaseException) -> bool:
+    """Inside a trial: a failure to write the run directory, not the trial's own failure."""
+    return isinstance(error, RunDirError) or (
+        isinstance(error, OSError) and error.errno in WRITE_ERRNOS
+    )
+
+
+def write_failure(error: BaseException) -> str:
+    """What could not be written, in words."""
+    if isinstance(error, OSError) and not isinstance(error, RunDirError):
+        where = error.filename or "the run directory"
+        return f"{where}: cannot be written ({error.strerror or error})."
+    return str(error)
+
+
+# ---------------------------------------------------------------- the trial loop
+
+
+class TrialRunner:
+    """Mixed into a keras-tuner tuner: runs, records and scores each trial."""
+
+    def setup(self, context: SearchContext) -> None:
+        self.context = context
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> dict:
+        try:
+            return self._run_trial(trial)
+        except kt.errors.FatalError:
+            raise
+        except (OSError, RunDirError) as error:  # out here, from writing the run directory
+            raise CannotWrite(write_failure(error)) from error  # keras-tuner would go on
+
+    def _run_trial(self, trial: Trial) -> dict:
+        ctx = self.context
+        recorded = ctx.trials.find(trial.trial_id)
+        if recorded is not None and recorded.get("status") in FINAL_STATUSES:
+            return ctx.replay(recorded)  # killed after trials.csv, before keras-tuner saved
+        started = time.perf_counter()
+        ctx.epoch_log.drop_trials(drop={trial.trial_id})  # rows of an earlier, killed attempt
+        ctx.heartbeat()
+        values = active_values(trial)
+        seed = trial_seed(ctx.config.seed, trial.trial_id)
+        ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
+        row = ctx.base_row(trial.trial_id, values, seed)
+        try:
+            executions = [
+                self._fit(trial, values, seed + index, index)
+                for index in range(ctx.config.search.executions_per_trial)
+            ]
+        except kt.errors.FatalError:
+            raise
+        except KeyboardInterrupt:
+            row.update(seconds=_elapsed(started), message="interrupted; runs again on --resume")
+            with ctx.lock:
+                ctx.trials.put(row)
+            raise
+        except Exception as error:  # a trial's own failure: record it and let the search go on
+            if cannot_write(error):
+                raise  # the run directory's failure, not the trial's: run_trial stops the search
+            message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
+            row.update(status=TrialStatus.FAILED, message=message, seconds=_elapsed(started))
+            ctx.finish_trial(row)
+            raise kt.errors.FailedTrialError(message) from error
+        result = ctx.score(row, executions, trial.trial_id, _elapsed(started))
+        if row["status"] == TrialStatus.DIVERGED:
+            raise kt.errors.FailedTrialError("diverged: the loss became NaN or infinite")
+        return result
+
+    def _epochs(self, trial: Trial) -> tuple[int, int]:
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            return int(values["tuner/initial_epoch"]), int(values["tuner/epochs"])
+        return 0, self.context.config.training.epochs
+
+    def _fit(self, trial: Trial, values: dict, seed: int, index: int) -> Execution:
+        ctx = self.context
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(seed)
+        batch_size = int(space_module.value_of(ctx.config, values, "training.batch_size"))
+        steps = max(1, math.ceil(len(ctx.dataset.y_train) / batch_size))
+        model = build_model(ctx.config, values, ctx.dataset, steps, ctx.normalization)
+        initial_epoch, epochs = self._epochs(trial)
+        parent = trial.hyperparameters.values.get("tuner/trial_id")
+        if parent:
+            model.load_weights(ctx.warm_start_file(parent))
+        stopper = ctx.early_stopping()
+        recorder = EpochRecorder(ctx, trial.trial_id, index)
+        keeper = BestEpoch(ctx.objective)  # last: the weights it restores are the ones kept
+        callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
+        callbacks += [stopper, keeper] if stopper else [keeper]
+        if ctx.tensorboard:
+            folder = ctx.run.tensorboard_trial_dir(trial.trial_id, index)
+            callbacks += tensorboard_callbacks(folder, values)
+        model.fit(
+            ctx.pipelines.train(batch_size, seed),
+            validation_data=ctx.pipelines.evaluation("val"),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        if parent is not None or ctx.config.search.strategy == "hyperband":
+            model.save_weights(ctx.warm_start_file(trial.trial_id))
+        return ctx.execution(model, recorder.history, stopper, keeper.epoch)
+
+
+def _elapsed(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+# ---------------------------------------------------------------- what trials share
+
+
+class SearchContext:
+    """Everything the trials of one search share: config, data, files, progress, best so far."""
+
+    tensorboard = False
+    heartbeat_file: Optional[Path] = None  # a worker's sign of life for its chief
+    resumed = False  # a --resume by the process that owns the run: it may repair tuner/
+
+    def __init__(self, config: Config, dataset: Dataset, run: RunDir, progress: SearchProgress):
+        self.config, self.dataset, self.run, self.progress = config, dataset, run, progress
+        self.space = space_module.build_space(config)
+        self.objective = resolve_objective(config, dataset)
+        self.metrics = metric_names(dataset)
+        self.normalization = dataset.normalization(config.data.normalize)
+        self.pipelines = Pipelines(dataset)
+        columns = ["trial_id", "execution", "epoch", *self.metrics, "learning_rate", "seconds"]
+        self.epoch_log = EpochLog(run.epochs_file, columns)
+        self.trials = TrialTable(run.trials_file, self.trial_columns())
+        self.lock = RunLock(run.path)
+
+    def heartbeat(self) -> None:
+        if self.heartbeat_file is not None:
+            self.heartbeat_file.touch()
+
+    @property
+    def best_objective(self) -> Optional[float]:
+        """The best objective recorded so far (by any process writing this run)."""
+        best = best_row(self.trials.rows.values(), self.objective)
+        return None if best is None else float(best["objective"])
+
+    def trial_columns(self) -> list[str]:
+        hp_columns = [f"hp.{hp.name}" for hp in self.space]
+        return [
+            "trial_id", "status", *hp_columns, "epochs_trained", "best_epoch", "stopped_early",
+            *self.metrics, "train_error", "val_error", "test_error", "objective", "seconds",
+            "seed", "message",
+        ]  # fmt: skip
+
+    def base_row(self, trial_id: str, values: dict, seed: int) -> dict:
+        row: dict[str, Any] = {
+            "trial_id": trial_id,
+            "status": TrialStatus.INTERRUPTED,
+            "seed": seed,
+        }
+        row.update({f"hp.{name}": value for name, value in values.items()})
+        return row
+
+    def warm_start_file(self, trial_id: str) -> str:
+        path = self.run.warm_start_file(trial_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return str(path)
+
+    def early_stopping(self) -> Optional[keras.callbacks.EarlyStopping]:
+        settings = self.config.training.early_stopping
+        if settings is False:
+            return None
+        return keras.callbacks.EarlyStopping(
+            monitor=settings.monitor,
+            patience=settings.patience,
+            min_delta=settings.min_delta,
+            restore_best_weights=False,  # BestEpoch keeps the objective's best epoch instead
+            mode=Objective.named(settings.monitor).direction,
+        )
+
+    def execution(
+        self, model: keras.Model, history: dict[int, dict], stopper: Any, best_epoch: int
+    ) -> Execution:
+        """Read the outcome of one fit whose model holds the weights of `best_epoch` (0: no
+        epoch counted, then the last); evaluate train/val error in inference mode."""
+        diverged = not history or not all(finite_losses(values) for values in history.values())
+        best_epoch = best_epoch or (max(history) if history else 0)
+        stopped = bool(stopper is not None and stopper.stopped_epoch > 0)
+        outcome = Execution(model, history, best_epoch, stopped, diverged)
+        if not diverged:
+            outcome.train_error = self.pipelines.error(model, "train")
+            outcome.val_error = self.pipelines.error(model, "val")
+        return outcome
+
+    def score(self, row: dict, executions: list[Execution], trial_id: str, seconds: float) -> dict:
+        """Fill the trial's row from its executions (`score_row`), keep the best model, and
+        return the objective for keras-tuner."""
+        row.update(score_row(executions, self.metrics, self.objective), seconds=seconds)
+        objective = row["objective"]
+        with self.lock:
+            self.trials.reload()
+            if objective is not None and self.objective.better(objective, self.best_objective):
+                # the model first, then its row: a kill in between only means running it again
+                model = export_model(executions[-1].model, self.pipelines.scale)
+                self.run.save_best_model(model)
+                self.run.update_manifest(best_trial=trial_id)
+            self.trials.put(row)
+        self.progress.trial_end(row, self.objective.name, self.best_objective)
+        return {self.objective.name: objective}
+
+    def replay(self, row: dict) -> dict:
+        """The result of a trial already recorded in trials.csv, without training it again."""
+        if row["status"] != TrialStatus.COMPLETED:
+            raise kt.errors.FailedTrialError(row.get("message") or row["status"])
+        return {self.objective.name: float(row["objective"])}
+
+    def finish_trial(self, row: dict) -> None:
+        with self.lock:
+            self.trials.put(row)
+        self.progress.trial_end(row, self.objective.name, self.best_objective)
+
+
+def score_row(executions: list[Execution], metrics: list[str], objective: Objective) -> dict:
+    """A trial's trials.csv numbers. Every metric, error and the objective is a mean over its
+    executions, each taken at its own best epoch; epochs_trained, best_epoch and stopped_early
+    are those of the last execution (whose model is kept). A diverged execution makes the
+    trial diverged, without an objective."""
+    chosen = executions[-1]
+    diverged = any(outcome.diverged for outcome in executions)
+    row: dict[str, Any] = {name: _mean(o.at_best(name) for o in executions) for name in metrics}
+    at_best = float(np.mean([o.at_best(objective.name) for o in executions]))  # NaN stays NaN
+    row.update(
+        status=TrialStatus.DIVERGED if diverged else TrialStatus.COMPLETED,
+        epochs_trained=max(chosen.history) if chosen.history else 0,
+        best_epoch=chosen.best_epoch,
+        stopped_early=chosen.stopped_early,
+        train_error=_mean(o.train_error for o in executions),
+        val_error=_mean(o.val_error for o in executions),
+        objective=None if diverged else at_best,
+        message="the loss became NaN or infinite" if diverged else "",
+    )
+    return row
+
+
+def _mean(values: Any) -> Optional[float]:
+    values = [value for value in values if math.isfinite(value)]
+    return float(np.mean(values)) if values else None

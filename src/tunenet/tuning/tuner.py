@@ -1,0 +1,388 @@
+"""One search session, in-process or distributed: open or join a run, run the tuner, finish.
+
+`run_search` is the in-process search. `workers.run_distributed` (the chief) and
+`workers.run_worker` build the same session from `open_search` / `join_search`, `start_tuner` /
+`make_tuner` and `finish`; the trials themselves run in `trial.TrialRunner`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import signal
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import keras_tuner as kt
+import tensorflow as tf
+from rich.console import Console
+
+from tunenet import space as space_module
+from tunenet.config import Config
+from tunenet.data.dataset import Dataset, load_dataset
+from tunenet.errors import Interrupted, RunDirError, SearchError
+from tunenet.models.saved import load_best_model
+from tunenet.models.shapes import check_fits
+from tunenet.objective import Objective
+from tunenet.runs import (
+    FINAL_STATUSES,
+    FORMAT_VERSION,
+    RunDir,
+    RunOptions,
+    TrialStatus,
+    discard_tuner_state,
+    fingerprint,
+    join,
+    locate,
+    now,
+    prepare,
+    tuner_state_problem,
+    versions,
+)
+from tunenet.tuning import kt_compat
+from tunenet.tuning.oracles import make_oracle
+from tunenet.tuning.progress import SearchProgress
+from tunenet.tuning.trial import (
+    SearchContext,
+    TrialRunner,
+    best_row,
+    resolve_objective,
+    write_failure,
+)
+
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
+kt_compat.show_trial_tracebacks(os.environ.get("TUNENET_DEBUG") == "1")
+# tunenet shuffles its own tf.data pipelines; Keras warns that its shuffle flag is unused.
+warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed", category=UserWarning)
+
+
+@dataclass
+class SearchSummary:
+    """What `tunenet search` tells the user at the end."""
+
+    run: RunDir
+    objective: Objective
+    rows: list[dict] = field(default_factory=list)
+    best: Optional[dict] = None
+    seconds: float = 0.0
+    exit_code: int = 0
+    message: str = ""
+
+
+# ---------------------------------------------------------------- the tuner
+
+
+class Recycle(Exception):
+    """A worker asks to be replaced by a fresh process (trial count or memory budget)."""
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB (Linux; 0 where /proc is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class Tuner(TrialRunner, kt.Tuner):
+    """A keras-tuner Tuner whose trials tunenet runs and records."""
+
+    max_trials_here: Optional[int] = None
+    memory_mb: Optional[int] = None
+    trials_here = 0
+
+    def recycle_after(self, max_trials: Optional[int], memory_mb: Optional[int]) -> None:
+        """Stop this process (Recycle) after `max_trials` trials or past `memory_mb` of RSS."""
+        self.max_trials_here, self.memory_mb = max_trials, memory_mb
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        self.trials_here += 1
+        self._check_failures()
+        if self.max_trials_here and self.trials_here >= self.max_trials_here:
+            raise Recycle(f"{self.trials_here} trial(s) done (--max-trials-per-worker)")
+        if self.memory_mb and rss_mb() > self.memory_mb:
+            raise Recycle(f"{rss_mb():.0f} MB resident > --worker-memory {self.memory_mb} MB")
+
+    def _check_failures(self) -> None:
+        self.context.trials.reload()
+        rows = self.context.trials.ordered()
+        limit = self.context.config.search.max_consecutive_failed_trials
+        if _consecutive_failures(rows) > limit:
+            raise SearchError(
+                f"{limit + 1} trials failed in a row (search.max_consecutive_failed_trials is "
+                f"{limit}); the search stopped. Last error: {rows[-1].get('message', '')}"
+            )
+
+
+def _consecutive_failures(rows: list[dict]) -> int:
+    count = 0
+    for row in rows:
+        count = count + 1 if row.get("status") == TrialStatus.FAILED else 0
+    return count
+
+
+def start_tuner(context: SearchContext, resume: bool) -> Tuner:
+    """The tuner of the process that owns the oracle, allowed the config's max_trials (which a
+    resume may raise)."""
+    tuner = make_tuner(context, overwrite=not resume)
+    tuner.oracle.max_trials = context.config.search.max_trials
+    return tuner
+
+
+def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
+    """The tuner of a search; on a resume, keras-tuner reloads its own state from tuner/.
+
+    keras-tuner's state is rebuilt when it cannot be reloaded (see `_repair_tuner_state`).
+    """
+    try:
+        return _new_tuner(context, overwrite)
+    except Exception as error:  # keras-tuner's state is JSON, but not what it expects
+        if overwrite or not context.resumed:
+            raise
+        context.progress.console.print(
+            f"{context.run.tuner_dir}: keras-tuner cannot reload its state "
+            f"({type(error).__name__}: {str(error)[:200]}); {REBUILT}"
+        )
+        discard_tuner_state(context.run)
+        return _new_tuner(context, overwrite)
+
+
+REBUILT = (
+    "keras-tuner's state is rebuilt from trials.csv "
+    "(finished trials are replayed, not trained again)."
+)
+
+
+def _new_tuner(context: SearchContext, overwrite: bool) -> Tuner:
+    oracle = make_oracle(context.config, context.space, context.objective)
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner..."
+        tuner = Tuner(
+            oracle=oracle,
+            directory=str(context.run.tuner_dir.parent),
+            project_name=context.run.tuner_dir.name,
+            overwrite=overwrite,
+        )
+    tuner.setup(context)
+    return tuner
+
+
+# ---------------------------------------------------------------- the search
+
+
+def open_search(
+    config: Config, options: RunOptions, *, quiet: bool, console: Console
+) -> SearchContext:
+    """Load the data, check what can be checked, then create (or reopen) the run directory."""
+    locate(config, options)  # a bad name or run directory: before loading any data
+    dataset = load_dataset(config)
+    check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
+    resolve_objective(config, dataset)  # a bad objective is a config error, before any file
+    run = prepare(config, options)
+    for note in run.notes:
+        console.print(note)
+    planned, _ = space_module.trial_budget(config, space_module.build_space(config))
+    try:
+        context = SearchContext(config, dataset, run, SearchProgress(console, planned, quiet))
+        context.tensorboard, context.resumed = options.tensorboard, options.resume
+        if options.resume:
+            for note in _forget_unfinished(context) + _repair_tuner_state(context):
+                console.print(note)
+        _start_manifest(run, config, dataset, context, resume=options.resume)
+    except OSError as error:
+        raise RunDirError(f"{write_failure(error)} {_free_and_resume(options, run)}") from None
+    return context
+
+
+def join_search(
+    config: Config, options: RunOptions, *, tuner_id: str, console: Console
+) -> SearchContext:
+    """A worker's view of a run the chief created: same config, same data, same files."""
+    dataset = load_dataset(config)
+    run = join(config, options)
+    context = SearchContext(config, dataset, run, SearchProgress(console, 0, quiet=False))
+    context.tensorboard = options.tensorboard
+    run.workers_dir.mkdir(parents=True, exist_ok=True)
+    context.heartbeat_file = run.heartbeat_file(tuner_id)
+    context.heartbeat()
+    return context
+
+
+def run_search(
+    config: Config, options: RunOptions, *, quiet: bool = False, console: Optional[Console] = None
+) -> SearchSummary:
+    """Run the search a config describes and write its run directory.
+
+    Args:
+        config: the validated config (command-line overrides applied).
+        options: where the run goes, and whether to resume or overwrite.
+        quiet: no progress display.
+        console: the stderr console for progress.
+    """
+    context = open_search(config, options, quiet=quiet, console=console or Console(stderr=True))
+    tuner = start_tuner(context, resume=options.resume)
+    started = time.perf_counter()
+    summary = SearchSummary(run=context.run, objective=context.objective)
+    context.progress.start(done=len(context.trials.rows))
+    previous = interrupt_on_sigterm()
+    try:
+        tuner.search(verbose=0)
+    except KeyboardInterrupt:
+        context.progress.stop()
+        mark_interrupted(context)
+        raise Interrupted(resume_hint(options, context.run)) from None
+    except SearchError as error:
+        summary.exit_code, summary.message = 1, str(error)
+    except (RunDirError, OSError, tf.errors.ResourceExhaustedError) as error:
+        raise stopped_writing(context, options, error) from None  # keras-tuner's files too
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        context.progress.stop()
+    summary.seconds = round(time.perf_counter() - started, 1)
+    try:
+        return finish(context, summary)
+    except OSError as error:
+        raise stopped_writing(context, options, error) from None
+
+
+def resume_hint(options: RunOptions, run: RunDir) -> str:
+    return f"interrupted; the run is kept. Continue it with: {resume_command(options, run)}"
+
+
+def resume_command(options: RunOptions, run: RunDir) -> str:
+    extra = "".join(f" {part}" for part in options.overrides)
+    return (
+        f"tunenet search {options.config_path} --runs-dir {options.runs_dir} "
+        f"--name {run.name}{extra} --resume"
+    )
+
+
+def _free_and_resume(options: RunOptions, run: RunDir) -> str:
+    return (
+        "The search stopped; the run is kept. Free some space (or fix the permissions), "
+        f"then continue it with: {resume_command(options, run)}"
+    )
+
+
+def stopped_writing(
+    context: SearchContext, options: RunOptions, error: BaseException
+) -> RunDirError:
+    """The error that ends a search whose run directory cannot be written (a full disk)."""
+    with contextlib.suppress(OSError):
+        mark_interrupted(context)  # may fail too while the disk is full; resume does not need it
+    return RunDirError(f"{write_failure(error)}\n{_free_and_resume(options, context.run)}")
+
+
+def limit_threads(threads: int) -> None:
+    """Use at most `threads` CPU threads (a worker's share of the machine)."""
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def interrupt_on_sigterm() -> Any:
+    """Make SIGTERM stop a search like Ctrl-C; returns the previous handler."""
+    return signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops a search like Ctrl-C: the run is kept and can be resumed."""
+    raise KeyboardInterrupt
+
+
+# ---------------------------------------------------------------- resume, manifest, finish
+
+
+def _forget_unfinished(context: SearchContext) -> list[str]:
+    """Before resuming: the interrupted trial runs again, so its rows go (no duplicates).
+
+    Returns notes on lines a crash cut, which are dropped too."""
+    notes = []
+    if context.trials.cut:
+        notes.append(
+            f"{context.trials.path}: dropped its last line, cut by a crash "
+            f"({context.trials.cut[:40]!r}...); that trial runs again."
+        )
+    rows = context.trials.rows
+    finished = {key for key, row in rows.items() if row.get("status") in FINAL_STATUSES}
+    if context.epoch_log.drop_trials(keep=finished):
+        notes.append(f"{context.epoch_log.path}: dropped its last line, cut by a crash.")
+    with context.lock:
+        context.trials.rows = {key: row for key, row in rows.items() if key in finished}
+        context.trials.save()
+    return notes
+
+
+def _repair_tuner_state(context: SearchContext) -> list[str]:
+    """keras-tuner writes its state files in place: after a crash or a full disk they may be
+    empty, or count as finished a trial whose row trials.csv lost. Then they are deleted and
+    rebuilt: the fresh oracle proposes the same trials again (same seed) and `replay` hands
+    it the recorded results, so that only the trials without a row are trained."""
+    problem = tuner_state_problem(context.run, set(context.trials.rows))
+    if not problem:
+        return []
+    discard_tuner_state(context.run)
+    return [f"{problem}; {REBUILT}"]
+
+
+def _start_manifest(
+    run: RunDir, config: Config, dataset: Dataset, context: SearchContext, resume: bool
+) -> None:
+    manifest = run.read_manifest() if resume else {}
+    run.update_manifest(
+        format_version=FORMAT_VERSION,
+        name=run.name,
+        versions=versions(),
+        seed=config.seed,
+        config_fingerprint=fingerprint(config),
+        strategy=config.search.strategy,
+        data=dataset.summary(),
+        objective=context.objective.to_dict(),
+        status="running",
+        started_at=manifest.get("started_at") or now(),
+        finished_at=None,
+    )
+
+
+def mark_interrupted(context: SearchContext) -> None:
+    context.run.update_manifest(status="interrupted", finished_at=now())
+
+
+def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
+    """Record the best trial's test error and the run's final status."""
+    context.trials.reload()
+    rows = context.trials.ordered()
+    summary.rows = rows
+    completed = [row for row in rows if row.get("status") == TrialStatus.COMPLETED]
+    if not completed:
+        first = next((row.get("message") for row in rows if row.get("message")), "")
+        summary.exit_code = 1
+        summary.message = summary.message or (
+            "no trial completed." + (f" First error: {first}" if first else "")
+        )
+        context.run.update_manifest(status="failed", finished_at=now())
+        return summary
+    best = best_row(completed, context.objective)
+    test_error = _test_error(context)
+    with context.lock:
+        for row in context.trials.rows.values():
+            row["test_error"] = None  # a resumed run may have found a better trial
+        best["test_error"] = test_error
+        context.trials.save()
+    summary.best = best
+    status = "failed" if summary.exit_code else "completed"
+    context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])
+    return summary
+
+
+def _test_error(context: SearchContext) -> Optional[float]:
+    """Test error of the saved best model: the unbiased estimate, never used for choosing."""
+    if len(context.dataset.y_test) == 0 or not context.run.best_model_file.exists():
+        return None
+    model = load_best_model(context.run.best_model_file)
+    return context.pipelines.error(model, "test", raw=True)

@@ -1,0 +1,37 @@
+"""Data shared by the diagnosis tests: the spec's worked thresholds and a small search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tunenet.diagnosis.capacity import CapacityStep
+from tunenet.diagnosis.labels import Thresholds
+from tunenet.objective import Objective
+
+WORKED = Thresholds(target_error=0.13, bias_threshold=0.05, variance_threshold=0.05)
+ACCURACY = Objective("val_accuracy", "max")
+
+
+def search_trials() -> pd.DataFrame:
+    """Six completed trials: more dropout and more units did better."""
+    return pd.DataFrame(
+        {
+            "trial_id": [f"{i:02d}" for i in range(7)],
+            "status": ["completed"] * 6 + ["diverged"],
+            "hp.regularization.dropout": [0.0, 0.0, 0.2, 0.2, 0.5, 0.5, 0.5],
+            "hp.model.units.0": [16, 32, 64, 64, 128, 128, 16],
+            "hp.model.units.1": [np.nan, 32, np.nan, 64, 128, np.nan, np.nan],
+            "hp.optimizer.name": ["sgd", "adam", "sgd", "adam", "adam", "adam", "sgd"],
+            "objective": [0.70, 0.72, 0.80, 0.82, 0.90, 0.91, np.nan],
+        }
+    )
+
+
+def capacity_steps(scores: list[float | None]) -> list[CapacityStep]:
+    return [
+        CapacityStep(
+            f"{i:02d}", "completed" if s is not None else "failed", 1, (2**i,), s, None, None
+        )  # fmt: skip
+        for i, s in enumerate(scores)
+    ]

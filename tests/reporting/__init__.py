@@ -1,0 +1,1 @@
+"""Tests of tunenet.reporting, one module per module of the package."""

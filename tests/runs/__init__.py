@@ -1,0 +1,1 @@
+"""Tests of tunenet.runs, the run directory's owner."""

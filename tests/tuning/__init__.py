@@ -1,0 +1,1 @@
+"""Tests of tunenet.tuning, the search session and its trials."""
