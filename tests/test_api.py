@@ -19,11 +19,12 @@ TINY = {
     "training": {"epochs": 2},
     "search": {"strategy": "grid", "max_trials": 2},
 }
-# trials.csv's columns (SPEC §5 adds started_at, finished_at, train_n, ...: not written yet)
+# trials.csv's columns in order (SPEC §5; *_error_se only for regression)
 SPEC_COLUMNS = [
     "trial_id", "status", "hp.optimizer.learning_rate", "epochs_trained", "best_epoch", "stopped_early",
     "loss", "val_loss", "accuracy", "val_accuracy", "train_error", "val_error", "test_error",
-    "objective", "seconds", "seed", "message",
+    "objective", "seconds", "seed", "message", "started_at", "finished_at", "train_n", "val_n",
+    "test_n",
 ]  # fmt: skip
 
 
@@ -116,7 +117,8 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> tunenet.SearchResult:
 def test_search_returns_the_run_and_its_tables(searched):
     assert searched.run_dir.name == "iris-api" and searched.run_dir.is_dir()
     trials = searched.trials
-    assert [column for column in SPEC_COLUMNS if column not in trials.columns] == []
+    assert list(trials.columns) == SPEC_COLUMNS
+    assert (trials["train_n"] + trials["val_n"] + trials["test_n"] == 150).all()
     ids = trials["trial_id"].tolist()
     assert len(ids) == 2 and all(isinstance(trial_id, str) for trial_id in ids)
     assert sorted(set(searched.epochs["trial_id"])) == ids

@@ -15,7 +15,7 @@ from conftest import tunenet_command
 from tunenet import loader
 from tunenet.config import Choice, Fixed, Range
 from tunenet.refine import refine_run
-from tunenet.runs import csv_line, resolved_dict
+from tunenet.runs import RunDir, csv_line, resolved_dict, write_baselines
 from tunenet.space import _param
 
 CONFIG = {
@@ -168,3 +168,99 @@ def test_refine_without_tensorflow(tmp_path: Path, no_tensorflow_env: dict) -> N
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Refined by" in result.stdout
+
+
+# ---------------------------------------------------------------- around the trials tied with the best
+
+
+def add_columns(run: Path, values: dict[str, dict[str, object]]) -> None:
+    """Add columns to trials.csv: `values[trial_id][column]` (empty where a trial has none)."""
+    lines = (run / "trials.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    columns = sorted({column for row in values.values() for column in row})
+    rows = [csv_line(header + columns)]
+    for line in lines[1:]:
+        cells = line.split(",")
+        extra = values.get(cells[0], {})
+        rows.append(csv_line(cells + [extra.get(column, "") for column in columns]))
+    (run / "trials.csv").write_text("".join(rows))
+
+
+def errors(train: dict[str, float], val_n: int | None = None) -> dict[str, dict[str, object]]:
+    """train_error as given, val_error = 1 - objective, and val_n when given."""
+    values = {}
+    for trial_id, _, _, score in TRIALS:
+        if score is None:
+            continue
+        row: dict[str, object] = {"train_error": train.get(trial_id, 0.01), "val_error": 1 - score}
+        if val_n is not None:
+            row["val_n"] = val_n
+        values[trial_id] = row
+    return values
+
+
+def with_majority(run: Path, train_error: float) -> None:
+    write_baselines(RunDir(run), [{"model": "majority", "train_error": train_error,
+                                   "val_error": train_error, "seconds": 0.01}])  # fmt: skip
+
+
+def header(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if line.startswith("#"))
+
+
+def test_chance_level_trials_in_the_top_k_are_left_out(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    add_columns(run, errors({"0000": 0.50, "0004": 0.51}))  # 0004 ranks 4th: at chance
+    with_majority(run, 0.50)
+    refinement = refine_run(run, top=5)
+    assert [row["trial_id"] for row in refinement.top] == ["0005", "0002", "0007", "0006"]
+    assert refinement.config.optimizer.learning_rate.max < 0.05  # 0004's 0.05 is not kept
+    assert refinement.config.model.units.max < 256  # nor its 256 units
+    text = header(refinement.text)
+    assert "not learning" in text and "0004, 0000" in text and "majority" in text
+
+
+def test_only_the_trials_tied_with_the_best_are_used(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    add_columns(run, errors({}, val_n=1000))  # 3% on 1000 rows: about 2.1% to 4.3%
+    refinement = refine_run(run, top=5)
+    assert [row["trial_id"] for row in refinement.top] == ["0005", "0002"]  # 0007 (5%) is not
+    assert refinement.config.optimizer.name == Fixed(value="adam")
+    assert refinement.config.model.layers == Fixed(value=2)
+    assert "2 trials tied with the best" in header(refinement.text)
+
+
+def test_the_validation_size_may_come_from_the_manifest(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    add_columns(run, errors({}))
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["data"] = {"task": "multiclass", "sizes": {"train": 3000, "validation": 1000}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert [row["trial_id"] for row in refine_run(run, top=5).top] == ["0005", "0002"]
+
+
+def test_only_the_best_tied_narrows_around_it_alone(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    add_columns(run, errors({}, val_n=5000))  # 3% on 5000 rows: 4% is clearly worse
+    refinement = refine_run(run, top=5)
+    assert [row["trial_id"] for row in refinement.top] == ["0005"]
+    assert "only the best trial is tied with the best" in header(refinement.text).lower()
+    assert "narrowed around it alone" in header(refinement.text)
+
+
+def test_top_k_caps_the_tied_trials(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    add_columns(run, errors({}, val_n=100))  # 3% on 100 rows: up to about 8.5%
+    refinement = refine_run(run, top=2)
+    assert [row["trial_id"] for row in refinement.top] == ["0005", "0002"]
+    assert "3 trials tied with the best" in header(refinement.text)
+    assert "--top 2 keeps the best 2" in header(refinement.text)
+
+
+def test_every_trial_at_chance_is_an_error(tmp_path: Path, cli: Callable) -> None:
+    run = make_run(tmp_path)
+    add_columns(run, errors({trial_id: 0.9 for trial_id, *_ in TRIALS}))
+    with_majority(run, 0.9)
+    result = cli("refine", run)
+    assert result.exit_code == 2
+    assert "not learning" in result.output and "optimizer.learning_rate" in result.output

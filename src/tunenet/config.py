@@ -323,10 +323,31 @@ class SearchConfig(Section):
     patience: PositiveInt = 1
 
 
+def _target_error(raw: Any) -> Any:
+    """`auto` or a fraction in [0, 1]; one check, so that a mistake gives one error."""
+    if raw == "auto":
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 <= raw <= 1:
+        raise ValueError(
+            f"expected 'auto' or a number between 0 and 1 (0.13 means 13 %), got {raw!r}"
+        )
+    return float(raw)
+
+
+TARGET_ERROR_SCHEMA = {
+    "anyOf": [{"type": "string", "const": "auto"}, {"type": "number", "minimum": 0, "maximum": 1}],
+    "default": "auto",
+}
+
+
 class DiagnosisConfig(Section):
     """What `tunenet report` compares the errors with."""
 
-    target_error: Annotated[float, Field(ge=0, le=1)] = 0.0
+    target_error: Annotated[
+        Union[Literal["auto"], float],
+        BeforeValidator(_target_error),
+        WithJsonSchema(TARGET_ERROR_SCHEMA),
+    ] = "auto"
     bias_threshold: Annotated[float, Field(ge=0, le=1)] = 0.05
     variance_threshold: Annotated[float, Field(ge=0, le=1)] = 0.05
 

@@ -1,23 +1,28 @@
 """Coarse to fine: a new config whose ranges are narrowed around the best trials of a run.
 
 `tunenet refine RUN` reads `RUN/resolved.yaml` (every default spelled out) and `RUN/trials.csv`,
-takes the top-K completed trials by the objective and writes a config in which
+takes the completed trials tied with the best (validation error inside the best trial's 95%
+interval; at most K of them, best first) and writes a config in which
 
-- a numeric range becomes [min, max] of the top-K values, widened a little (10% of that span,
+- a numeric range becomes [min, max] of the chosen values, widened a little (10% of that span,
   at least 5% of the old one; in log space for log ranges) so it is never a point, and never
   wider than before; integer ranges stay integer, a `step` is kept and the bounds stay on its
   grid;
-- a choice keeps only the values the top-K trials used (one value left: it becomes fixed);
-- fixed keys, and tuned keys the top-K trials never used (e.g. `optimizer.momentum` when they
+- a choice keeps only the values the chosen trials used (one value left: it becomes fixed);
+- fixed keys, and tuned keys the chosen trials never used (e.g. `optimizer.momentum` when they
   all chose adam), are kept as they were.
 
-A comment header says where the config came from. Pure Python: no TensorFlow.
+Failed, diverged and not-learning trials (train error no better than the majority class, or the
+mean, of baselines.csv) are never narrowed around. Without an interval (no `val_error` with
+`val_n` in trials.csv or the manifest's validation size) the top K are used. A comment header
+says where the config came from and which trials it used. Pure Python: no TensorFlow.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,12 +33,32 @@ import yaml
 from tunenet import loader
 from tunenet import space as space_module
 from tunenet.config import Choice, Config, Fixed, Range
+from tunenet.diagnosis.intervals import Interval, error_ci
+from tunenet.diagnosis.labels import (
+    NOT_LEARNING,
+    Chance,
+    Noise,
+    Thresholds,
+    chance_error,
+    fit_diagnosis,
+)
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.objective import Objective
-from tunenet.runs import RunDir, TrialStatus, read_resolved_text, read_trials_text, write_atomic
+from tunenet.runs import (
+    RunDir,
+    TrialStatus,
+    read_baseline_rows,
+    read_resolved_text,
+    read_trials_text,
+    write_atomic,
+)
 
 DEFAULT_TOP = 5
 SIGNIFICANT = 3  # digits kept when float bounds are rounded outward
+CHANCE_MODELS = ("majority", "mean")  # baselines.csv's chance level: classification, regression
+TOLERANCE = 1e-9  # errors this close are equal (float noise, not a difference)
+# Only the not-learning part of a diagnosis matters to refine: its thresholds do not.
+ANY_THRESHOLDS = Thresholds(target_error=0.0, bias_threshold=0.0, variance_threshold=0.0)
 
 
 @dataclass
@@ -47,15 +72,20 @@ class Refinement:
     completed: int
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # key, before, after
     kept: list[str] = field(default_factory=list)  # tuned keys the top trials never used
+    basis: list[str] = field(default_factory=list)  # how `top` was chosen, for the header
 
 
 def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) -> Refinement:
-    """Narrow a run's search space around its top-K completed trials.
+    """Narrow a run's search space around the completed trials tied with the best.
 
     Args:
-        path: the run directory (holds resolved.yaml and trials.csv; manifest.json optional).
-        top: how many of the best completed trials to keep. Default 5.
+        path: the run directory (holds resolved.yaml and trials.csv; manifest.json and
+            baselines.csv optional).
+        top: the most trials to narrow around (the best first). Default 5.
         today: the date written in the header (default: today, ISO format).
+
+    Raises:
+        RunDirError: no completed trial, or every one is no better than chance.
     """
     run = RunDir(Path(path))
     resolved = _read_resolved(run)
@@ -68,7 +98,7 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
             f"{run.trials_file}: no completed trial with an objective value; "
             "nothing to refine around. Run or resume the search first."
         )
-    best = objective.ordered(completed)[: max(1, top)]
+    best, basis = _neighbours(run, objective.ordered(completed), max(1, top))
 
     refined = copy.deepcopy(resolved)
     refined.pop("name", None)  # the new config's run is named after its own file
@@ -97,6 +127,7 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
         completed=len(completed),
         changes=changes,
         kept=kept,
+        basis=basis,
     )
     refinement.text = _header(run, refinement, today) + _dump(refined)
     return refinement
@@ -140,12 +171,7 @@ def _read_trials(run: RunDir) -> list[dict]:
 
 def _objective(run: RunDir, config: Config, rows: list[dict]) -> Objective:
     """The objective's name and direction: the manifest's, else the config's, else inferred."""
-    manifest: dict = {}
-    if run.manifest_file.exists():
-        try:
-            manifest = run.read_manifest()
-        except RunDirError:
-            manifest = {}
+    manifest = _manifest(run)
     recorded = manifest.get("objective") if isinstance(manifest.get("objective"), dict) else {}
     chosen = config.search.objective
     name = recorded.get("name") or (chosen.name if chosen else None)
@@ -155,12 +181,139 @@ def _objective(run: RunDir, config: Config, rows: list[dict]) -> Objective:
     return Objective.named(name, direction)
 
 
+def _manifest(run: RunDir) -> dict:
+    """manifest.json, or {} when it is missing or unreadable (it is optional)."""
+    if not run.manifest_file.exists():
+        return {}
+    try:
+        manifest = run.read_manifest()
+    except RunDirError:
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def _score(row: dict) -> Optional[float]:
     if row.get("status") != TrialStatus.COMPLETED:
         return None
     try:
         value = float(row.get("objective") or "nan")
     except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+# ---------------------------------------------------------------- the trials to narrow around
+
+
+@dataclass(frozen=True)
+class _DataFacts:
+    """What refine knows of the run's data: whether errors are regression's normalized MSE
+    (intervals only from `*_error_se`), split sizes from the manifest (`train`, `val`), and the
+    train error of a model that learned nothing (None: unknown, no trial is left out as such)."""
+
+    regression: bool
+    sizes: dict[str, float]
+    chance: Optional[Chance]
+
+
+def _neighbours(run: RunDir, ranked: list[dict], top: int) -> tuple[list[dict], list[str]]:
+    """The learning trials tied with the best (at most `top`, best first) and the header lines
+    that say how they were chosen.
+
+    Raises:
+        RunDirError: every completed trial is no better than chance.
+    """
+    facts = _data_facts(run, ranked)
+    stuck = [row["trial_id"] for row in ranked if _not_learning(row, facts)]
+    learning = [row for row in ranked if row["trial_id"] not in stuck]
+    if not learning:
+        raise RunDirError(
+            f"{run.trials_file}: every completed trial is not learning ({_chance_text(facts)}): "
+            "nothing to refine around. Fix the learning first: optimizer.learning_rate, "
+            "optimizer.name, data.normalize, model.layers, model.units."
+        )
+    basis = []
+    if stuck:
+        basis.append(f"left out, not learning ({_chance_text(facts)}): {', '.join(stuck)}.")
+    best = learning[0]
+    interval = _error_ci(best, "val", facts)
+    if interval is None:
+        unknown = "no interval on the best trial's validation error (val_error with val_n or "
+        basis.insert(0, unknown + "val_error_se unknown): the top trials by the objective.")
+        return learning[:top], basis
+    tied = [best] + [row for row in learning[1:] if _tied(row, interval)]
+    basis.insert(0, _tie_line(interval, len(tied), top))
+    return tied[:top], basis
+
+
+def _tied(row: dict, interval: Interval) -> bool:
+    """Validation error inside the best trial's interval (or below it: no worse)."""
+    error = _number(row, "val_error")
+    return error is not None and error <= interval[1] + TOLERANCE
+
+
+def _tie_line(interval: Interval, tied: int, top: int) -> str:
+    low, high = interval
+    where = f"validation error within the best trial's 95% interval [{low:.1%}, {high:.1%}]"
+    if tied == 1:
+        return f"only the best trial is tied with the best ({where}): narrowed around it alone."
+    capped = f"; --top {top} keeps the best {top}" if tied > top else ""
+    return f"{tied} trials tied with the best ({where}){capped}."
+
+
+def _not_learning(row: dict, facts: _DataFacts) -> bool:
+    """The report's `not learning` label: train error not clearly below chance."""
+    train, val = _number(row, "train_error"), _number(row, "val_error")
+    if facts.chance is None or train is None:
+        return False
+    noise = Noise(train_ci=_error_ci(row, "train", facts), proportions=not facts.regression)
+    val = val if val is not None else train  # only the train error decides
+    fit = fit_diagnosis(train, val, ANY_THRESHOLDS, noise, facts.chance)
+    return fit is not None and fit.label == NOT_LEARNING
+
+
+def _error_ci(row: dict, split: str, facts: _DataFacts) -> Optional[Interval]:
+    """The 95% interval of a row's `<split>_error`: from `<split>_error_se` for regression, else
+    Wilson on `<split>_n` (or the manifest's size of that split)."""
+    error = _number(row, f"{split}_error")
+    if facts.regression:
+        return error_ci(error, None, _number(row, f"{split}_error_se"))
+    return error_ci(error, _number(row, f"{split}_n") or facts.sizes.get(split))
+
+
+def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
+    data = _manifest(run).get("data")
+    data = data if isinstance(data, dict) else {}
+    task = data.get("task") if isinstance(data.get("task"), str) else None
+    if task is None and rows and any(column.endswith("_error_se") for column in rows[0]):
+        task = "regression"
+    classes = data.get("classes")
+    count = len(classes) if isinstance(classes, list) and classes else None
+    majority = next(
+        (row["train_error"] for row in read_baseline_rows(run) or []
+         if row["model"] in CHANCE_MODELS),
+        None,
+    )  # fmt: skip
+    sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
+    known = {"train": _number(sizes, "train"), "val": _number(sizes, "validation")}
+    return _DataFacts(
+        regression=task == "regression",
+        sizes={split: n for split, n in known.items() if n is not None},
+        chance=chance_error(task, count, majority),
+    )
+
+
+def _chance_text(facts: _DataFacts) -> str:
+    chance = facts.chance
+    if chance is None:
+        return ""
+    return f"train error not clearly below {chance.error:.1%}, the error of {chance.source}"
+
+
+def _number(row: dict, column: str) -> Optional[float]:
+    try:
+        value = float(row.get(column) or "nan")
+    except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
 
@@ -321,6 +474,9 @@ def _header(run: RunDir, refinement: Refinement, today: Optional[str]) -> str:
         f"completed trial(s) by {objective.name} ({objective.direction}; best {best:.4g},",
         f"# trial(s) {', '.join(row['trial_id'] for row in refinement.top)}).",
     ]
+    for line in refinement.basis:
+        lines += textwrap.wrap(line[0].upper() + line[1:], 98, initial_indent="# ",
+                               subsequent_indent="#   ")  # fmt: skip
     if refinement.changes:
         lines.append("# Changed:")
         lines += [

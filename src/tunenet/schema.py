@@ -132,7 +132,9 @@ DESCRIPTIONS = {
     "layers) stop growing.",
     "diagnosis": "What `tunenet report` compares the errors with.",
     "diagnosis.target_error": "The best error you think reachable (human level, Bayes error); "
-    "avoidable bias is train_error minus this. report --target-error overrides it.",
+    "avoidable bias is train_error minus this. auto: the lowest validation error of the "
+    "reference baselines fitted at the start of the search (baselines.csv; 0 when the run has "
+    "none). report --target-error overrides it.",
     "diagnosis.bias_threshold": "Avoidable bias above this is diagnosed high bias.",
     "diagnosis.variance_threshold": "A train-to-validation error gap above this is diagnosed "
     "high variance.",

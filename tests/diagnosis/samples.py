@@ -28,6 +28,36 @@ def search_trials() -> pd.DataFrame:
     )
 
 
+def trials_of(hps: dict[str, list], train: list[float], val: list[float], **extra) -> pd.DataFrame:
+    """Completed classification trials: `hp.` columns, errors, val_accuracy as the objective."""
+    count = len(train)
+    table = pd.DataFrame(
+        {
+            "trial_id": [f"{i:02d}" for i in range(count)],
+            "status": "completed",
+            **{f"hp.{name}": values for name, values in hps.items()},
+            "train_error": train,
+            "val_error": val,
+            **extra,
+        }
+    )
+    table["val_accuracy"] = 1 - table["val_error"]
+    table["objective"] = table["val_accuracy"]
+    return table
+
+
+def random_search(seed: int, count: int = 40) -> pd.DataFrame:
+    """A random search where the learning rate moves the error by 10 points and
+    `training.batch_size` (32 or 33) does nothing; seed and split noise of about 2 points."""
+    rng = np.random.default_rng(seed)
+    rates = rng.choice([1e-3, 1e-1], count)
+    batch = rng.choice([32, 33], count)
+    train = 0.10 + 0.10 * (rates == 1e-1) + rng.normal(0, 0.02, count)
+    val = train + 0.05 + rng.normal(0, 0.02, count)
+    hps = {"optimizer.learning_rate": rates, "training.batch_size": batch}
+    return trials_of(hps, train, val, val_n=300, train_n=900)
+
+
 def capacity_steps(scores: list[float | None]) -> list[CapacityStep]:
     return [
         CapacityStep(

@@ -1,10 +1,28 @@
-"""Bias and variance labels against the thresholds (SPEC §6.1)."""
+"""Bias and variance labels against the thresholds and the noise; not learning (SPEC §6.1)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from tunenet.diagnosis.labels import GOOD_FIT, Thresholds, fit_diagnosis
+from tunenet.diagnosis.intervals import Z, normal, wilson
+from tunenet.diagnosis.labels import (
+    BOTH,
+    GOOD_FIT,
+    HIGH_BIAS,
+    HIGH_VARIANCE,
+    LABELS,
+    NOT_LEARNING,
+    UNCERTAIN,
+    Chance,
+    Noise,
+    Thresholds,
+    bias_words,
+    chance_error,
+    fit_diagnosis,
+    trial_label,
+)
 
 from .samples import WORKED
 
@@ -37,3 +55,167 @@ def test_a_gap_equal_to_the_threshold_is_not_high_variance() -> None:
 @pytest.mark.parametrize("errors", [(None, 0.1), (0.1, float("nan")), (float("inf"), 0.2)])
 def test_missing_errors_give_no_label(errors: tuple) -> None:
     assert fit_diagnosis(*errors, WORKED) is None
+
+
+# ---------------------------------------------------------------- noise (SPEC §6.1)
+
+
+def _noise(train: float, val: float, train_n: int, val_n: int) -> Noise:
+    return Noise(wilson(train, train_n), wilson(val, val_n), train_n, val_n)
+
+
+def test_worked_example_holds_with_the_fixture_split_sizes() -> None:
+    # tests/fixtures/runs/worked-example: 1078 training and 359 validation examples
+    for train, val, label in [
+        (0.12, 0.25, HIGH_VARIANCE),
+        (0.26, 0.28, HIGH_BIAS),
+        (0.26, 0.40, BOTH),
+        (0.12, 0.13, GOOD_FIT),
+    ]:
+        fit = fit_diagnosis(train, val, WORKED, _noise(train, val, 1078, 359))
+        assert fit is not None and fit.label == label and fit.uncertain == ()
+
+
+def test_a_3_point_gap_on_106_validation_rows_is_uncertain() -> None:
+    thresholds = Thresholds(target_error=0.15, bias_threshold=0.05, variance_threshold=0.02)
+    fit = fit_diagnosis(0.17, 0.20, thresholds, _noise(0.17, 0.20, 426, 106))
+    assert fit is not None
+    assert fit.label == UNCERTAIN and fit.uncertain == ("variance",)
+    assert not fit.high_variance and not fit.high_bias
+    assert fit.variance_ci is not None and fit.variance_ci[0] < 0 < fit.variance_ci[1]
+    assert fit.reason is not None
+    assert "validation set of 106 examples: ±7.6 pts" in fit.reason
+    assert "data.split.validation" in fit.reason and "search.executions_per_trial" in fit.reason
+
+
+def test_a_49_point_gap_on_200_validation_rows_is_high_variance() -> None:
+    fit = fit_diagnosis(0.01, 0.50, WORKED, _noise(0.01, 0.50, 200, 200))
+    assert fit is not None and fit.label == HIGH_VARIANCE and fit.high_variance
+    assert fit.variance_ci is not None and fit.variance_ci[0] > 0.4
+
+
+def test_a_gap_exactly_at_the_threshold_is_not_high_variance_even_when_clear() -> None:
+    fit = fit_diagnosis(0.12, 0.17, Thresholds(0.12, 0.05, 0.05), _noise(0.12, 0.17, 10**5, 10**5))
+    assert fit is not None and fit.label == GOOD_FIT and not fit.high_variance
+    assert fit.variance_ci is not None and fit.variance_ci[0] > 0  # clear of zero, not above
+
+
+def test_high_bias_with_a_gap_inside_the_noise() -> None:
+    thresholds = Thresholds(target_error=0.03, bias_threshold=0.05, variance_threshold=0.02)
+    fit = fit_diagnosis(0.125, 0.151, thresholds, _noise(0.125, 0.151, 320, 106))
+    assert fit is not None
+    assert fit.label == HIGH_BIAS and fit.high_bias and not fit.high_variance
+    assert fit.uncertain == ("variance",)
+    assert fit.reason is not None and fit.reason.startswith("the train-to-validation gap (+2.6")
+
+
+def test_high_variance_with_a_bias_inside_the_noise() -> None:
+    thresholds = Thresholds(target_error=0.05, bias_threshold=0.05, variance_threshold=0.05)
+    fit = fit_diagnosis(0.12, 0.60, thresholds, _noise(0.12, 0.60, 25, 400))
+    assert fit is not None
+    assert fit.label == HIGH_VARIANCE and fit.uncertain == ("bias",)
+    assert fit.reason is not None and "training set of 25 examples" in fit.reason
+
+
+def test_both_parts_inside_the_noise_are_uncertain() -> None:
+    thresholds = Thresholds(target_error=0.05, bias_threshold=0.05, variance_threshold=0.05)
+    fit = fit_diagnosis(0.12, 0.3, thresholds, _noise(0.12, 0.3, 25, 10))
+    assert fit is not None and fit.label == UNCERTAIN and fit.uncertain == ("bias", "variance")
+
+
+def test_a_good_fit_says_how_far_the_noise_reaches() -> None:
+    fit = fit_diagnosis(0.12, 0.13, WORKED, _noise(0.12, 0.13, 100, 50))
+    assert fit is not None and fit.label == GOOD_FIT
+    assert fit.reason is not None and "the noise allows up to" in fit.reason
+    tight = fit_diagnosis(0.12, 0.13, WORKED, _noise(0.12, 0.13, 10**5, 10**5))
+    assert tight is not None and tight.reason is None
+
+
+def test_without_intervals_the_point_values_decide() -> None:
+    fit = fit_diagnosis(0.17, 0.20, Thresholds(0.15, 0.05, 0.02))
+    assert fit is not None and fit.label == HIGH_VARIANCE
+    assert fit.bias_ci is None and fit.variance_ci is None and fit.reason is None
+
+
+# ---------------------------------------------------------------- not learning
+
+
+def test_chance_level_train_error_is_not_learning_not_both() -> None:
+    # no hidden layer on concentric circles: 50% accuracy
+    thresholds = Thresholds(target_error=0.0, bias_threshold=0.05, variance_threshold=0.05)
+    chance = chance_error("binary", 2)
+    noise = _noise(0.49, 0.70, 300, 100)
+    fit = fit_diagnosis(0.49, 0.70, thresholds, noise, chance)
+    assert fit is not None and fit.label == NOT_LEARNING
+    assert not fit.high_bias and not fit.high_variance and fit.uncertain == ()
+    assert fit.reason is not None and "not clearly below 50.0%" in fit.reason
+    assert fit_diagnosis(0.49, 0.70, thresholds, noise).label == BOTH  # type: ignore[union-attr]
+
+
+def test_clearly_better_than_chance_is_learning() -> None:
+    chance = chance_error("binary", 2)
+    fit = fit_diagnosis(0.40, 0.42, WORKED, _noise(0.40, 0.42, 1000, 300), chance)
+    assert fit is not None and fit.label == HIGH_BIAS
+
+
+def test_not_learning_on_imbalanced_data_needs_the_majority_baseline() -> None:
+    # 63/37 classes: the majority errs 37%; 1 - 1/2 = 50% does not see a 37% train error
+    noise = _noise(0.37, 0.38, 400, 100)
+    majority = chance_error("binary", 2, majority=0.37)
+    fit = fit_diagnosis(0.37, 0.38, WORKED, noise, majority)
+    assert fit is not None and fit.label == NOT_LEARNING and "baselines.csv" in (fit.reason or "")
+    balanced = fit_diagnosis(0.37, 0.38, WORKED, noise, chance_error("binary", 2))
+    assert balanced is not None and balanced.label == HIGH_BIAS
+
+
+def test_chance_error() -> None:
+    ten = chance_error("multiclass", 10)
+    assert isinstance(ten, Chance) and ten.error == pytest.approx(0.9)
+    assert chance_error("regression") == Chance(1.0, "predicting the mean (normalized MSE 1)")
+    baseline = chance_error("regression", majority=0.99)
+    assert baseline == Chance(0.99, "the mean baseline (baselines.csv)")
+    assert chance_error(None) is None and chance_error("binary") is None
+
+
+def test_regression_at_the_mean_is_not_learning() -> None:
+    noise = Noise(normal(0.98, 0.05), normal(1.02, 0.08), 500, 100, proportions=False)
+    fit = fit_diagnosis(0.98, 1.02, WORKED, noise, chance_error("regression"))
+    assert fit is not None and fit.label == NOT_LEARNING
+
+
+def test_regression_with_standard_errors() -> None:
+    thresholds = Thresholds(target_error=0.1, bias_threshold=0.05, variance_threshold=0.05)
+    noise = Noise(normal(0.30, 0.02), normal(0.60, 0.05), 500, 100, proportions=False)
+    fit = fit_diagnosis(0.30, 0.60, thresholds, noise, chance_error("regression"))
+    assert fit is not None and fit.label == BOTH
+    assert fit.bias_ci == pytest.approx((0.2 - Z * 0.02, 0.2 + Z * 0.02))
+    spread = Z * math.hypot(0.02, 0.05)
+    assert fit.variance_ci == pytest.approx((0.3 - spread, 0.3 + spread))
+    wide = Noise(normal(0.30, 0.02), normal(0.40, 0.06), 500, 20, proportions=False)
+    fit = fit_diagnosis(0.30, 0.40, thresholds, wide)
+    assert fit is not None and fit.label == HIGH_BIAS and fit.uncertain == ("variance",)
+
+
+# ---------------------------------------------------------------- words and status labels
+
+
+def test_below_target_is_said_in_words() -> None:
+    assert bias_words(-0.021) == "2.1 pts below target"
+    assert bias_words(-0.021, (-0.04, -0.002)) == "2.1 pts below target ± 1.9"
+    assert bias_words(0.0004) == "at target" and bias_words(0.13) == "+13.0 pts"
+    fit = fit_diagnosis(0.109, 0.12, WORKED)
+    assert fit is not None and "2.1 pts below target" in fit.explanation
+    assert "-2.1" not in fit.explanation
+
+
+def test_status_labels() -> None:
+    fit = fit_diagnosis(0.12, 0.13, WORKED)
+    assert trial_label("completed", fit) == GOOD_FIT
+    for status in ("diverged", "failed", "pruned"):
+        assert trial_label(status, None) == status and trial_label(status, fit) == status
+    assert trial_label("interrupted", fit) is None
+    assert trial_label("completed", None) is None
+    assert set(LABELS) == {
+        "good fit", "high bias", "high variance", "high bias and high variance", "not learning",
+        "uncertain", "diverged", "failed", "pruned",
+    }  # fmt: skip

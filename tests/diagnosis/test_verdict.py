@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import capacity_curve
 from tunenet.diagnosis.effects import hp_effects
@@ -9,7 +11,7 @@ from tunenet.diagnosis.labels import GOOD_FIT, HIGH_VARIANCE, fit_diagnosis
 from tunenet.diagnosis.verdict import capacity_sentence, verdict
 from tunenet.objective import Objective
 
-from .samples import ACCURACY, WORKED, capacity_steps, search_trials
+from .samples import ACCURACY, WORKED, capacity_steps, search_trials, trials_of
 
 
 def test_verdict_names_the_best_trial_its_problem_and_the_next_step() -> None:
@@ -49,9 +51,8 @@ def test_verdict_without_trials() -> None:
     assert text == "No trial has been recorded yet."
 
 
-def test_verdict_names_an_effect_only_when_each_value_was_tried_twice() -> None:
-    effects = hp_effects(search_trials(), ACCURACY)
-    common = dict(
+def effect_verdict(effects: list) -> str:
+    return verdict(
         counts={"trials": 6, "completed": 6},
         objective="val_accuracy",
         best_id="05",
@@ -60,13 +61,67 @@ def test_verdict_names_an_effect_only_when_each_value_was_tried_twice() -> None:
         best_findings=[],
         best_test_error=None,
         labels=[],
+        effects=effects,
         top_recommendation=None,
     )
-    text = verdict(effects=effects, **common)
-    assert "regularization.dropout mattered most: mean val_accuracy 0.905 at 0.5" in text
-    single = [e for e in effects if e.hyperparameter == "model.units.0"]  # 16 and 32 tried once
-    text = verdict(effects=single, **common)
-    assert "Too few trials per value" in text
+
+
+def test_verdict_names_what_mattered_only_when_it_is_larger_than_the_noise() -> None:
+    trials = trials_of({"optimizer.learning_rate": [1e-3, 1.0]}, [0.01, 0.50], [0.02, 0.51])
+    trials["val_n"] = 200
+    text = effect_verdict(hp_effects(trials, ACCURACY))
+    assert (
+        "optimizer.learning_rate mattered most: mean val_accuracy 0.98 at 0.001 against 0.49 "
+        "at 1 (p < 0.001, Holm over 1 hyperparameter)."
+    ) in text
+    assert "larger than the noise across" not in text
+
+
+def test_verdict_says_plainly_when_nothing_was_larger_than_the_noise() -> None:
+    trials = trials_of({"training.batch_size": [32, 33]}, [0.20, 0.21], [0.25, 0.22], val_n=106)
+    text = effect_verdict(hp_effects(trials, ACCURACY))
+    assert "mattered" not in text
+    assert (
+        "No hyperparameter made a difference larger than the noise across these 2 trials "
+        "(val_accuracy; Holm over 1 hyperparameter)."
+    ) in text
+
+
+def test_verdict_says_which_hyperparameters_could_not_be_tested() -> None:
+    text = effect_verdict(hp_effects(search_trials(), ACCURACY))  # no split sizes, 6 trials
+    assert "mattered" not in text
+    assert "No hyperparameter made a difference larger than the noise across these 6" in text
+    assert "model.units.1 could not be tested" in text  # 32, 64 and 128 once each
+    sizes = trials_of({"optimizer.learning_rate": [1e-3, 1.0]}, [0.01, 0.50], [0.02, 0.51])
+    text = effect_verdict(hp_effects(sizes, ACCURACY))
+    assert (
+        "Too few trials to tell whether any hyperparameter made a difference larger than the "
+        "noise (each value tried once; no split sizes)."
+    ) in text
+
+
+def test_verdict_says_what_moved_the_train_error_and_the_gap() -> None:
+    layers, dropout = np.repeat([1, 2, 3], 3), np.tile([0.0, 0.25, 0.5], 3)
+    train = 0.40 - 0.12 * (layers - 1) + np.tile([0.0, 0.004, -0.003], 3)
+    val = train + 0.20 - 0.35 * dropout + np.repeat([0.002, -0.004, 0.001], 3)
+    hps = {"model.layers": layers, "regularization.dropout": dropout}
+    trials = trials_of(hps, train, val, val_n=2000, train_n=6000)
+    text = effect_verdict(hp_effects(trials, ACCURACY))
+    assert "Beyond the noise, the train error (bias) moved with model.layers (lowest at 3, " in text
+    assert "the train-to-validation gap (variance) moved with regularization.dropout " in text
+    assert "(smallest at 0.5, " in text
+
+
+def test_verdict_names_hyperparameters_that_changed_together() -> None:
+    rng = np.random.default_rng(0)
+    rates = np.repeat([1e-3, 1e-1], 10)
+    train = 0.10 + 0.20 * (rates == 1e-1) + rng.normal(0, 0.01, 20)
+    hps = {"optimizer.learning_rate": rates, "optimizer.name": np.repeat(["adam", "sgd"], 10)}
+    text = effect_verdict(hp_effects(trials_of(hps, train, train + 0.02, val_n=500), ACCURACY))
+    assert (
+        "optimizer.learning_rate (or optimizer.name, changed with it in every trial) mattered most"
+    ) in text
+    assert "Also larger than the noise" not in text
 
 
 def test_capacity_sentences() -> None:

@@ -62,11 +62,11 @@ def test_a_run_with_only_the_two_minimal_csv_files() -> None:
     result = build(FIXTURES / "minimal")
     assert sorted(p.name for p in (FIXTURES / "minimal").iterdir()) == ["epochs.csv", "trials.csv"]
     assert result.objective.name == "val_error" and result.objective.direction == "min"
-    assert result.settings.target_error.source == "default"
+    assert result.settings.target_error.source == "auto, but no baselines.csv: 0"
     trials = by_id(result)
     assert trials["0000"].label == "good fit" and trials["0000"].rank == 1
     assert trials["0001"].label == "high bias and high variance"
-    assert trials["0002"].status == "failed" and trials["0002"].label is None
+    assert trials["0002"].status == "failed" and trials["0002"].label == "failed"
     assert [f.kind for f in trials["0001"].findings] == ["overfitting"]
 
 

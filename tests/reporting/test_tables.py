@@ -8,6 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tunenet.reporting.tables import report_dict
+
+from .helpers import build, copy_run
+
 
 def test_json_parses_back_with_the_documented_structure(rendered: Path) -> None:
     document = json.loads((rendered / "report" / "report.json").read_text())
@@ -81,3 +85,31 @@ def test_a_run_of_another_strategy_has_a_null_capacity(rendered: Path) -> None:
     assert document["capacity"] is None
     assert "Capacity curve" not in (rendered / "report" / "report.md").read_text()
     assert "growth" not in document["verdict"].lower()
+
+
+def test_json_effects_have_importance_significance_and_a_test_per_target(rendered: Path) -> None:
+    effects = json.loads((rendered / "report" / "report.json").read_text())["effects"]
+    layers = next(e for e in effects if e["hyperparameter"] == "model.layers")
+    assert {"importance", "significant", "p_value", "test", "correction", "by_target"} <= set(
+        layers
+    )
+    assert set(layers["by_target"]) == {"train_error", "gap"}
+    assert {"importance", "significant", "p_value", "test"} <= set(layers["by_target"]["gap"])
+    # 4 trials whose layers, optimizer, rate and dropout changed together: nothing is claimed
+    assert not any(e["significant"] for e in effects)
+    assert layers["correction"] == "Holm over 6 hyperparameters"
+    assert "optimizer.name" in layers["aliases"]
+    units = next(e for e in effects if e["hyperparameter"] == "model.units.1")
+    assert units["p_value"] is None and units["test"].startswith("none (each value tried once")
+
+
+def test_a_large_effect_of_single_trials_is_significant_in_the_report(tmp_path: Path) -> None:
+    """curves: learning rates 0.001, 0.003 and 0.9 tried once each on 200 validation rows (sizes
+    from manifest.json): 90%, 86% and 10% validation accuracy."""
+    report = build(copy_run("curves", tmp_path))
+    (effect,) = report.effects
+    assert effect.significant and effect.test.startswith("chi-square test (2 df)")
+    assert "val n=200" in effect.test
+    assert "optimizer.learning_rate mattered most" in report.verdict
+    (rate,) = report_dict(report)["effects"]
+    assert rate["significant"] is True and rate["p_value"] < 0.001

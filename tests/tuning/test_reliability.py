@@ -160,7 +160,8 @@ def test_same_seed_gives_identical_files(cli, write_config, tmp_path):
     for name in ("first", "second"):
         result = cli("search", config, "--runs-dir", tmp_path, "--name", name, "--quiet")
         assert result.exit_code == 0, result.output
-    for file, times in (("trials.csv", ["seconds"]), ("epochs.csv", ["seconds"])):
+    when = ["seconds", "started_at", "finished_at"]
+    for file, times in (("trials.csv", when), ("epochs.csv", ["seconds"])):
         first = read(tmp_path / "first" / file).drop(columns=times)
         second = read(tmp_path / "second" / file).drop(columns=times)
         pd.testing.assert_frame_equal(first, second)

@@ -60,7 +60,7 @@ def test_run_directory_files_and_columns(wine_run):
         "trial_id", "status", "hp.model.units.0", "hp.optimizer.learning_rate",
         "epochs_trained", "best_epoch", "stopped_early", "loss", "val_loss", "accuracy",
         "val_accuracy", "train_error", "val_error", "test_error", "objective", "seconds",
-        "seed", "message",
+        "seed", "message", "started_at", "finished_at", "train_n", "val_n", "test_n",
     ]  # fmt: skip
     epochs = read_csv(run / "epochs.csv")
     assert list(epochs.columns) == [

@@ -276,8 +276,8 @@ def _impute(dataset: Dataset) -> Dataset:
     """`missing: mean`: fill with the training split's mean (most frequent value for text)."""
     splits = ("x_train", "x_val", "x_test")
     if not dataset.columns:
-        if not np.isnan(dataset.x_train).any():
-            return dataset
+        if not any(np.isnan(getattr(dataset, name)).any() for name in splits):
+            return dataset  # a gap only in validation or test is filled from training too
         with warnings.catch_warnings():  # a column with no value stays NaN: _check_filled
             warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nanmean(dataset.x_train, axis=0)
@@ -292,7 +292,7 @@ def _impute(dataset: Dataset) -> Dataset:
             values, counts = np.unique(present, return_counts=True)
             fill = values[np.argmax(counts)] if len(values) else None
         else:
-            fill = float(np.nanmean(train)) if 0 < np.isnan(train).sum() < len(train) else None
+            fill = float(np.nanmean(train)) if np.isnan(train).sum() < len(train) else None
         if fill is None:
             continue
         for name in splits:

@@ -3,9 +3,11 @@
 Nothing here reads files, prints, or imports TensorFlow, matplotlib or Rich. The report loads a
 run directory and calls these functions; `docs/report.md` describes the rules in words.
 
-- `labels`: avoidable bias and variance against the thresholds → one of `LABELS`.
+- `labels`: avoidable bias and variance against the thresholds and their noise, and `not
+  learning` at chance → one of `LABELS`; `intervals`: the 95% intervals of errors.
 - `curves`: diverged, still improving, overfitting began at epoch k, stopped early at k.
-- `effects`: rank, hyperparameter effects, and what the search's trials say per config key.
+- `effects`: rank, hyperparameter effects tested against the noise (`significance`), and what
+  the search's trials say per config key.
 - `advice`: the rules of thumb for a trial's problems, checked against that evidence.
 - `capacity`: the capacity curve of a `search.strategy: capacity` run.
 - `verdict`: the search in one paragraph; `text`: values, percentages and points as words.
@@ -13,13 +15,21 @@ run directory and calls these functions; `docs/report.md` describes the rules in
 This module is the package's public face (`from tunenet import diagnosis as dx`).
 """
 
-from tunenet.diagnosis.advice import Recommendation, TrialContext, recommend
+from tunenet.diagnosis.advice import (
+    CONTEXT_KEYS,
+    Recommendation,
+    TrialContext,
+    image_source,
+    recommend,
+)
 from tunenet.diagnosis.capacity import CapacityCurve, CapacityStep, capacity_curve, size_label
 from tunenet.diagnosis.curves import Finding, curve_findings
 from tunenet.diagnosis.effects import (
     CATEGORICAL_KEYS,
     NUMERIC_KEYS,
+    TARGETS,
     EffectRow,
+    EffectTest,
     Evidence,
     HpEffect,
     completed,
@@ -28,50 +38,82 @@ from tunenet.diagnosis.effects import (
     rank,
     search_evidence,
 )
+from tunenet.diagnosis.intervals import Interval, difference_ci, error_ci, half_width
 from tunenet.diagnosis.labels import (
     BOTH,
+    FIT_LABELS,
     GOOD_FIT,
     HIGH_BIAS,
     HIGH_VARIANCE,
     LABELS,
+    NOT_LEARNING,
+    STATUS_LABELS,
+    UNCERTAIN,
+    Chance,
     FitDiagnosis,
+    Noise,
     Thresholds,
+    bias_words,
+    chance_error,
     fit_diagnosis,
+    trial_label,
 )
-from tunenet.diagnosis.text import format_value, percent, points
+from tunenet.diagnosis.significance import ALPHA
+from tunenet.diagnosis.text import format_value, p_text, percent, percent_ci, points, points_ci
 from tunenet.diagnosis.verdict import capacity_sentence, verdict
 
 __all__ = [
+    "ALPHA",
     "BOTH",
     "CATEGORICAL_KEYS",
+    "CONTEXT_KEYS",
+    "FIT_LABELS",
     "GOOD_FIT",
     "HIGH_BIAS",
     "HIGH_VARIANCE",
     "LABELS",
+    "NOT_LEARNING",
     "NUMERIC_KEYS",
+    "STATUS_LABELS",
+    "TARGETS",
+    "UNCERTAIN",
     "CapacityCurve",
     "CapacityStep",
+    "Chance",
     "EffectRow",
+    "EffectTest",
     "Evidence",
     "Finding",
     "FitDiagnosis",
     "HpEffect",
+    "Interval",
+    "Noise",
     "Recommendation",
     "Thresholds",
     "TrialContext",
+    "bias_words",
     "capacity_curve",
     "capacity_sentence",
+    "chance_error",
     "completed",
     "curve_findings",
+    "difference_ci",
+    "error_ci",
     "fit_diagnosis",
     "format_value",
+    "half_width",
     "hp_effects",
+    "image_source",
     "key_columns",
+    "p_text",
     "percent",
+    "percent_ci",
     "points",
+    "points_ci",
     "rank",
     "recommend",
     "search_evidence",
     "size_label",
+    "trial_label",
     "verdict",
 ]

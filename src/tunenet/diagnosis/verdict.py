@@ -10,8 +10,8 @@ from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import CapacityCurve, rounded_gain
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import HpEffect
-from tunenet.diagnosis.labels import GOOD_FIT, FitDiagnosis
-from tunenet.diagnosis.text import finite, format_value, percent, points
+from tunenet.diagnosis.labels import GOOD_FIT, NOT_LEARNING, UNCERTAIN, FitDiagnosis
+from tunenet.diagnosis.text import finite, format_value, p_text, percent
 from tunenet.runs import TrialStatus
 
 
@@ -49,7 +49,7 @@ def verdict(
         parts.append(capacity_sentence(capacity))
     if labels:
         parts.append(_labels_sentence(labels))
-    parts += _effect_sentence(effects, objective)
+    parts += _effect_sentences(effects, objective)
     if top_recommendation:
         step = top_recommendation.text
         if top_recommendation.evidence:
@@ -82,12 +82,13 @@ def _best_sentence(
         text += f" (test error {percent(test_error)})"
     if fit is None:
         return text + "."
-    gaps = (
-        f"avoidable bias {points(fit.avoidable_bias)}, "
-        f"train-to-validation gap {points(fit.variance)}"
-    )
+    gaps = fit.explanation  # in words ("below target"), with the ± of each part
     if fit.label == GOOD_FIT:
         return text + f" and fits well ({gaps})."
+    if fit.label == NOT_LEARNING:
+        return text + f" but is not learning: {fit.reason}."
+    if fit.label == UNCERTAIN:
+        return text + f"; its diagnosis is uncertain ({gaps}): {fit.reason}."
     return text + f"; it has {fit.label} ({gaps})."
 
 
@@ -97,23 +98,80 @@ def _labels_sentence(labels: Sequence[str]) -> str:
     return f"Of the {len(labels)} completed trials: {', '.join(parts)}."
 
 
-def _effect_sentence(effects: Sequence[HpEffect], objective: str) -> list[str]:
-    """The largest effect whose every value was tried at least twice (one trial per value is
-    noise, not an effect)."""
-    solid = [e for e in effects if min(r.trials for r in e.rows) >= 2]
-    if not solid:
-        return (
-            ["Too few trials per value to tell which hyperparameter mattered most."]
-            if effects
-            else []
-        )
-    effect = solid[0]
+def _effect_sentences(effects: Sequence[HpEffect], objective: str) -> list[str]:
+    """What the hyperparameters did, claimed only where a test found it larger than the noise:
+    what mattered most for the objective, then what moved the train error and the gap."""
+    tested = [e for e in effects if "objective" in e.tests]
+    if not tested:
+        return []
+    mattered = [e for e in tested if e.significant]
+    if mattered:
+        sentences = [_mattered_sentence(mattered[0], objective)]
+        rest = [e for e in mattered[1:] if e.hyperparameter not in mattered[0].aliases]
+        if rest:
+            others = ", ".join(f"{e.hyperparameter} ({p_text(e.p_value)})" for e in rest)
+            sentences.append(f"Also larger than the noise: {others}.")
+    else:
+        sentences = [_no_effect_sentence(tested, objective)]
+    moved = _moved_sentence(effects)
+    return sentences + ([moved] if moved else [])
+
+
+def _mattered_sentence(effect: HpEffect, objective: str) -> str:
+    test = effect.tests["objective"]
     best = next(r for r in effect.rows if r.value == effect.best_value)
     worst = max(effect.rows, key=lambda r: abs(r.mean_objective - best.mean_objective))
-    return [
-        f"{effect.hyperparameter} mattered most: mean {objective} {best.mean_objective:.4g} "
-        f"at {best.value} against {worst.mean_objective:.4g} at {worst.value}."
-    ]
+    name = effect.hyperparameter
+    if effect.aliases:  # the search changed them together: it cannot tell which one it was
+        name += f" (or {' or '.join(effect.aliases)}, changed with it in every trial)"
+    return (
+        f"{name} mattered most: mean {objective} {best.mean_objective:.4g} "
+        f"at {best.value} against {worst.mean_objective:.4g} at {worst.value} "
+        f"({p_text(test.p_value)}, {test.correction})."
+    )
+
+
+def _no_effect_sentence(tested: Sequence[HpEffect], objective: str) -> str:
+    """No significant effect: plainly so when some hyperparameter could be tested, else why none
+    could."""
+    tests = [e.tests["objective"] for e in tested]
+    untested = [e.hyperparameter for e, t in zip(tested, tests, strict=True) if t.p_value is None]
+    if len(untested) == len(tested):
+        why = tests[0].test.removeprefix("none (").removesuffix(")")
+        return (
+            "Too few trials to tell whether any hyperparameter made a difference larger than "
+            f"the noise ({why})."
+        )
+    trials = max(t.trials for t in tests)
+    text = (
+        f"No hyperparameter made a difference larger than the noise across these {trials} "
+        f"trials ({objective}; {tests[0].correction})"
+    )
+    if untested:
+        text += f"; {', '.join(untested)} could not be tested"
+    return text + "."
+
+
+def _moved_sentence(effects: Sequence[HpEffect]) -> str | None:
+    """Which hyperparameters moved the train error (bias) and the gap (variance) beyond the
+    noise, with the value where each was lowest."""
+    parts = []
+    for target, words, lowest in (
+        ("train_error", "the train error (bias)", "lowest"),
+        ("gap", "the train-to-validation gap (variance)", "smallest"),
+    ):
+        found = [e for e in effects if target in e.tests and e.tests[target].significant]
+        found.sort(key=lambda e: -(e.tests[target].importance or 0))
+        if found:
+            names = ", ".join(
+                f"{e.hyperparameter} ({lowest} at {e.tests[target].best_value}, "
+                f"{p_text(e.tests[target].p_value)})"
+                for e in found
+            )
+            parts.append(f"{words} moved with {names}")
+    if not parts:
+        return None
+    return "Beyond the noise, " + "; ".join(parts) + "."
 
 
 def capacity_sentence(curve: CapacityCurve) -> str:

@@ -15,11 +15,16 @@ from tunenet.reporting.model import Failures, RunReport
 from tunenet.reporting.sections import (
     SUMMARY_HEADER,
     about_lines,
+    baseline_lines,
     best_lines,
     capacity_about,
     capacity_line,
     capacity_plot,
     capacity_table,
+    effect_caption,
+    effect_summary,
+    effects_about,
+    intervals_line,
     other_plots,
     recommendation_lines,
     setting_lines,
@@ -45,6 +50,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .lbl{border-radius:4px;padding:0 5px;white-space:nowrap}
 .good-fit{background:#dafbe1}.high-bias{background:#fff1c2}.high-variance{background:#ddf4ff}
 .high-bias-and-high-variance{background:#ffd8d3}.status-diverged,.status-failed{color:#cf222e}
+.not-learning{background:#ffd8d3}.uncertain{background:#eaeef2}.diverged,.failed{color:#cf222e}
+.pruned{background:#eaeef2}
 .effects{display:flex;flex-wrap:wrap;gap:1.2rem}.effects table{margin:0}
 img{max-width:100%;border:1px solid #d0d7de;margin:.5rem 0}
 """
@@ -104,12 +111,14 @@ def _run_html(report: RunReport) -> list[str]:
     parts = [f"<h1>{_e(report.run.name)}</h1>"]
     parts += [f'<p class="meta">{_e(line)}</p>' for line in about_lines(report)]
     parts += [f'<p class="meta">diagnosis: {_e(line)}</p>' for line in setting_lines(report)]
+    parts.append(f'<p class="meta">intervals: {_e(intervals_line(report))}</p>')
     parts += [
         "<h2>Verdict</h2>",
         f'<p class="verdict">{_e(report.verdict)}</p>',
         "<h2>Best trial</h2>",
     ]
-    parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in best_lines(report)) + "</ul>")
+    lines = best_lines(report) + baseline_lines(report)
+    parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
     if report.best and report.best.recommendations:
         items = "".join(f"<li>{_e(line)}</li>" for line in recommendation_lines(report.best))
         parts.append(f"<p>Recommendations:</p><ol>{items}</ol>")
@@ -132,8 +141,10 @@ def _run_html(report: RunReport) -> list[str]:
     kinds = [kind for _, kind, _ in columns]
     parts.append(_html_table(header, rows, kinds=kinds, sortable=True))
     if report.effects:
-        about = f"Mean {report.objective.name} of the completed trials per value (or range)."
+        about = effects_about(report)
         parts.append(f'<h2>Hyperparameter effects</h2><p class="meta">{_e(about)}</p>')
+        header, cells = effect_summary(report)
+        parts.append(_html_table(header, cells, kinds=EFFECT_KINDS, sortable=True))
         tables = []
         for effect in report.effects:
             rows = [
@@ -146,7 +157,7 @@ def _run_html(report: RunReport) -> list[str]:
             ]
             caption = (
                 f"<caption><b>{_e(effect.hyperparameter)}</b> "
-                f"(best: {_e(effect.best_value)})</caption>"
+                f"({_e(effect_caption(effect))})</caption>"
             )
             tables.append(
                 _html_table(
@@ -161,6 +172,9 @@ def _run_html(report: RunReport) -> list[str]:
         parts.append("<h2>Plots</h2>")
         parts += [_html_image(plot) for plot in other_plots(report)]
     return parts
+
+
+EFFECT_KINDS = ["text", "num", "num", "num", "text"]  # of sections.effect_summary's columns
 
 
 def _html_image(plot: Path) -> str:
@@ -203,8 +217,11 @@ def _css_class(text: str) -> str:
 
 
 def _label_html(text: str) -> str:
-    if text in dx.LABELS:
-        return f'<span class="lbl {text.replace(" ", "-")}">{_e(text)}</span>'
+    """A label cell: the label coloured, the uncertain parts after it plain."""
+    for label in sorted(dx.LABELS, key=len, reverse=True):
+        if text == label or text.startswith(label + " ("):
+            rest = text[len(label) :]
+            return f'<span class="lbl {label.replace(" ", "-")}">{_e(label)}</span>{_e(rest)}'
     return _e(text)
 
 

@@ -8,11 +8,16 @@ from tunenet.reporting.model import Failures, RunReport
 from tunenet.reporting.sections import (
     SUMMARY_HEADER,
     about_lines,
+    baseline_lines,
     best_lines,
     capacity_about,
     capacity_line,
     capacity_plot,
     capacity_table,
+    effect_caption,
+    effect_summary,
+    effects_about,
+    intervals_line,
     other_plots,
     recommendation_lines,
     setting_lines,
@@ -46,8 +51,9 @@ def _run_markdown(report: RunReport, image_base: Path | None, level: int) -> lis
     lines = [f"{h} tunenet report: {report.run.name}", ""]
     lines += [f"- {line}" for line in about_lines(report)]
     lines += [f"- diagnosis settings: {line}" for line in setting_lines(report)]
+    lines.append(f"- intervals: {intervals_line(report)}")
     lines += ["", f"{h}# Verdict", "", report.verdict, "", f"{h}# Best trial", ""]
-    lines += [f"- {line}" for line in best_lines(report)]
+    lines += [f"- {line}" for line in best_lines(report) + baseline_lines(report)]
     if report.best and report.best.recommendations:
         lines += ["", "Recommendations:", ""]
         lines += [f"{i}. {line}" for i, line in enumerate(recommendation_lines(report.best), 1)]
@@ -64,11 +70,12 @@ def _run_markdown(report: RunReport, image_base: Path | None, level: int) -> lis
     rows = [[cell(t)[0] for _, _, cell in columns] for t in report.trials]
     lines += ["", f"{h}# Trials{shown}", "", *_md_table(header, rows)]
     if report.effects:
-        lines += ["", f"{h}# Hyperparameter effects", ""]
-        lines.append(f"Mean {report.objective.name} of the completed trials per value (or range).")
+        header, cells = effect_summary(report)
+        lines += ["", f"{h}# Hyperparameter effects", "", effects_about(report), ""]
+        lines += _md_table(header, texts(cells))
         for effect in report.effects:
             rows = [[r.value, str(r.trials), f"{r.mean_objective:.4g}"] for r in effect.rows]
-            lines += ["", f"**{effect.hyperparameter}** (best: {effect.best_value})", ""]
+            lines += ["", f"**{effect.hyperparameter}** ({effect_caption(effect)})", ""]
             lines += _md_table(["value", "trials", f"mean {report.objective.name}"], rows)
     if other_plots(report):
         lines += ["", f"{h}# Plots", ""]

@@ -19,6 +19,7 @@ from tunenet import diagnosis as dx
 from tunenet.config import DiagnosisConfig
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.objective import Objective
+from tunenet.reporting.noise import chance, is_regression, trial_intervals
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
 
@@ -66,7 +67,8 @@ def resolve_settings(
     variance_threshold: float | None = None,
 ) -> Settings:
     """Thresholds from the options, else the run's resolved.yaml (`diagnosis.*`), else the
-    schema's defaults; the epoch limit from resolved.yaml's `training.epochs` when present.
+    schema's defaults; `target_error: auto` (the default) is the lowest validation error of
+    baselines.csv. The epoch limit from resolved.yaml's `training.epochs` when present.
 
     Raises:
         TunenetError: an option is outside [0, 1].
@@ -87,10 +89,22 @@ def resolve_settings(
     for name, value in options.items():
         if value is not None:
             chosen[name] = Setting(float(value), THRESHOLD_OPTIONS[name])
+        elif getattr(config, name) == "auto":  # target_error: auto (explicit or the default)
+            chosen[name] = _auto_target_error(run)
         else:
             source = "resolved.yaml" if name in from_file else "default"
             chosen[name] = Setting(float(getattr(config, name)), source)
     return Settings(**chosen, epoch_limit=_epoch_limit(run))
+
+
+def _auto_target_error(run: Run) -> Setting:
+    """`target_error: auto`: the lowest validation error of the run's baselines (SPEC §6.2);
+    0 for a run without them (older runs, hand-written ones)."""
+    found = [b for b in reference_baselines(run) if b.val_error is not None]
+    if not found:
+        return Setting(0.0, "auto, but no baselines.csv: 0")
+    best = min(found, key=lambda b: b.val_error)  # type: ignore[arg-type, return-value]
+    return Setting(best.val_error, f"auto: {best.title}'s validation error (baselines.csv)")
 
 
 def _file_thresholds(run: Run) -> tuple[set[str], DiagnosisConfig]:
@@ -105,6 +119,64 @@ def _file_thresholds(run: Run) -> tuple[set[str], DiagnosisConfig]:
             "using the default thresholds."
         )
         return set(), DiagnosisConfig()
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One reference model of baselines.csv (SPEC §6.2)."""
+
+    model: str
+    train_error: float | None
+    val_error: float | None
+    test_error: float | None
+    seconds: float | None
+
+    @property
+    def title(self) -> str:
+        """The model in words: "logistic regression", "the majority class"."""
+        return BASELINE_TITLES.get(self.model, self.model)
+
+
+BASELINE_TITLES = {
+    "majority": "the majority class",
+    "mean": "the mean",
+    "logistic": "logistic regression",
+    "linear": "linear regression",
+    "boosting": "gradient boosting",
+}
+
+
+def reference_baselines(run: Run) -> list[Baseline]:
+    """The run's baselines.csv rows, in file order (empty without the file)."""
+    if run.baselines is None:
+        return []
+    return [
+        Baseline(
+            model=str(row["model"]),
+            train_error=_float(row["train_error"]),
+            val_error=_float(row["val_error"]),
+            test_error=_float(row["test_error"]),
+            seconds=_float(row["seconds"]),
+        )
+        for _, row in run.baselines.iterrows()
+    ]
+
+
+def baselines_note(run: Run) -> str | None:
+    """How the baselines were fitted when it matters (manifest.json's `baselines`): on a
+    subsample of the training split, with capped work, or with a model left out; else None."""
+    found, fitted = _config_value(run.manifest, "baselines")
+    if run.baselines is None or not found or not isinstance(fitted, dict):
+        return None
+    notes = []
+    rows, total = _int(fitted.get("fitted_rows")), _int(fitted.get("train_rows"))
+    if rows is not None and total is not None and rows < total:
+        notes.append(f"fitted on {rows:,} of {total:,} training rows (to take seconds)")
+    for key, prefix in (("notes", ""), ("skipped", "left out: ")):
+        texts = fitted.get(key)
+        if isinstance(texts, list) and texts:
+            notes.append(prefix + "; ".join(map(str, texts)))
+    return "; ".join(notes) or None
 
 
 def _epoch_limit(run: Run) -> Setting:
@@ -145,10 +217,17 @@ class TrialReport:
     findings: list[dx.Finding]
     recommendations: list[dx.Recommendation]
     message: str | None
+    # 95% intervals of the errors (None: the run records no split size or standard error)
+    train_error_ci: dx.Interval | None = None
+    val_error_ci: dx.Interval | None = None
+    test_error_ci: dx.Interval | None = None
+    intervals_source: str | None = None  # where the sizes behind them came from
 
     @property
     def label(self) -> str | None:
-        return self.fit.label if self.fit else None
+        """One of `dx.LABELS`: the status of a diverged, failed or pruned trial, else the fit's
+        label; None for an interrupted trial or one without errors."""
+        return dx.trial_label(self.status, self.fit)
 
 
 @dataclass
@@ -169,6 +248,8 @@ class RunReport:
     metric: str | None
     capacity: dx.CapacityCurve | None = None
     plots: list[Path] = field(default_factory=list)
+    baselines: list[Baseline] = field(default_factory=list)
+    baselines_note: str | None = None
 
     @property
     def report_dir(self) -> Path:
@@ -228,7 +309,13 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     known = [status.value for status in TrialStatus]  # in the order reports count them
     order = [s for s in known if s in statuses] + sorted(set(statuses.index) - set(known))
     counts = {"trials": len(reports), **{s: int(statuses[s]) for s in order}}
-    effects = dx.hp_effects(trials, objective, objective.column)
+    effects = dx.hp_effects(
+        trials,
+        objective,
+        objective.column,
+        sizes=_config_value(run.manifest, "data.sizes")[1],  # where trials.csv has no *_n
+        task="regression" if is_regression(run) else _config_value(run.manifest, "data.task")[1],
+    )
     capacity = capacity_curve(run, objective) if is_capacity_run(run) else None
     return RunReport(
         run=run,
@@ -243,6 +330,8 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         headline=_headline(best, counts),
         metric=_main_metric(run.epochs),
         capacity=capacity,
+        baselines=reference_baselines(run),
+        baselines_note=baselines_note(run),
     )
 
 
@@ -302,7 +391,10 @@ def _trial_report(
 ) -> TrialReport:
     curve = curves.get(row["trial_id"], run.epochs.iloc[0:0])
     stopped_early = row.get("stopped_early") if "stopped_early" in row.index else None
-    fit = dx.fit_diagnosis(row["train_error"], row["val_error"], settings.thresholds())
+    intervals = trial_intervals(row, run)
+    fit = dx.fit_diagnosis(
+        row["train_error"], row["val_error"], settings.thresholds(), intervals.noise, chance(run)
+    )
     findings = dx.curve_findings(
         curve,
         status=row["status"],
@@ -334,13 +426,17 @@ def _trial_report(
         findings=findings,
         recommendations=recommendations,
         message=str(row["message"]) if _present(row.get("message")) else None,
+        train_error_ci=intervals.train,
+        val_error_ci=intervals.val,
+        test_error_ci=intervals.test,
+        intervals_source=intervals.source,
     )
 
 
 def _context(row: pd.Series, run: Run) -> dx.TrialContext:
     """The trial's own values (hp. columns) over the run's fixed config values."""
     values: dict[str, object] = {}
-    for key in dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS:
+    for key in dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS + dx.CONTEXT_KEYS:
         found, value = _config_value(run.resolved, key)
         if found and not isinstance(value, (list, dict)):
             values[key] = value
@@ -348,16 +444,16 @@ def _context(row: pd.Series, run: Run) -> dx.TrialContext:
         tried = [row[c] for c in columns if _present(row[c])]
         if tried:
             values[key] = tried[0] if columns == [f"hp.{key}"] else tried
-    return dx.TrialContext(values, _image_data(run))
+    source = _data_source(run)
+    shape = _config_value(run.manifest, "data.input_shape")[1]
+    return dx.TrialContext(values, dx.image_source(source, shape), source)
 
 
-def _image_data(run: Run) -> bool | None:
+def _data_source(run: Run) -> str | None:
     found, source = _config_value(run.resolved, "data.source")
     if not found:
         found, source = _config_value(run.manifest, "data.source")
-    if not found or not isinstance(source, str):
-        return None
-    return source == "images" or source.startswith("keras:")
+    return source if found and isinstance(source, str) else None
 
 
 def _integral_hp_columns(trials: pd.DataFrame) -> set[str]:

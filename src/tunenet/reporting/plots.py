@@ -27,6 +27,8 @@ from tunenet.diagnosis import (  # noqa: E402
     GOOD_FIT,
     HIGH_BIAS,
     HIGH_VARIANCE,
+    NOT_LEARNING,
+    UNCERTAIN,
     CapacityCurve,
     Thresholds,
     completed,
@@ -43,6 +45,8 @@ LABEL_COLORS = {
     HIGH_BIAS: "#bf8700",
     HIGH_VARIANCE: "#0969da",
     BOTH: "#cf222e",
+    NOT_LEARNING: "#6e7781",
+    UNCERTAIN: "#8250df",
 }
 OBJECTIVE_COLOR = "#8250df"
 BEST_COLOR = "#bf8700"

@@ -42,7 +42,7 @@ def setting_lines(report: RunReport) -> list[str]:
     s = report.settings
     limit = s.epoch_limit.value if s.epoch_limit.value is not None else "unknown"
     return [
-        f"target error {s.target_error.value:g} ({s.target_error.source}), "
+        f"target error {s.target_error.value:.4g} ({s.target_error.source}), "
         f"bias threshold {s.bias_threshold.value:g} ({s.bias_threshold.source}), "
         f"variance threshold {s.variance_threshold.value:g} ({s.variance_threshold.source})",
         f"epoch limit {limit} ({s.epoch_limit.source})",
@@ -80,13 +80,6 @@ def trial_columns(report: RunReport) -> list[tuple[str, str, Callable[[TrialRepo
     """(header, kind, cell) of the trials table in markdown and HTML: the diagnosis first, the
     hyperparameters after it. Columns of kind "num" sort as numbers."""
 
-    def fit_cell(attribute: str) -> Callable[[TrialReport], Cell]:
-        def cell(t: TrialReport) -> Cell:
-            value = getattr(t.fit, attribute) if t.fit else None
-            return dx.points(value), value
-
-        return cell
-
     def hp_cell(name: str) -> Callable[[TrialReport], Cell]:
         return lambda t: (dx.format_value(t.hyperparameters.get(name)), t.hyperparameters.get(name))
 
@@ -98,15 +91,15 @@ def trial_columns(report: RunReport) -> list[tuple[str, str, Callable[[TrialRepo
         ("trial", "text", lambda t: text(t.trial_id)),
         ("status", "text", lambda t: text(t.status)),
         (report.objective.name, "num", lambda t: (dx.format_value(t.objective), t.objective)),
-        ("train error", "num", lambda t: (dx.percent(t.train_error), t.train_error)),
-        ("val error", "num", lambda t: (dx.percent(t.val_error), t.val_error)),
+        ("train error", "num", lambda t: (error_cell(t, "train"), t.train_error)),
+        ("val error", "num", lambda t: (error_cell(t, "val"), t.val_error)),
     ]
     if any(t.test_error is not None for t in report.trials):
-        columns.append(("test error", "num", lambda t: (dx.percent(t.test_error), t.test_error)))
+        columns.append(("test error", "num", lambda t: (error_cell(t, "test"), t.test_error)))
     columns += [
-        ("bias", "num", fit_cell("avoidable_bias")),
-        ("variance", "num", fit_cell("variance")),
-        ("diagnosis", "text", lambda t: text(t.label or "")),
+        ("bias", "num", lambda t: (bias_cell(t), t.fit.avoidable_bias if t.fit else None)),
+        ("variance", "num", lambda t: (variance_cell(t), t.fit.variance if t.fit else None)),
+        ("diagnosis", "text", lambda t: text(label_cell(t))),
         ("findings", "text", lambda t: text(short_findings(t))),
         ("next", "text", lambda t: text(next_step(t))),
     ]
@@ -114,6 +107,48 @@ def trial_columns(report: RunReport) -> list[tuple[str, str, Callable[[TrialRepo
         kind = "num" if _numeric_hp(report, name) else "text"
         columns.append((name, kind, hp_cell(name)))
     return columns
+
+
+def error_cell(t: TrialReport, split: str) -> str:
+    """A split's error (train, val, test) with its ±, half the 95% interval: "12.5% ± 3.1";
+    "12.5%" without an interval."""
+    return dx.percent_ci(getattr(t, f"{split}_error"), getattr(t, f"{split}_error_ci"))
+
+
+def bias_cell(t: TrialReport) -> str:
+    """ "+13.0 pts ± 2.6"; below zero "1.0 pts below target ± 1.9"."""
+    return dx.bias_words(t.fit.avoidable_bias, t.fit.bias_ci) if t.fit else ""
+
+
+def variance_cell(t: TrialReport) -> str:
+    return dx.points_ci(t.fit.variance, t.fit.variance_ci) if t.fit else ""
+
+
+def label_cell(t: TrialReport) -> str:
+    """The label, with the parts inside the noise: "high bias (variance uncertain)",
+    "uncertain (bias, variance)"."""
+    label = t.label or ""
+    parts = t.fit.uncertain if t.fit and label in dx.FIT_LABELS else ()
+    if not parts:
+        return label
+    if label == dx.UNCERTAIN:
+        return f"{label} ({', '.join(parts)})"
+    return f"{label} ({' and '.join(parts)} uncertain)"
+
+
+def intervals_line(report: RunReport) -> str:
+    """Where the ± of the errors comes from, or why there is none."""
+    sources = sorted({t.intervals_source for t in report.trials if t.intervals_source})
+    if not sources:
+        return (
+            "no intervals: the run records no split sizes (trials.csv train_n, val_n; "
+            "manifest.json data.sizes; regression: trials.csv *_error_se), so the labels use "
+            "the measured errors alone"
+        )
+    return (
+        f"± is half the 95% interval ({', '.join(sources)}); high bias or high variance is "
+        "asserted only where its interval clears zero"
+    )
 
 
 def _numeric_hp(report: RunReport, name: str) -> bool:
@@ -126,11 +161,10 @@ def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
     best = report.best
     if best is None:
         return ["No completed trial."]
-    errors = (
-        f"train error {dx.percent(best.train_error)}, validation error {dx.percent(best.val_error)}"
-    )
+    train, val = error_cell(best, "train"), error_cell(best, "val")
+    errors = f"train error {train}, validation error {val}"
     if best.test_error is not None:
-        errors += f", test error {dx.percent(best.test_error)}"
+        errors += ", test error " + error_cell(best, "test")
     score = f"{report.objective.name} {dx.format_value(best.objective)}"
     lines = [f"Best trial {best.trial_id}: {score}; {errors}."]
     if hyperparameters and best.hyperparameters:
@@ -139,12 +173,40 @@ def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
             + ", ".join(f"{k}={dx.format_value(v)}" for k, v in best.hyperparameters.items())
         )
     if best.fit:
-        lines.append(
-            f"Diagnosis: {best.fit.label} (avoidable bias {dx.points(best.fit.avoidable_bias)}, "
-            f"variance {dx.points(best.fit.variance)})."
-        )
+        lines.append(f"Diagnosis: {label_cell(best)}; {best.fit.explanation}.")
+        if best.fit.reason:
+            lines.append(f"{reason_title(best.fit)}: {best.fit.reason}.")
     lines += [f"Finding: {f.text}." for f in best.findings]
     return lines
+
+
+def baseline_lines(report: RunReport) -> list[str]:
+    """The best network beside the reference baselines (SPEC §6.2), best first: "Baselines: your
+    network 21.5% validation error; logistic 25.2%, boosting 29.9%, majority 35.0%."; then how
+    they were fitted when it matters. Empty for a run without baselines.csv."""
+    fitted = sorted(
+        (b for b in report.baselines if b.val_error is not None), key=lambda b: b.val_error or 0
+    )
+    if not fitted:
+        return []
+    best = report.best
+    network = (
+        f"your network {dx.percent(best.val_error)} validation error"
+        if best is not None and best.val_error is not None
+        else "no network with a validation error yet"
+    )
+    references = ", ".join(f"{b.model} {dx.percent(b.val_error)}" for b in fitted)
+    lines = [f"Baselines: {network}; {references}."]
+    if report.baselines_note:
+        lines.append(f"Baselines {report.baselines_note}.")
+    return lines
+
+
+def reason_title(fit: dx.FitDiagnosis) -> str:
+    """What a fit's `reason` explains: "Not learning", "Uncertain" or "Note"."""
+    if fit.label == dx.NOT_LEARNING:
+        return "Not learning"
+    return "Uncertain" if fit.uncertain else "Note"
 
 
 def recommendation_lines(trial: TrialReport) -> list[str]:
@@ -156,6 +218,60 @@ def recommendation_lines(trial: TrialReport) -> list[str]:
             line += f" The search {verb}: {rec.evidence}."
         lines.append(line)
     return lines
+
+
+def effects_about(report: RunReport) -> str:
+    """How to read the effects: what importance and the tests mean."""
+    name = report.objective.name
+    return (
+        f"Whether each hyperparameter moved {name}, the train error (bias) and the "
+        "train-to-validation gap (variance) by more than the noise: yes or no, then its "
+        "importance (the share of the spread among completed trials its values explain beyond "
+        "noise, 0 to 1) and its p-value after Holm's correction over the hyperparameters "
+        f"(yes: p < {dx.ALPHA:g}). Below, the mean {name} per value (or range)."
+    )
+
+
+def effect_summary(report: RunReport) -> tuple[list[str], list[list[Cell]]]:
+    """(header, rows) of the effects table: one row per hyperparameter, a cell per target
+    ("yes, 0.82 (p < 0.001)", "no, 0.03 (p = 0.61)", "not tested") and the objective's test."""
+    header = [
+        "hyperparameter",
+        report.objective.name,
+        "train error (bias)",
+        "gap (variance)",
+        f"test ({report.objective.name})",
+    ]
+    rows = []
+    for effect in report.effects:
+        cells = [_effect_cell(effect.tests.get(target)) for target in dx.TARGETS]
+        test = effect.test or ""
+        rows.append([(effect.hyperparameter, effect.hyperparameter), *cells, (test, test)])
+    return header, rows
+
+
+def _effect_cell(test: dx.EffectTest | None) -> Cell:
+    if test is None:
+        return "one value", None
+    if test.p_value is None:
+        return "not tested", None
+    importance = "importance ?" if test.importance is None else f"{test.importance:.2f}"
+    verdict = "yes" if test.significant else "no"
+    return f"{verdict}, {importance} ({dx.p_text(test.p_value)})", test.importance
+
+
+def effect_caption(effect: dx.HpEffect) -> str:
+    """After the hyperparameter's name above its table of means: the best value only when the
+    difference is larger than the noise."""
+    if effect.significant:
+        text = f"best: {effect.best_value}; larger than the noise, {dx.p_text(effect.p_value)}"
+    elif effect.p_value is None:
+        text = "not tested: " + (effect.test or "").removeprefix("none (").removesuffix(")")
+    else:
+        text = f"no difference larger than the noise, {dx.p_text(effect.p_value)}"
+    if effect.aliases:
+        text += f"; changed with {', '.join(effect.aliases)} in every trial"
+    return text
 
 
 def capacity_plot(report: RunReport) -> Path | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tunenet import diagnosis as dx
-from tunenet.reporting.model import Failures, RunReport, TrialReport, plain
+from tunenet.reporting.model import Baseline, Failures, RunReport, TrialReport, plain
 from tunenet.reporting.sections import hp_names
 from tunenet.runs import TrialStatus
 
@@ -53,6 +53,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "trials": [_trial_dict(t) for t in report.trials],
         "effects": [_effect_dict(e) for e in report.effects],
         "capacity": _capacity_dict(report.capacity) if report.capacity else None,
+        "baselines": [_baseline_dict(b) for b in report.baselines],
+        "baselines_note": report.baselines_note,
         "plots": [p.relative_to(report.report_dir).as_posix() for p in report.plots],
         "warnings": list(report.run.warnings),
     }
@@ -72,11 +74,20 @@ def _trial_dict(t: TrialReport) -> dict[str, Any]:
         "train_error": t.train_error,
         "val_error": t.val_error,
         "test_error": t.test_error,
+        "train_error_ci": _interval(t.train_error_ci),
+        "val_error_ci": _interval(t.val_error_ci),
+        "test_error_ci": _interval(t.test_error_ci),
+        "intervals_source": t.intervals_source,
         "avoidable_bias": fit.avoidable_bias if fit else None,
+        "bias_ci": _interval(fit.bias_ci) if fit else None,
         "variance": fit.variance if fit else None,
+        "variance_ci": _interval(fit.variance_ci) if fit else None,
         "high_bias": fit.high_bias if fit else None,
         "high_variance": fit.high_variance if fit else None,
         "label": t.label,
+        "uncertain": list(fit.uncertain) if fit else [],
+        "reason": fit.reason if fit else None,
+        "explanation": fit.explanation if fit else None,
         "findings": [{"kind": f.kind, "epoch": f.epoch, "text": f.text} for f in t.findings],
         "recommendations": [
             {
@@ -91,6 +102,16 @@ def _trial_dict(t: TrialReport) -> dict[str, Any]:
         ],
         "message": t.message,
     }
+
+
+def _interval(ci: dx.Interval | None) -> list[float] | None:
+    """[low, high] of a 95% interval, or None."""
+    return [float(ci[0]), float(ci[1])] if ci is not None else None
+
+
+def _plus_minus(ci: object) -> float | None:
+    """Half the width of a [low, high] interval: report.csv's `*_pm` columns."""
+    return dx.half_width(ci) if isinstance(ci, list) else None  # type: ignore[arg-type]
 
 
 def _capacity_dict(curve: dx.CapacityCurve) -> dict[str, Any]:
@@ -115,9 +136,31 @@ def _capacity_dict(curve: dx.CapacityCurve) -> dict[str, Any]:
     }
 
 
+def _baseline_dict(baseline: Baseline) -> dict[str, Any]:
+    return {
+        "model": baseline.model,
+        "train_error": baseline.train_error,
+        "val_error": baseline.val_error,
+        "test_error": baseline.test_error,
+        "seconds": baseline.seconds,
+    }
+
+
 def _effect_dict(effect: dx.HpEffect) -> dict[str, Any]:
+    """One hyperparameter: importance, significance, corrected p-value and test for the
+    objective at the top level, the same for the train error and the gap in `by_target`, then
+    the mean objective per value."""
+    test = effect.tests.get("objective")
     return {
         "hyperparameter": effect.hyperparameter,
+        "importance": test.importance if test else None,
+        "significant": effect.significant,
+        "p_value": test.p_value if test else None,
+        "test": test.test if test else None,
+        "correction": test.correction if test else None,
+        "trials": test.trials if test else None,
+        "by_target": {t: _effect_test_dict(effect.tests.get(t)) for t in dx.TARGETS[1:]},
+        "aliases": list(effect.aliases),
         "kind": effect.kind,
         "binned": effect.binned,
         "best_value": effect.best_value,
@@ -126,6 +169,20 @@ def _effect_dict(effect: dx.HpEffect) -> dict[str, Any]:
             {"value": r.value, "trials": r.trials, "mean_objective": r.mean_objective}
             for r in effect.rows
         ],
+    }
+
+
+def _effect_test_dict(test: dx.EffectTest | None) -> dict[str, Any] | None:
+    """A `by_target` entry; null when the hyperparameter had one value among those trials."""
+    if test is None:
+        return None
+    return {
+        "importance": test.importance,
+        "significant": test.significant,
+        "p_value": test.p_value,
+        "test": test.test,
+        "best_value": test.best_value,
+        "trials": test.trials,
     }
 
 
@@ -187,11 +244,18 @@ CSV_TAIL = (
     "stopped_early",
     "objective",
     "train_error",
+    "train_error_pm",
     "val_error",
+    "val_error_pm",
     "test_error",
+    "test_error_pm",
     "avoidable_bias",
+    "bias_pm",
     "variance",
+    "variance_pm",
     "label",
+    "uncertain",
+    "reason",
     "findings",
     "recommendations",
     "message",
@@ -211,7 +275,11 @@ def render_csv(
     writer.writeheader()
     for report in reports:
         for trial in report.trials:
-            row = {k: v for k, v in _trial_dict(trial).items() if k in header}
+            values = _trial_dict(trial)
+            row = {k: v for k, v in values.items() if k in header}
+            for name in ("train_error", "val_error", "test_error", "bias", "variance"):
+                row[f"{name}_pm"] = _plus_minus(values[f"{name}_ci"])
+            row["uncertain"] = "; ".join(values["uncertain"])
             row.update({f"hp.{k}": v for k, v in trial.hyperparameters.items()})
             row["findings"] = "; ".join(f.text for f in trial.findings)
             row["recommendations"] = "; ".join(r.text for r in trial.recommendations)

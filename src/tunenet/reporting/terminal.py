@@ -13,16 +13,25 @@ from rich.text import Text
 
 from tunenet import diagnosis as dx
 from tunenet.reporting.model import Failures, RunReport, build_report, resolve_settings
+from tunenet.reporting.rich_table import FittedTable
 from tunenet.reporting.sections import (
     SUMMARY_HEADER,
     about_lines,
+    baseline_lines,
     best_lines,
+    bias_cell,
     capacity_line,
+    effect_summary,
+    effects_about,
+    error_cell,
+    intervals_line,
+    label_cell,
     recommendation_lines,
     setting_lines,
     short_findings,
     shown_note,
     summary_rows,
+    variance_cell,
 )
 from tunenet.runs import load_run
 
@@ -48,9 +57,9 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
     items: list[RenderableType] = [Text(f"Run {report.run.name}", style="bold")]
     items += [Text(line, style="dim") for line in about_lines(report)]
     items += [Text(f"diagnosis: {line}", style="dim") for line in setting_lines(report)]
+    items.append(Text(f"intervals: {intervals_line(report)}", style="dim"))
     shown = shown_note(report)
-    table = Table(title=Text(f"Trials{shown}"), title_justify="left")
-    names = [
+    header = [
         "#",
         "trial",
         "status",
@@ -62,34 +71,25 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
         "diagnosis",
         "findings",
     ]
-    for name in names:
-        table.add_column(
-            Text(name),
-            justify="right"
-            if name in ("#", "train err", "val err", "bias", "variance")
-            else "left",
-        )
-    for t in report.trials:
-        fit = t.fit
-        table.add_row(
-            *[
-                Text(v)
-                for v in (
-                    str(t.rank or ""),
-                    t.trial_id,
-                    t.status,
-                    dx.format_value(t.objective),
-                    dx.percent(t.train_error),
-                    dx.percent(t.val_error),
-                    dx.points(fit.avoidable_bias) if fit else "",
-                    dx.points(fit.variance) if fit else "",
-                    t.label or "",
-                    short_findings(t),
-                )
-            ]
-        )
+    rows = [
+        [
+            str(t.rank or ""),
+            t.trial_id,
+            t.status,
+            dx.format_value(t.objective),
+            error_cell(t, "train"),
+            error_cell(t, "val"),
+            bias_cell(t),
+            variance_cell(t),
+            label_cell(t),
+            short_findings(t),
+        ]
+        for t in report.trials
+    ]
+    numbers = {"#", "train err", "val err", "bias", "variance"}
+    table = FittedTable(f"Trials{shown}", header, rows, numbers)
     items += [Text(""), table, Text("")]
-    items += [Text(line) for line in best_lines(report)]
+    items += [Text(line) for line in best_lines(report) + baseline_lines(report)]
     if report.best and report.best.recommendations:
         items.append(Text("Recommendations:"))
         items += [
@@ -102,24 +102,34 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
             + Text(capacity_line(report)[0].lower() + capacity_line(report)[1:]),
         ]
     if report.effects:
-        effects = Table(
-            title=Text(f"Hyperparameter effects (mean {report.objective.name})"),
-            title_justify="left",
-        )
-        for name in ("hyperparameter", "value", "trials", "mean"):
-            effects.add_column(Text(name))
-        for effect in report.effects:
-            for i, row in enumerate(effect.rows):
-                marker = " *" if row.value == effect.best_value else ""
-                effects.add_row(
-                    Text(effect.hyperparameter if i == 0 else ""),
-                    Text(row.value + marker),
-                    Text(str(row.trials)),
-                    Text(f"{row.mean_objective:.4g}"),
-                )
-        items += [Text(""), effects]
+        items += _effects_rich(report)
     items += [Text(""), Text("Verdict: ", style="bold") + Text(report.verdict), Text("")]
     return items
+
+
+def _effects_rich(report: RunReport) -> list[RenderableType]:
+    """What the hyperparameters did (tested against the noise), then the mean objective per
+    value; * marks the best value of an effect larger than the noise."""
+    header, rows = effect_summary(report)
+    summary = Table(title=Text("Hyperparameter effects"), title_justify="left")
+    for name in header:
+        summary.add_column(Text(name))
+    for row in rows:
+        summary.add_row(*[Text(text) for text, _ in row])
+    means = Table(title=Text(f"Mean {report.objective.name} per value"), title_justify="left")
+    for name in ("hyperparameter", "value", "trials", "mean"):
+        means.add_column(Text(name))
+    for effect in report.effects:
+        for i, row in enumerate(effect.rows):
+            best = effect.significant and row.value == effect.best_value
+            means.add_row(
+                Text(effect.hyperparameter if i == 0 else ""),
+                Text(row.value + (" *" if best else "")),
+                Text(str(row.trials)),
+                Text(f"{row.mean_objective:.4g}"),
+            )
+    about = Text(effects_about(report), style="dim")
+    return [Text(""), summary, about, Text(""), means]
 
 
 def render_text(
@@ -142,7 +152,7 @@ def best_trial_text(run_dir: Path) -> str:
     """
     run = load_run(run_dir)
     report = build_report(run, resolve_settings(run))
-    lines = best_lines(report, hyperparameters=False)
+    lines = best_lines(report, hyperparameters=False) + baseline_lines(report)[:1]
     if report.best and report.best.recommendations:
         lines.append("Next: " + recommendation_lines(report.best)[0])
     lines.append(f"Full report: tunenet report {run_dir}")

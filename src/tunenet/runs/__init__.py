@@ -1,9 +1,10 @@
 """The run directory (SPEC §5): the only code that knows its file names and formats.
 
 `paths` says where each file lives; `status` holds the trial statuses; `files` writes files
-safely; `tables` owns trials.csv and epochs.csv as the search writes them; `resolved` the
-recorded config; `start` and `resume` decide whether a directory may be used; `read` reads a run
-for report, refine and the Python API. Format reference: docs/run-format.md.
+safely; `tables` owns trials.csv and epochs.csv as the search writes them; `baselines` owns
+baselines.csv; `resolved` the recorded config; `start` and `resume` decide whether a directory
+may be used; `read` reads a run for report, refine and the Python API. Format reference:
+docs/run-format.md.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from tunenet.runs.baselines import BASELINE_COLUMNS, read_baseline_rows, write_baselines
 from tunenet.runs.files import csv_line, now, write_atomic, write_json
 from tunenet.runs.paths import FORMAT_VERSION, RunDir, RunLock
 from tunenet.runs.resolved import config_differences, fingerprint, resolved_dict
@@ -47,6 +49,7 @@ _READ = (
 
 __all__ = [
     *_READ,
+    "BASELINE_COLUMNS",
     "FINAL_STATUSES",
     "FORMAT_VERSION",
     "EpochLog",
@@ -63,6 +66,7 @@ __all__ = [
     "locate",
     "now",
     "prepare",
+    "read_baseline_rows",
     "read_trial_rows",
     "resolved_dict",
     "run_name",
@@ -70,6 +74,7 @@ __all__ = [
     "tuner_state_problem",
     "versions",
     "write_atomic",
+    "write_baselines",
     "write_json",
 ]
 

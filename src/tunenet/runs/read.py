@@ -17,10 +17,13 @@ import pandas as pd
 import yaml
 
 from tunenet.errors import RunDirError
+from tunenet.runs.baselines import BASELINE_COLUMNS, read_baseline_rows
 from tunenet.runs.paths import FORMAT_VERSION, RunDir
 
 TRIALS_REQUIRED = ("trial_id", "status", "train_error", "val_error")
 EPOCHS_REQUIRED = ("trial_id", "epoch", "loss", "val_loss")
+# trials.csv's columns that stay text (the others are numbers, and hp.* as written)
+TEXT_COLUMNS = ("trial_id", "status", "message", "started_at", "finished_at")
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Run:
     manifest: dict | None
     resolved: dict | None
     warnings: list[str] = field(default_factory=list)
+    baselines: pd.DataFrame | None = None  # baselines.csv, when the search wrote one
 
 
 def is_run_dir(path: Path) -> bool:
@@ -79,7 +83,14 @@ def load_run(path: Path) -> Run:
     resolved = _read_resolved(files.resolved_file, warnings)
     name = manifest.get("name") if manifest and manifest.get("name") else path.name
     return Run(
-        path, str(name), _clean_trials(trials), _clean_epochs(epochs), manifest, resolved, warnings
+        path,
+        str(name),
+        _clean_trials(trials),
+        _clean_epochs(epochs),
+        manifest,
+        resolved,
+        warnings,
+        _read_baselines(files, warnings),
     )
 
 
@@ -141,7 +152,7 @@ def _clean_trials(trials: pd.DataFrame) -> pd.DataFrame:
     trials["trial_id"] = trials["trial_id"].astype(str).str.strip()
     trials["status"] = trials["status"].astype(str).str.strip().str.lower()
     for column in trials.columns:
-        if column.startswith("hp.") or column in ("trial_id", "status", "message"):
+        if column.startswith("hp.") or column in TEXT_COLUMNS:
             continue
         if column == "stopped_early":
             trials[column] = trials[column].map(_parse_bool)
@@ -176,6 +187,22 @@ def _parse_bool(value: object) -> bool | None:
     if text in ("false", "0", "no"):
         return False
     return None
+
+
+def _read_baselines(files: RunDir, warnings: list[str]) -> pd.DataFrame | None:
+    """baselines.csv as a table (errors as numbers), or None when the run has none or it cannot
+    be read (then with a warning: the report goes on without it)."""
+    if not files.baselines_file.is_file():
+        return None
+    rows = read_baseline_rows(files)
+    if rows is None:
+        warnings.append(
+            f"{files.baselines_file}: unreadable or incomplete (columns "
+            f"{', '.join(BASELINE_COLUMNS)}); reporting without the baselines."
+        )
+        return None
+    table = pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))
+    return table.astype({column: float for column in BASELINE_COLUMNS[1:]})  # None -> NaN
 
 
 def _read_manifest(path: Path, warnings: list[str]) -> dict | None:

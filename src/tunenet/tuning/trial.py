@@ -25,10 +25,13 @@ from tunenet.errors import ConfigError, RunDirError
 from tunenet.models.build import build_model, metric_names
 from tunenet.models.saved import export_model
 from tunenet.objective import Objective
-from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable
+from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
 from tunenet.tuning.kt_compat import Trial
-from tunenet.tuning.pipelines import Pipelines
+from tunenet.tuning.pipelines import Pipelines, standard_error
 from tunenet.tuning.progress import SearchProgress
+
+# trials.csv's standard errors of train_error, val_error and test_error (regression only)
+STANDARD_ERRORS = ("train_error_se", "val_error_se", "test_error_se")
 
 
 def resolve_objective(config: Config, dataset: Dataset) -> Objective:
@@ -139,6 +142,9 @@ class Execution:
     diverged: bool
     train_error: float = math.nan
     val_error: float = math.nan
+    # regression: each example's normalized squared error, for the standard errors
+    train_errors: Optional[np.ndarray] = None
+    val_errors: Optional[np.ndarray] = None
 
     def at_best(self, name: str) -> float:
         """The Keras log `name` at the best epoch (NaN when missing)."""
@@ -218,7 +224,8 @@ class TrialRunner:
         except kt.errors.FatalError:
             raise
         except KeyboardInterrupt:
-            row.update(seconds=_elapsed(started), message="interrupted; runs again on --resume")
+            message = "interrupted; runs again on --resume"
+            row.update(seconds=_elapsed(started), finished_at=now(), message=message)
             with ctx.lock:
                 ctx.trials.put(row)
             raise
@@ -226,7 +233,8 @@ class TrialRunner:
             if cannot_write(error):
                 raise  # the run directory's failure, not the trial's: run_trial stops the search
             message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
-            row.update(status=TrialStatus.FAILED, message=message, seconds=_elapsed(started))
+            ended = dict(seconds=_elapsed(started), finished_at=now())
+            row.update(status=TrialStatus.FAILED, message=message, **ended)
             ctx.finish_trial(row)
             raise kt.errors.FailedTrialError(message) from error
         result = ctx.score(row, executions, trial.trial_id, _elapsed(started))
@@ -293,6 +301,7 @@ class SearchContext:
         self.metrics = metric_names(dataset)
         self.normalization = dataset.normalization(config.data.normalize)
         self.pipelines = Pipelines(dataset)
+        self.sizes = split_sizes(dataset)
         columns = ["trial_id", "execution", "epoch", *self.metrics, "learning_rate", "seconds"]
         self.epoch_log = EpochLog(run.epochs_file, columns)
         self.trials = TrialTable(run.trials_file, self.trial_columns())
@@ -313,7 +322,8 @@ class SearchContext:
         return [
             "trial_id", "status", *hp_columns, "epochs_trained", "best_epoch", "stopped_early",
             *self.metrics, "train_error", "val_error", "test_error", "objective", "seconds",
-            "seed", "message",
+            "seed", "message", "started_at", "finished_at", "train_n", "val_n", "test_n",
+            *(STANDARD_ERRORS if self.dataset.task == "regression" else ()),
         ]  # fmt: skip
 
     def base_row(self, trial_id: str, values: dict, seed: int) -> dict:
@@ -321,6 +331,8 @@ class SearchContext:
             "trial_id": trial_id,
             "status": TrialStatus.INTERRUPTED,
             "seed": seed,
+            "started_at": now(),
+            **self.sizes,
         }
         row.update({f"hp.{name}": value for name, value in values.items()})
         return row
@@ -352,14 +364,17 @@ class SearchContext:
         stopped = bool(stopper is not None and stopper.stopped_epoch > 0)
         outcome = Execution(model, history, best_epoch, stopped, diverged)
         if not diverged:
-            outcome.train_error = self.pipelines.error(model, "train")
-            outcome.val_error = self.pipelines.error(model, "val")
+            train = self.pipelines.split_error(model, "train")
+            val = self.pipelines.split_error(model, "val")
+            outcome.train_error, outcome.train_errors = train.error, train.per_example
+            outcome.val_error, outcome.val_errors = val.error, val.per_example
         return outcome
 
     def score(self, row: dict, executions: list[Execution], trial_id: str, seconds: float) -> dict:
         """Fill the trial's row from its executions (`score_row`), keep the best model, and
         return the objective for keras-tuner."""
-        row.update(score_row(executions, self.metrics, self.objective), seconds=seconds)
+        scores = score_row(executions, self.metrics, self.objective)
+        row.update(scores, seconds=seconds, finished_at=now())
         objective = row["objective"]
         with self.lock:
             self.trials.reload()
@@ -400,6 +415,8 @@ def score_row(executions: list[Execution], metrics: list[str], objective: Object
         stopped_early=chosen.stopped_early,
         train_error=_mean(o.train_error for o in executions),
         val_error=_mean(o.val_error for o in executions),
+        train_error_se=_standard_error(o.train_errors for o in executions),
+        val_error_se=_standard_error(o.val_errors for o in executions),
         objective=None if diverged else at_best,
         message="the loss became NaN or infinite" if diverged else "",
     )
@@ -409,3 +426,19 @@ def score_row(executions: list[Execution], metrics: list[str], objective: Object
 def _mean(values: Any) -> Optional[float]:
     values = [value for value in values if math.isfinite(value)]
     return float(np.mean(values)) if values else None
+
+
+def _standard_error(per_execution: Any) -> Optional[float]:
+    """Standard error of a row's error: each example's error is first averaged over the
+    executions that have one, as the row's error is (regression; None otherwise)."""
+    arrays = [errors for errors in per_execution if errors is not None]
+    return standard_error(np.mean(arrays, axis=0)) if arrays else None
+
+
+def split_sizes(dataset: Dataset) -> dict[str, Optional[int]]:
+    """trials.csv's example counts of each split; test_n is empty without a test split."""
+    return {
+        "train_n": len(dataset.y_train),
+        "val_n": len(dataset.y_val),
+        "test_n": len(dataset.y_test) or None,
+    }

@@ -24,6 +24,7 @@ from rich.console import Console
 
 from tunenet import space as space_module
 from tunenet.config import Config
+from tunenet.data.baselines import fit_baselines
 from tunenet.data.dataset import Dataset, load_dataset
 from tunenet.errors import Interrupted, RunDirError, SearchError
 from tunenet.models.saved import load_best_model
@@ -41,11 +42,14 @@ from tunenet.runs import (
     locate,
     now,
     prepare,
+    read_baseline_rows,
     tuner_state_problem,
     versions,
+    write_baselines,
 )
 from tunenet.tuning import kt_compat
 from tunenet.tuning.oracles import make_oracle
+from tunenet.tuning.pipelines import SplitError
 from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.trial import (
     SearchContext,
@@ -195,6 +199,7 @@ def open_search(
             for note in _forget_unfinished(context) + _repair_tuner_state(context):
                 console.print(note)
         _start_manifest(run, config, dataset, context, resume=options.resume)
+        _reference_baselines(context, resume=options.resume, quiet=quiet, console=console)
     except OSError as error:
         raise RunDirError(f"{write_failure(error)} {_free_and_resume(options, run)}") from None
     return context
@@ -349,6 +354,32 @@ def _start_manifest(
     )
 
 
+def _reference_baselines(
+    context: SearchContext, *, resume: bool, quiet: bool, console: Console
+) -> None:
+    """Fit the reference baselines (SPEC §6.2) into baselines.csv; a resume reuses a complete
+    file. A baseline that fails is left out with a warning: it never stops the search."""
+    run = context.run
+    if resume and read_baseline_rows(run) is not None:
+        if not quiet:
+            console.print(f"baselines: reused {run.baselines_file}", markup=False)
+        return
+    config = context.config
+    try:
+        baselines = fit_baselines(context.dataset, config.data.normalize, config.seed)
+    except Exception as error:  # references are a help: they never stop the search
+        console.print(
+            f"warning: baselines left out ({type(error).__name__}: {error})", markup=False
+        )
+        return
+    write_baselines(run, baselines.rows)
+    run.update_manifest(baselines=baselines.manifest())
+    for reason in baselines.skipped:
+        console.print(f"baselines: left out {reason}", markup=False)
+    if not quiet:
+        console.print(baselines.summary(), markup=False, highlight=False)
+
+
 def mark_interrupted(context: SearchContext) -> None:
     context.run.update_manifest(status="interrupted", finished_at=now())
 
@@ -368,11 +399,12 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         context.run.update_manifest(status="failed", finished_at=now())
         return summary
     best = best_row(completed, context.objective)
-    test_error = _test_error(context)
+    test = _test_error(context)
     with context.lock:
         for row in context.trials.rows.values():
-            row["test_error"] = None  # a resumed run may have found a better trial
-        best["test_error"] = test_error
+            row["test_error"] = row["test_error_se"] = None  # a resume may find a better trial
+        best["test_error"] = None if test is None else test.error
+        best["test_error_se"] = None if test is None else test.standard_error
         context.trials.save()
     summary.best = best
     status = "failed" if summary.exit_code else "completed"
@@ -380,9 +412,9 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
     return summary
 
 
-def _test_error(context: SearchContext) -> Optional[float]:
+def _test_error(context: SearchContext) -> Optional[SplitError]:
     """Test error of the saved best model: the unbiased estimate, never used for choosing."""
     if len(context.dataset.y_test) == 0 or not context.run.best_model_file.exists():
         return None
     model = load_best_model(context.run.best_model_file)
-    return context.pipelines.error(model, "test", raw=True)
+    return context.pipelines.split_error(model, "test", raw=True)

@@ -1,0 +1,52 @@
+"""baselines.csv (SPEC §6.2): the reference models fitted at the start of a search.
+
+Columns, in this order: `model, train_error, val_error, test_error` (empty without a test split),
+`seconds`. Written once, atomically; a resumed search reuses a readable file instead of fitting
+again. How the models were fitted (a subsample, a model left out) is in manifest.json's
+`baselines`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from typing import Any, Optional
+
+from tunenet.runs.files import csv_line, write_atomic
+from tunenet.runs.paths import RunDir
+
+BASELINE_COLUMNS = ("model", "train_error", "val_error", "test_error", "seconds")
+
+
+def write_baselines(run: RunDir, rows: list[dict[str, Any]]) -> None:
+    """Write baselines.csv: one row per model (keys: BASELINE_COLUMNS; a missing one is empty)."""
+    lines = [csv_line(BASELINE_COLUMNS)]
+    lines += [csv_line(row.get(column) for column in BASELINE_COLUMNS) for row in rows]
+    write_atomic(run.baselines_file, "".join(lines))
+
+
+def read_baseline_rows(run: RunDir) -> Optional[list[dict[str, Any]]]:
+    """The rows of a complete baselines.csv (numbers as floats, empty cells as None), or None
+    when the file is missing, unreadable, lacks a column or holds no model with a validation
+    error: then the search fits the baselines again."""
+    try:
+        with open(run.baselines_file, encoding="utf-8", newline="") as file:
+            reader = csv.DictReader(file)
+            if tuple(reader.fieldnames or ()) != BASELINE_COLUMNS:
+                return None
+            rows = [_parsed(row) for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError):
+        return None
+    if not rows or any(not row["model"] or row["val_error"] is None for row in rows):
+        return None
+    return rows
+
+
+def _parsed(row: dict[str, Any]) -> dict[str, Any]:
+    """A row read back: the model name, the other cells as floats (empty or nan: None)."""
+    parsed: dict[str, Any] = {"model": (row.get("model") or "").strip()}
+    for column in BASELINE_COLUMNS[1:]:
+        text = (row.get(column) or "").strip()
+        number = float(text) if text else math.nan  # ValueError: not a complete file
+        parsed[column] = number if math.isfinite(number) else None
+    return parsed
