@@ -114,3 +114,21 @@ def test_capacity_sizes_of_a_cnn_with_filters_growth() -> None:
     resolved = {"model": {"kind": "cnn", "layers": 3, "filters_growth": 2}}
     run = Run(Path("x"), "x", trials, trials.iloc[0:0], None, resolved)
     assert model._model_size(trials.iloc[0], run) == {"layers": 3, "widths": (8, 16, 32)}
+
+
+def test_advice_cites_the_search_only_where_its_effect_cleared_the_noise(tmp_path):
+    from tunenet.diagnosis.effects import search_evidence
+    from tunenet.reporting.model import _tested
+
+    for name in ("worked-example", "curves", "small-split", "minimal"):
+        report = build(copy_run(name, tmp_path))
+        significant = [e.hyperparameter for e in report.effects if e.significant]
+        for trial in report.trials:
+            for rec in trial.recommendations:
+                if rec.evidence is not None:
+                    assert any(h == rec.key or h.startswith(rec.key + ".") for h in significant)
+        everything = search_evidence(report.run.trials, report.objective, report.objective.column)
+        kept = _tested(everything, report.effects)
+        assert set(kept) <= set(everything)
+        if not significant:
+            assert kept == {}

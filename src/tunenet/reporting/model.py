@@ -296,7 +296,14 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     objective = resolve_objective(run)
     trials = run.trials
     ranks = dx.rank(trials, objective, objective.column)
-    evidence = dx.search_evidence(trials, objective, objective.column)
+    effects = dx.hp_effects(
+        trials,
+        objective,
+        objective.column,
+        sizes=_config_value(run.manifest, "data.sizes")[1],  # where trials.csv has no *_n
+        task="regression" if is_regression(run) else _config_value(run.manifest, "data.task")[1],
+    )
+    evidence = _tested(dx.search_evidence(trials, objective, objective.column), effects)
     curves = {tid: curve for tid, curve in run.epochs.groupby("trial_id")}
     integral = _integral_hp_columns(trials)
     reports = [
@@ -309,13 +316,6 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     known = [status.value for status in TrialStatus]  # in the order reports count them
     order = [s for s in known if s in statuses] + sorted(set(statuses.index) - set(known))
     counts = {"trials": len(reports), **{s: int(statuses[s]) for s in order}}
-    effects = dx.hp_effects(
-        trials,
-        objective,
-        objective.column,
-        sizes=_config_value(run.manifest, "data.sizes")[1],  # where trials.csv has no *_n
-        task="regression" if is_regression(run) else _config_value(run.manifest, "data.task")[1],
-    )
     capacity = capacity_curve(run, objective) if is_capacity_run(run) else None
     return RunReport(
         run=run,
@@ -333,6 +333,15 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         baselines=reference_baselines(run),
         baselines_note=baselines_note(run),
     )
+
+
+def _tested(evidence: dict, effects: list) -> dict:
+    """Only what the search showed beyond the noise may back or reorder the advice."""
+    significant = [effect.hyperparameter for effect in effects if effect.significant]
+    return {
+        key: found for key, found in evidence.items()
+        if any(name == key or name.startswith(key + ".") for name in significant)
+    }  # fmt: skip
 
 
 def resolve_objective(run: Run) -> RunObjective:
