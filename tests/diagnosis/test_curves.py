@@ -90,3 +90,11 @@ def test_stopped_early_names_the_last_epoch_and_the_best() -> None:
     assert kinds["overfitting"].epoch == 3
     assert kinds["stopped_early"].epoch == 6
     assert kinds["stopped_early"].text == "stopped early at epoch 6 (best epoch 3)"
+
+
+def test_validation_loss_still_falling_at_the_limit_is_still_improving() -> None:
+    # the objective's best epoch (9) is tied with the last, but validation loss kept falling
+    curve = make_curve([1.0 - 0.05 * i for i in range(10)], [1.0 - 0.04 * i for i in range(10)])
+    findings = curve_findings(curve, best_epoch=9, stopped_early=False, epoch_limit=10)
+    [finding] = [f for f in findings if f.kind == "still_improving"]
+    assert finding.epoch == 10 and "validation loss was lowest at the last (10)" in finding.text

@@ -219,3 +219,13 @@ def test_status_labels() -> None:
         "good fit", "high bias", "high variance", "high bias and high variance", "not learning",
         "uncertain", "diverged", "failed", "pruned",
     }  # fmt: skip
+
+
+def test_a_gap_at_the_threshold_in_float32_is_not_above_it() -> None:
+    # Keras logs float32 accuracies: 1 - 76/80 is stored as 0.050000012, not 0.05
+    import numpy as np
+
+    val = float(1 - np.float32(76 / 80))
+    assert val != 0.05
+    fit = fit_diagnosis(0.0, val, Thresholds(0.0, 0.5, 0.05))
+    assert fit is not None and not fit.high_variance and fit.label == GOOD_FIT

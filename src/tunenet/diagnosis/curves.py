@@ -55,7 +55,8 @@ def curve_findings(
     last = epochs_trained or _last_epoch(curve)
     best = best_epoch or _min_epoch(curve)
     found = [
-        still_improving(best, last, stopped_early, epoch_limit),
+        still_improving(best, last, stopped_early, epoch_limit)
+        or still_improving(_min_epoch(curve), last, stopped_early, epoch_limit, "validation loss"),
         overfitting_start(curve),
         early_stop(last, best, stopped_early),
     ]
@@ -87,14 +88,20 @@ def still_improving(
     last_epoch: int | None,
     stopped_early: bool | None,
     epoch_limit: int | None,
+    measure: str = "",
 ) -> Finding | None:
-    """Best epoch is the last one and training hit its epoch limit: it should train longer."""
+    """Best epoch is the last one and training hit its epoch limit: it should train longer.
+
+    Args:
+        measure: what `best_epoch` is the best of, for the text (default: the trial's best epoch).
+    """
     if best_epoch is None or last_epoch is None or best_epoch < last_epoch:
         return None
     hit_limit = last_epoch >= epoch_limit if epoch_limit else stopped_early is not True
     if not hit_limit:
         return None
-    text = f"still improving at the epoch limit: the best epoch is the last ({last_epoch})"
+    where = f"{measure} was lowest at" if measure else "the best epoch is"
+    text = f"still improving at the epoch limit: {where} the last ({last_epoch})"
     return Finding("still_improving", last_epoch, text)
 
 

@@ -33,8 +33,11 @@ STATUS_LABELS = (DIVERGED, FAILED, PRUNED)
 LABELS = FIT_LABELS + STATUS_LABELS
 BIAS, VARIANCE = "bias", "variance"  # the parts `uncertain` lists
 
-# Differences are rounded before comparing with a threshold: 0.17 - 0.12 is 0.05000000000000002.
+# Differences are rounded for display: 0.17 - 0.12 is 0.05000000000000002.
 DECIMALS = 9
+# Errors come from Keras' float32 metrics (1 - accuracy: 4/80 is stored as 0.050000012), so a
+# comparison with a threshold or with zero allows this much: far below any printed digit.
+TOLERANCE = 1e-6
 FIXES = {
     "validation": "a larger data.split.validation narrows it; search.executions_per_trial above 1 "
     "also averages out the run-to-run variation",
@@ -210,7 +213,7 @@ def trial_label(status: str, fit: FitDiagnosis | None) -> str | None:
 
 def _at_chance(train: float, train_ci: Interval | None, chance: Chance) -> bool:
     high = train_ci[1] if train_ci is not None else train
-    return round(high - chance.error, DECIMALS) >= 0
+    return high - chance.error >= -TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -225,12 +228,12 @@ class _Part:
 
     @property
     def above(self) -> bool:
-        return self.value > self.threshold  # both rounded: exactly at it is not above
+        return self.value - self.threshold > TOLERANCE  # exactly at it is not above
 
     @property
     def clear(self) -> bool:
         """Above the threshold, and the interval (when known) above zero."""
-        return self.above and (self.ci is None or round(self.ci[0], DECIMALS) > 0)
+        return self.above and (self.ci is None or self.ci[0] > TOLERANCE)
 
     @property
     def inside(self) -> bool:
@@ -249,7 +252,7 @@ class _Part:
                 f"{what} is above {limit} but its 95% interval ({low} to {high}) includes zero "
                 f"({self.split_text}); {FIXES[self.split]}"
             )
-        if self.above or self.ci is None or round(self.ci[1] - self.threshold, DECIMALS) <= 0:
+        if self.above or self.ci is None or self.ci[1] - self.threshold <= TOLERANCE:
             return None
         return (
             f"{what} is within {limit}, but the noise allows up to {points(self.ci[1])} "
