@@ -407,7 +407,9 @@ def schema() -> None:
 @handle_errors
 def refine(
     run: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
-    top: Annotated[int, typer.Option(min=1, help="Narrow around at most K trials tied with the best.")] = 5,
+    top: Annotated[
+        int, typer.Option(min=1, help="Narrow around at most K trials tied with the best.")
+    ] = 5,
     out_path: Annotated[
         Optional[Path],
         typer.Option("--out", "-o", help="Write the config to this file (never overwrites)."),

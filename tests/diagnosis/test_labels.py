@@ -229,3 +229,13 @@ def test_a_gap_at_the_threshold_in_float32_is_not_above_it() -> None:
     assert val != 0.05
     fit = fit_diagnosis(0.0, val, Thresholds(0.0, 0.5, 0.05))
     assert fit is not None and not fit.high_variance and fit.label == GOOD_FIT
+
+
+def test_a_target_measured_on_few_rows_widens_the_bias_interval() -> None:
+    # auto target: a baseline got 0 of 12 validation rows wrong; its error is 0 ± 12 pts or so
+    exact = fit_diagnosis(0.058, 0.06, Thresholds(0.0, 0.05, 0.05), _noise(0.058, 0.06, 52, 12))
+    measured = Thresholds(0.0, 0.05, 0.05, target_ci=wilson(0.0, 12))
+    fit = fit_diagnosis(0.058, 0.06, measured, _noise(0.058, 0.06, 52, 12))
+    assert exact is not None and fit is not None
+    assert fit.bias_ci[0] < exact.bias_ci[0] and fit.bias_ci[0] < 0
+    assert not fit.high_bias

@@ -38,8 +38,8 @@ def with_baselines(name: str, tmp_path: Path, **manifest) -> Path:
 def test_auto_is_the_lowest_baseline_validation_error(tmp_path: Path) -> None:
     result = build(with_baselines("curves", tmp_path))  # resolved.yaml: no diagnosis section
     assert result.settings.target_error.value == pytest.approx(0.252)
-    assert result.settings.target_error.source == (
-        "auto: logistic regression's validation error (baselines.csv)"
+    assert result.settings.target_error.source.startswith(
+        "auto: logistic regression's validation error (baselines.csv), ± 6.0 pts on 200 examples"
     )
 
 
@@ -92,3 +92,10 @@ def test_an_unreadable_baselines_file_is_a_warning(tmp_path: Path) -> None:
     result = build(run)
     assert result.baselines == [] and "baselines.csv" in result.run.warnings[0]
     assert result.settings.target_error.value == 0.0
+
+
+def test_the_auto_target_carries_its_own_noise(tmp_path):
+    target = build(with_baselines("curves", tmp_path)).settings.target_error
+    assert target.source.startswith("auto:") and "counted in bias" in target.source
+    low, high = target.interval
+    assert low <= target.value <= high and high - low > 0

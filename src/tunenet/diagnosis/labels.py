@@ -53,6 +53,7 @@ class Thresholds:
     target_error: float
     bias_threshold: float
     variance_threshold: float
+    target_ci: Interval | None = None  # a measured target's own 95% interval (None: exact)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def fit_diagnosis(
     train, val = float(train_error), float(val_error)  # type: ignore[arg-type]
     bias = round(train - thresholds.target_error, DECIMALS)
     variance = round(val - train, DECIMALS)
-    bias_ci = difference_ci(train, noise.train_ci, thresholds.target_error, None, noise.proportions)
+    target, target_ci = thresholds.target_error, thresholds.target_ci
+    bias_ci = difference_ci(train, noise.train_ci, target, target_ci, noise.proportions)
     variance_ci = None
     if noise.train_ci is not None and noise.val_ci is not None:
         variance_ci = difference_ci(val, noise.val_ci, train, noise.train_ci, noise.proportions)

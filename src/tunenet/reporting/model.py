@@ -19,7 +19,7 @@ from tunenet import diagnosis as dx
 from tunenet.config import DiagnosisConfig
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.objective import Objective
-from tunenet.reporting.noise import chance, is_regression, trial_intervals
+from tunenet.reporting.noise import chance, is_regression, trial_intervals, validation_size
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
 
@@ -44,6 +44,7 @@ class Setting:
 
     value: Any
     source: str
+    interval: tuple[float, float] | None = None  # the value's own noise (a baseline's error)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,10 @@ class Settings:
 
     def thresholds(self) -> dx.Thresholds:
         return dx.Thresholds(
-            self.target_error.value, self.bias_threshold.value, self.variance_threshold.value
+            self.target_error.value,
+            self.bias_threshold.value,
+            self.variance_threshold.value,
+            self.target_error.interval,
         )
 
 
@@ -104,7 +108,12 @@ def _auto_target_error(run: Run) -> Setting:
     if not found:
         return Setting(0.0, "auto, but no baselines.csv: 0")
     best = min(found, key=lambda b: b.val_error)  # type: ignore[arg-type, return-value]
-    return Setting(best.val_error, f"auto: {best.title}'s validation error (baselines.csv)")
+    source = f"auto: {best.title}'s validation error (baselines.csv)"
+    n = None if is_regression(run) else validation_size(run)
+    interval = dx.error_ci(best.val_error, n)  # measured on the same validation rows: noisy too
+    if interval is not None:
+        source += f", ± {(interval[1] - interval[0]) * 50:.1f} pts on {n} examples, counted in bias"
+    return Setting(best.val_error, source, interval)
 
 
 def _file_thresholds(run: Run) -> tuple[set[str], DiagnosisConfig]:

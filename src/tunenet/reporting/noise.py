@@ -82,6 +82,14 @@ def _chance_baseline(run: Run) -> float | None:
     return _number(rows["train_error"].iloc[0]) if len(rows) else None
 
 
+def validation_size(run: Run) -> int | None:
+    """Examples in the validation split, for an interval of a baseline's validation error."""
+    rows = run.trials.iterrows() if "val_n" in run.trials.columns else iter(())
+    sizes = [_sizes(row, run)[0].get("val") for _, row in rows]
+    found = [n for n in sizes if n] or [_sizes(pd.Series(dtype=object), run)[0].get("val")]
+    return found[0]
+
+
 def _sizes(row: pd.Series, run: Run) -> tuple[dict[str, int], str | None]:
     """Examples per split: the row's `*_n` columns, else manifest.json's `data.sizes`."""
     from_row = {s: n for s in SPLITS if (n := _count(row.get(f"{s}_n"))) is not None}
