@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import textwrap
@@ -92,3 +93,32 @@ def untouched(tmp_path: Path):
         assert not changed, f"changed outside {list(allowed)}: {sorted(changed)}"
 
     return check
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """Write rows (dicts with the same keys) as a CSV file with a header."""
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def table_rows(n: int = 90, seed: int = 0) -> list[dict]:
+    """size (numeric), color (text), weight (numeric) -> label yes/no (text)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(n):
+        color = ("red", "green", "blue")[index % 3]
+        size = float(rng.normal())
+        rows.append(
+            {
+                "size": round(size, 4),
+                "color": color,
+                "weight": round(float(rng.normal(50, 10)), 3),
+                "label": "yes" if color == "red" or size > 0.9 else "no",
+            }
+        )
+    return rows

@@ -17,26 +17,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from conftest import table_rows, write_csv
 from tunenet.cli import app
 
 pytestmark = pytest.mark.e2e
-
-
-def _rows(n: int = 90) -> list[dict]:
-    rng = np.random.default_rng(0)
-    rows = []
-    for index in range(n):
-        color = ("red", "green", "blue")[index % 3]
-        size = float(rng.normal())
-        rows.append(
-            {
-                "size": round(size, 4),
-                "color": color,
-                "weight": round(float(rng.normal(50, 10)), 3),
-                "label": "yes" if color == "red" or size > 0.9 else "no",
-            }
-        )
-    return rows
 
 
 def invoke(*args: object):
@@ -47,10 +31,7 @@ def invoke(*args: object):
 def csv_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished search on table.csv, given by a path relative to the search's directory."""
     root = tmp_path_factory.mktemp("csv-run")
-    with open(root / "table.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=["size", "color", "weight", "label"])
-        writer.writeheader()
-        writer.writerows(_rows())
+    write_csv(root / "table.csv", table_rows())
     (root / "config.yaml").write_text(
         textwrap.dedent(
             """

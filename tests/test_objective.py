@@ -88,12 +88,6 @@ def test_sort_key_puts_missing_values_last() -> None:
     assert sorted(values, key=LOSS.sort_key)[:3] == [0.7, 0.8, 0.9]
 
 
-def test_pick_ignores_none_and_nan() -> None:
-    assert ACCURACY.pick([0.8, None, 0.9, NAN]) == 0.9
-    assert LOSS.pick([0.8, None, 0.9, NAN]) == 0.8
-    assert ACCURACY.pick([None, NAN]) is None
-
-
 def test_rank_is_one_for_the_best_ties_share_it_and_nan_stays_nan() -> None:
     values = pd.Series([0.7, 0.9, NAN, 0.9], index=["a", "b", "c", "d"])
     assert ACCURACY.rank(values).tolist()[:2] == [3, 1]

@@ -23,7 +23,6 @@ from pydantic import (
 T = TypeVar("T")
 
 BUILTIN_SOURCES = ("circles", "moons", "digits", "breast_cancer", "iris", "wine", "diabetes")
-FILE_SOURCES = ("csv", "npz", "images")
 KERAS_SOURCES = ("keras:mnist", "keras:fashion_mnist", "keras:cifar10")
 Source = Literal[
     "circles", "moons", "digits", "breast_cancer", "iris", "wine", "diabetes",
@@ -151,10 +150,6 @@ Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 def fixed(value: Any) -> Any:
     return Fixed(value=value)
-
-
-def choice(*values: Any) -> Any:
-    return Choice(values=list(values))
 
 
 # ---------------------------------------------------------------- data

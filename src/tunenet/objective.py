@@ -73,13 +73,6 @@ class Objective:
         ordered = self.ordered(rows, column)
         return ordered[0] if ordered else None
 
-    def pick(self, values: Iterable[float]) -> Optional[float]:
-        """The best of some values (NaN and None ignored)."""
-        finite = [float(v) for v in values if _finite(v)]
-        if not finite:
-            return None
-        return max(finite) if self.maximized else min(finite)
-
     def rank(self, values: "pd.Series") -> "pd.Series":
         """Rank of each value, 1 = best; ties share the better rank; NaN stays NaN."""
         return values.rank(ascending=not self.maximized, method="min")

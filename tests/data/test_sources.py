@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import table_rows, write_csv
 from tunenet.data import dataset as data_module
 from tunenet.data.examples import infer_task
 from tunenet.errors import ConfigError, DataError
@@ -33,32 +34,6 @@ def data_error(**data) -> str:
     with pytest.raises(DataError) as caught:
         load(**data)
     return str(caught.value)
-
-
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def table_rows(n: int = 90, seed: int = 0) -> list[dict]:
-    """size (numeric), color (text), weight (numeric) -> label yes/no (text)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for index in range(n):
-        color = COLORS[index % 3]
-        size = float(rng.normal())
-        rows.append(
-            {
-                "size": round(size, 4),
-                "color": color,
-                "weight": round(float(rng.normal(50, 10)), 3),
-                "label": "yes" if color == "red" or size > 0.9 else "no",
-            }
-        )
-    return rows
 
 
 @pytest.fixture

@@ -37,7 +37,6 @@ def test_run_dir_file_names() -> None:
         "baselines_file": "baselines.csv",
         "learning_curve_file": "learning_curve.csv",
         "lock_file": ".lock",
-        "best_dir": "best",
         "best_model_file": "best/model.keras",
         "confusion_file": "best/confusion.json",
         "report_dir": "report",

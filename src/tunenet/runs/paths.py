@@ -34,7 +34,6 @@ class RunDir:
     layers_file = property(lambda self: self.path / "layers.csv")
     baselines_file = property(lambda self: self.path / "baselines.csv")
     lock_file = property(lambda self: self.path / ".lock")
-    best_dir = property(lambda self: self.path / "best")
     best_model_file = property(lambda self: self.path / "best" / "model.keras")
     learning_curve_file = property(lambda self: self.path / "learning_curve.csv")
     confusion_file = property(lambda self: self.path / "best" / "confusion.json")
