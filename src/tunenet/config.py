@@ -38,6 +38,7 @@ MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "rmsprop")
 Schedule = Literal["constant", "exponential", "cosine", "step"]
 DECAY_SCHEDULES = ("exponential", "step")
 Strategy = Literal["grid", "random", "bayesian", "hyperband", "capacity"]
+Pruning = Literal["none", "median", "asha"]
 TAGS = ("fixed", "choice", "range")
 MAX_RUN_NAME = 100  # characters; a run directory's name (SPEC §7)
 
@@ -291,6 +292,7 @@ class TrainingConfig(Section):
     early_stopping: Annotated[
         Union[EarlyStoppingConfig, Literal[False]], BeforeValidator(_early_stopping)
     ] = EarlyStoppingConfig()
+    monitor_layers: bool = True
 
 
 class ObjectiveConfig(Section):
@@ -316,6 +318,9 @@ class SearchConfig(Section):
     max_consecutive_failed_trials: PositiveInt = 3
     min_delta: NonNegativeFloat = 0.001
     patience: PositiveInt = 1
+    pruning: Pruning = "none"
+    pruning_warmup: PositiveInt = 3
+    pruning_min_trials: PositiveInt = 5
 
 
 def _target_error(raw: Any) -> Any:

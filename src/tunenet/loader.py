@@ -521,6 +521,19 @@ def _check_grid(config: Config) -> list[tuple[str, str]]:
     ]
 
 
+def _check_pruning(config: Config) -> list[tuple[str, str]]:
+    search = config.search
+    if search.pruning == "none" or search.strategy in ("random", "bayesian"):
+        return []
+    return [
+        (
+            "search.pruning",
+            f"got {search.pruning!r}: pruning works with search.strategy random or bayesian, "
+            f"not {search.strategy!r}; set search.pruning: none or change the strategy",
+        )
+    ]
+
+
 def _check_objective(config: Config) -> list[tuple[str, str]]:
     objective = config.search.objective
     if objective is None or objective.name.startswith("val_") or objective.name == "loss":
@@ -559,4 +572,11 @@ def _check_cnn_fits(config: Config) -> list[tuple[str, str]]:
     return shapes.fit_problems(config, shapes.known_input_shape(config))
 
 
-CHECKS = [_check_sources, _check_grid, _check_objective, _check_supported, _check_cnn_fits]
+CHECKS = [
+    _check_sources,
+    _check_grid,
+    _check_pruning,
+    _check_objective,
+    _check_supported,
+    _check_cnn_fits,
+]

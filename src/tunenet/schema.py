@@ -111,6 +111,9 @@ DESCRIPTIONS = {
     "training.early_stopping.min_delta": "The smallest change that counts as an improvement.",
     "training.early_stopping.restore_best_weights": "Accepted for Keras compatibility; tunenet "
     "always keeps the weights of the objective's best epoch (docs/run-format.md).",
+    "training.monitor_layers": "Record per-layer gradient norms, weight norms, update ratios, "
+    "dead and saturated units at every epoch end, on a fixed probe batch (layers.csv); false "
+    "turns it off.",
     "search": "The keras-tuner strategy and its budget.",
     "search.strategy": "grid visits every combination; random samples; bayesian models the "
     "objective (Gaussian process); hyperband trains many trials briefly and the best longer; "
@@ -130,6 +133,13 @@ DESCRIPTIONS = {
     "search.min_delta": "capacity: an improvement of the objective must exceed this to count.",
     "search.patience": "capacity: growth steps without improvement before units (then "
     "layers) stop growing.",
+    "search.pruning": "Stop unpromising trials early (status pruned, their rows kept): none; "
+    "median stops a trial at epoch k when its best objective so far is worse than the median of "
+    "earlier trials' values at k; asha is asynchronous successive halving, keeping the top "
+    "1/factor at each rung. random and bayesian only.",
+    "search.pruning_warmup": "Epochs every trial runs before it can be pruned.",
+    "search.pruning_min_trials": "Trials that must have reached epoch k before median pruning "
+    "compares at k.",
     "diagnosis": "What `tunenet report` compares the errors with.",
     "diagnosis.target_error": "The best error you think reachable (human level, Bayes error); "
     "avoidable bias is train_error minus this. auto: the lowest validation error of the "
