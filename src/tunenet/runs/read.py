@@ -18,6 +18,7 @@ import yaml
 
 from tunenet.errors import RunDirError
 from tunenet.runs.baselines import BASELINE_COLUMNS, read_baseline_rows
+from tunenet.runs.insight import read_confusion, read_layers, read_learning_curve
 from tunenet.runs.paths import FORMAT_VERSION, RunDir
 
 TRIALS_REQUIRED = ("trial_id", "status", "train_error", "val_error")
@@ -39,6 +40,9 @@ class Run:
     resolved: dict | None
     warnings: list[str] = field(default_factory=list)
     baselines: pd.DataFrame | None = None  # baselines.csv, when the search wrote one
+    layers: pd.DataFrame | None = None  # layers.csv (training dynamics, SPEC §6.3)
+    learning_curve: pd.DataFrame | None = None  # learning_curve.csv (SPEC §6.4)
+    confusion: dict | None = None  # best/confusion.json (classification)
 
 
 def is_run_dir(path: Path) -> bool:
@@ -91,6 +95,9 @@ def load_run(path: Path) -> Run:
         resolved,
         warnings,
         _read_baselines(files, warnings),
+        read_layers(files, warnings),
+        read_learning_curve(files, warnings),
+        read_confusion(files, warnings),
     )
 
 
