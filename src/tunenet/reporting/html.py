@@ -24,6 +24,7 @@ from tunenet.reporting.sections import (
     effect_caption,
     effect_summary,
     effects_about,
+    insight_sections,
     intervals_line,
     other_plots,
     recommendation_lines,
@@ -122,6 +123,9 @@ def _run_html(report: RunReport) -> list[str]:
     if report.best and report.best.recommendations:
         items = "".join(f"<li>{_e(line)}</li>" for line in recommendation_lines(report.best))
         parts.append(f"<p>Recommendations:</p><ol>{items}</ol>")
+    for title, lines in insight_sections(report):
+        items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+        parts.append(f"<h2>{_e(title)}</h2><ul>{items}</ul>")
     if report.capacity:
         header, cells = capacity_table(report)
         parts += [

@@ -17,6 +17,7 @@ from tunenet.reporting.sections import (
     effect_caption,
     effect_summary,
     effects_about,
+    insight_sections,
     intervals_line,
     other_plots,
     recommendation_lines,
@@ -57,6 +58,8 @@ def _run_markdown(report: RunReport, image_base: Path | None, level: int) -> lis
     if report.best and report.best.recommendations:
         lines += ["", "Recommendations:", ""]
         lines += [f"{i}. {line}" for i, line in enumerate(recommendation_lines(report.best), 1)]
+    for title, section in insight_sections(report):
+        lines += ["", f"{h}# {title}", "", *(f"- {_md(line)}" for line in section)]
     if report.capacity:
         header, cells = capacity_table(report)
         lines += ["", f"{h}# Capacity curve", "", capacity_about(report.capacity), ""]

@@ -25,6 +25,19 @@ SUMMARY_HEADER = ["run", "status", "trials", "best trial", "best objective", "ve
 CAPACITY_PLOT = "capacity.png"  # shown in the capacity section, not with the other plots
 
 
+# Sections about what happened inside training (dynamics findings, learning curve, confusion
+# matrix): (title, lines of a run's report; empty when the run has nothing to show). Every
+# renderer shows each non-empty one under its title, after the best trial.
+InsightSection = tuple[str, Callable[[RunReport], list[str]]]
+INSIGHT_SECTIONS: list[InsightSection] = []
+
+
+def insight_sections(report: RunReport) -> list[tuple[str, list[str]]]:
+    """The non-empty insight sections of a run: (title, lines)."""
+    shown = [(title, lines(report)) for title, lines in INSIGHT_SECTIONS]
+    return [(title, lines) for title, lines in shown if lines]
+
+
 def about_lines(report: RunReport) -> list[str]:
     manifest = report.run.manifest or {}
     lines = [f"status {manifest.get('status', 'unknown (no manifest.json)')}"]

@@ -24,6 +24,7 @@ from tunenet.reporting.sections import (
     effect_summary,
     effects_about,
     error_cell,
+    insight_sections,
     intervals_line,
     label_cell,
     recommendation_lines,
@@ -95,6 +96,9 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
         items += [
             Text(f"  {i}. {line}") for i, line in enumerate(recommendation_lines(report.best), 1)
         ]
+    for title, lines in insight_sections(report):
+        items += [Text(""), Text(f"{title}:", style="bold")]
+        items += [Text(f"  {line}") for line in lines]
     if report.capacity:
         items += [
             Text(""),
