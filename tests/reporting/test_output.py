@@ -24,10 +24,14 @@ def test_report_files_are_written_under_the_run(rendered: Path) -> None:
     assert names == ["plots", "report.csv", "report.html", "report.json", "report.md"]
     plots = sorted(p.name for p in (rendered / "report" / "plots").iterdir())
     assert plots == [
-        "learning_curves_accuracy.png",
-        "learning_curves_loss.png",
+        "curves_overlay.png",
+        "history.png",
+        "importance.png",
         "objective_vs_hyperparameters.png",
+        "parallel.png",
         "train_vs_validation_error.png",
+        "trial_curves_accuracy.png",
+        "trial_curves_loss.png",
     ]
     assert all(
         p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in (rendered / "report/plots").iterdir()
@@ -106,7 +110,8 @@ def test_capacity_plot_markdown_html_table_and_verdict(capacity_rendered: tuple[
     assert markdown.count("plots/capacity.png") == 1  # not again under Plots
     html_text = (run / "report" / "report.html").read_text()
     assert "<h2>Capacity curve</h2>" in html_text
-    assert html_text.count('src="data:image/png;base64,') == 5
+    plots = list((run / "report" / "plots").iterdir())
+    assert html_text.count('src="data:image/png;base64,') == len(plots) == 9  # each plot once
     assert "Capacity curve: growth stopped paying after 1×32 (trial 03" in out
 
 
@@ -168,7 +173,7 @@ def test_python_m_tunenet_report_json_with_tensorflow_unimportable(tmp_path: Pat
     result = run_blocked(tmp_path, "-m", "tunenet.cli", "report", str(run), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["best_trial"] == "01"
-    assert (run / "report" / "plots" / "learning_curves_loss.png").is_file()
+    assert (run / "report" / "plots" / "trial_curves_loss.png").is_file()
 
 
 def test_every_format_works_with_tensorflow_unimportable(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_json_parses_back_with_the_documented_structure(rendered: Path) -> None:
         trial["recommendations"][0]
     )
     assert document["effects"][0]["rows"][0].keys() == {"value", "trials", "mean_objective"}
-    assert "plots/learning_curves_loss.png" in document["plots"]
+    assert "plots/trial_curves_loss.png" in document["plots"]
     assert document["verdict"].startswith("4 trials: 4 completed.")
 
 

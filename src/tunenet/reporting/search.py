@@ -8,24 +8,29 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from tunenet.config import Config
+from tunenet.reporting.rich_table import FittedTable, short_names
 from tunenet.space import HyperParameter
 
 
 def space_table(config: Config, hps: list[HyperParameter]) -> Any:
-    """The search space of `tunenet validate`: name, kind, values or range, condition."""
-    table = Table(title=f"search space of {config.name or 'config'}", title_justify="left")
-    for column in ("hyperparameter", "kind", "values", "active when"):
-        table.add_column(column)
-    for hp in hps:
-        when = f"{hp.parent} in {list(hp.parent_values)}" if hp.parent else ""
-        table.add_row(Text(hp.name), hp.kind, Text(hp.describe()), Text(when))
+    """The search space of `tunenet validate`: name, kind, values or range, condition; as wide
+    as the console (`FittedTable`: values wrap, never cut)."""
     if not hps:
         return Text("no tuned hyperparameters: every key is fixed (one trial).")
-    return table
+    rows = [
+        [
+            hp.name,
+            hp.kind,
+            hp.describe(),
+            f"{hp.parent} in {list(hp.parent_values)}" if hp.parent else "",
+        ]
+        for hp in hps
+    ]
+    header = ["hyperparameter", "kind", "values", "active when"]
+    return FittedTable(f"search space of {config.name or 'config'}", header, rows)
 
 
 def _cell(value: Any) -> str:
@@ -38,22 +43,31 @@ def _cell(value: Any) -> str:
     return str(value) if isinstance(value, (bool, int)) else f"{number:.4g}"
 
 
+NUMBERS = ("objective", "train_error", "val_error")
+
+
 def search_summary(summary: Any) -> Any:
-    """The trials of a finished search, best first, and where the files are."""
+    """The trials of a finished search, best first (at most 20), and where the files are; as
+    wide as the console: long hyperparameter names shortened with a legend, then the table
+    split, the trial id repeated."""
     objective = summary.objective
     rows = [row for row in summary.rows if row.get("objective") not in (None, "")]
     rows.sort(key=lambda row: objective.sort_key(row["objective"]))  # best first
     rows += [row for row in summary.rows if row.get("objective") in (None, "")]
     hp_columns = sorted({key for row in summary.rows for key in row if key.startswith("hp.")})
-    table = Table(
-        title=f"run {summary.run.name}: {len(summary.rows)} trial(s)", title_justify="left"
+    names = [column.removeprefix("hp.") for column in hp_columns]
+    header = ["trial", "status", objective.name, "train_error", "val_error", *names]
+    cells = [
+        [row["trial_id"], row["status"], *(_cell(row.get(c)) for c in [*NUMBERS, *hp_columns])]
+        for row in rows[:20]
+    ]
+    table = FittedTable(
+        f"run {summary.run.name}: {len(summary.rows)} trial(s)",
+        header,
+        cells,
+        set(header[2:5]),
+        short=short_names(names),  # long names give way to short ones before the table splits
     )
-    for column in ("trial", "status", objective.name, "train_error", "val_error", *hp_columns):
-        table.add_column(column.removeprefix("hp."))
-    for row in rows[:20]:
-        cells = [row.get("objective"), row.get("train_error"), row.get("val_error"),
-                 *(row.get(column) for column in hp_columns)]  # fmt: skip
-        table.add_row(row["trial_id"], row["status"], *(Text(_cell(cell)) for cell in cells))
     lines = [table]
     if summary.best is not None:
         best = summary.best

@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from tunenet import diagnosis as dx
@@ -21,6 +20,7 @@ from tunenet.reporting.sections import (
     best_lines,
     bias_cell,
     capacity_line,
+    capacity_table,
     effect_summary,
     effects_about,
     error_cell,
@@ -32,6 +32,7 @@ from tunenet.reporting.sections import (
     short_findings,
     shown_note,
     summary_rows,
+    texts,
     variance_cell,
 )
 from tunenet.runs import load_run
@@ -40,15 +41,11 @@ TEXT_WIDTH = 120  # of the plain-text table written by --out
 
 
 def render_rich(reports: list[RunReport], failures: Failures | None = None) -> list[RenderableType]:
-    """Renderables for the terminal: a summary of several runs, then each run."""
+    """Renderables for the terminal: a summary of several runs, then each run. Every table fits
+    the console's width (`FittedTable`): cells wrap, or the table splits, never cut."""
     items: list[RenderableType] = []
     if len(reports) > 1 or failures:
-        table = Table(title=Text("Runs"), title_justify="left")
-        for name in SUMMARY_HEADER:
-            table.add_column(Text(name))
-        for row in summary_rows(reports, failures):
-            table.add_row(*[Text(c) for c in row])
-        items += [table, Text("")]
+        items += [FittedTable("Runs", SUMMARY_HEADER, summary_rows(reports, failures)), Text("")]
     for report in reports:
         items += _run_rich(report)
     return items
@@ -88,7 +85,7 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
         for t in report.trials
     ]
     numbers = {"#", "train err", "val err", "bias", "variance"}
-    table = FittedTable(f"Trials{shown}", header, rows, numbers)
+    table = FittedTable(f"Trials{shown}", header, rows, numbers, keys=2)
     items += [Text(""), table, Text("")]
     items += [Text(line) for line in best_lines(report) + baseline_lines(report)]
     if report.best and report.best.recommendations:
@@ -100,38 +97,47 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
         items += [Text(""), Text(f"{title}:", style="bold")]
         items += [Text(f"  {line}") for line in lines]
     if report.capacity:
-        items += [
-            Text(""),
-            Text("Capacity curve: ", style="bold")
-            + Text(capacity_line(report)[0].lower() + capacity_line(report)[1:]),
-        ]
+        items += _capacity_rich(report)
     if report.effects:
         items += _effects_rich(report)
     items += [Text(""), Text("Verdict: ", style="bold") + Text(report.verdict), Text("")]
     return items
 
 
+def _capacity_rich(report: RunReport) -> list[RenderableType]:
+    """The capacity curve: its sentence, then one row per step of growth."""
+    line = capacity_line(report)
+    header, rows = capacity_table(report)
+    numbers = {"hidden units", report.objective.name, "train error", "val error"}
+    return [
+        Text(""),
+        Text("Capacity curve: ", style="bold") + Text(line[0].lower() + line[1:]),
+        Text(""),
+        FittedTable("Capacity", header, texts(rows), numbers),
+    ]
+
+
 def _effects_rich(report: RunReport) -> list[RenderableType]:
     """What the hyperparameters did (tested against the noise), then the mean objective per
     value; * marks the best value of an effect larger than the noise."""
     header, rows = effect_summary(report)
-    summary = Table(title=Text("Hyperparameter effects"), title_justify="left")
-    for name in header:
-        summary.add_column(Text(name))
-    for row in rows:
-        summary.add_row(*[Text(text) for text, _ in row])
-    means = Table(title=Text(f"Mean {report.objective.name} per value"), title_justify="left")
-    for name in ("hyperparameter", "value", "trials", "mean"):
-        means.add_column(Text(name))
-    for effect in report.effects:
-        for i, row in enumerate(effect.rows):
-            best = effect.significant and row.value == effect.best_value
-            means.add_row(
-                Text(effect.hyperparameter if i == 0 else ""),
-                Text(row.value + (" *" if best else "")),
-                Text(str(row.trials)),
-                Text(f"{row.mean_objective:.4g}"),
-            )
+    summary = FittedTable("Hyperparameter effects", header, texts(rows), set(header[1:4]))
+    means_rows = [
+        [
+            effect.hyperparameter if i == 0 else "",
+            row.value + (" *" if effect.significant and row.value == effect.best_value else ""),
+            str(row.trials),
+            f"{row.mean_objective:.4g}",
+        ]
+        for effect in report.effects
+        for i, row in enumerate(effect.rows)
+    ]
+    means = FittedTable(
+        f"Mean {report.objective.name} per value",
+        ["hyperparameter", "value", "trials", "mean"],
+        means_rows,
+        {"trials", "mean"},
+    )
     about = Text(effects_about(report), style="dim")
     return [Text(""), summary, about, Text(""), means]
 

@@ -1,0 +1,48 @@
+"""The diagnosis label of a trial as it finishes, for the search's one line per trial.
+
+The same rules and settings as `tunenet report` (SPEC §6.1: the run's thresholds, the auto
+target error from baselines.csv with its interval, each error's interval from its example
+counts), read once from the run directory when the search starts, then applied to each new
+trials.csv row. No TensorFlow; a few milliseconds per trial.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional
+
+import pandas as pd
+
+from tunenet import diagnosis as dx
+from tunenet.reporting.model import resolve_settings
+from tunenet.reporting.noise import chance, trial_intervals
+from tunenet.runs import Run, load_run
+
+Labeler = Callable[[dict], Optional[str]]
+
+
+def live_labeler(run_dir: Path) -> Labeler:
+    """A function from a trials.csv row (a dict) to its label ("good fit", "high bias", ...),
+    or None when it cannot tell (then the line carries the status only). The run's settings
+    are read at the first call, once trials.csv exists."""
+    found: list[tuple[Run, dx.Thresholds, dx.Chance | None]] = []
+
+    def label(row: dict) -> Optional[str]:
+        status = str(row.get("status"))
+        try:
+            train, val = float(row["train_error"]), float(row["val_error"])
+        except (KeyError, TypeError, ValueError):
+            return dx.trial_label(status, None)
+        if not found:
+            run = load_run(run_dir)
+            found.append((run, resolve_settings(run).thresholds(), chance(run)))
+        run, thresholds, at_chance = found[0]
+        noise = trial_intervals(pd.Series(row), _with_row(run, pd.Series(row))).noise
+        return dx.trial_label(status, dx.fit_diagnosis(train, val, thresholds, noise, at_chance))
+
+    return label
+
+
+def _with_row(run: Run, row: pd.Series) -> Run:
+    """The run as `trial_intervals` reads it (sizes from the row, else the manifest)."""
+    return Run(run.path, run.name, row.to_frame().T, run.epochs, run.manifest, run.resolved)
