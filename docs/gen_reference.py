@@ -254,6 +254,8 @@ SEE_ALSO = {
     "schema": "[config-reference.md](config-reference.md#editor-completion-and-checking)",
     "refine": "[guide.md](guide.md#11-searching-well-strategies-and-coarse-to-fine)",
     "validate": "[config-reference.md](config-reference.md), [ci.md](ci.md)",
+    "lr-find": "[guide.md](guide.md#finding-the-range-tunenet-lr-find)",
+    "learning-curve": "[guide.md](guide.md#will-more-data-help-tunenet-learning-curve)",
 }
 
 

@@ -45,7 +45,16 @@ __all__ = [
     "__version__",
 ]
 # Loaded from tunenet.api on first access (PEP 562), so that `import tunenet` stays fast.
-_LAZY = ("search", "report", "validate", "SearchResult", "Report", "Validation")
+_LAZY = (
+    "search",
+    "report",
+    "validate",
+    "lr_find",
+    "learning_curve",
+    "SearchResult",
+    "Report",
+    "Validation",
+)
 
 
 def __getattr__(name: str) -> Any:

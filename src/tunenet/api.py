@@ -362,3 +362,80 @@ def report(
         top=top,
     )
     return Report(reports, failures)
+
+
+# ---------------------------------------------------------------- lr-find, learning curve
+
+
+def lr_find(
+    config: Union[str, Path],
+    runs_dir: Union[str, Path] = "runs",
+    *,
+    min_lr: float = 1e-7,
+    max_lr: float = 10.0,
+    steps: int = 100,
+    out: Optional[Union[str, Path]] = None,
+) -> Any:
+    """The learning-rate range test of `tunenet lr-find` (SPEC §6.4).
+
+    Writes `<runs_dir>/<name>-lr-find/lr_find.csv` and `lr_find.png`.
+
+    Args:
+        config: the YAML config file.
+        runs_dir: where `<name>-lr-find/` goes. Default: "runs".
+        min_lr, max_lr: the first and last learning rate. Default: 1e-7 and 10.
+        steps: batches to train. Default: 100.
+        out: also write the config with the suggested `optimizer.learning_rate` (a new file).
+
+    Returns:
+        An `LrFindResult`: `.suggestion` (the range, or None when the loss never fell) and
+        `.lines()` (what the command prints).
+
+    Raises:
+        TunenetError: bad options; ConfigError, DataError, RunDirError as `search`.
+    """
+    from tunenet.tuning import lr_find as lr_find_module  # TensorFlow when it trains
+
+    lr_find_module.check_options(min_lr, max_lr, steps)
+    return lr_find_module.run_lr_find(
+        Path(config),
+        runs_dir=Path(runs_dir),
+        min_lr=min_lr,
+        max_lr=max_lr,
+        steps=steps,
+        out=None if out is None else Path(out),
+    )
+
+
+def learning_curve(
+    run_dir: Union[str, Path],
+    fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0),
+    *,
+    quiet: bool = True,
+    console: Optional[Console] = None,
+) -> Any:
+    """Retrain a run's best trial on growing fractions of its training split (SPEC §6.4).
+
+    Writes `<run>/learning_curve.csv` and `learning_curve.png`; `report()` then says whether
+    more data is likely to help.
+
+    Args:
+        run_dir: the run directory.
+        fractions: shares of the training split, increasing, in (0, 1]. Default 0.1, 0.25, 0.5,
+            1.0.
+        quiet: no progress display. Default: True.
+        console: where progress goes. Default: a stderr console.
+
+    Returns:
+        A `CurveResult`: `.table` (learning_curve.csv), `.curve.more_data_helps` (True, False
+        or None: uncertain) and `.curve.reason`.
+
+    Raises:
+        TunenetError: bad fractions. RunDirError: not a run, or no completed trial.
+        DataError: a fraction keeps too few examples.
+    """
+    from tunenet.tuning import learning_curve as curve_module  # TensorFlow when it trains
+
+    return curve_module.learning_curve_run(
+        Path(run_dir), fractions, console=console or _stderr_console(), quiet=quiet
+    )

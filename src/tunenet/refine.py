@@ -341,19 +341,12 @@ def _plain(param: Any) -> Any:
     return param.model_dump(mode="json")
 
 
-def _same(value: Any, text: str) -> bool:
-    if isinstance(value, bool):
-        return text.lower() == str(value).lower()
-    if isinstance(value, (int, float)):
-        try:
-            return math.isclose(float(text), float(value), rel_tol=1e-6, abs_tol=1e-12)
-        except ValueError:
-            return False
-    return text == str(value)
-
-
 def _narrow_choice(param: Choice, seen: list[str]) -> Any:
-    kept = [value for value in param.values if any(_same(value, text) for text in seen)]
+    kept = [
+        value
+        for value in param.values
+        if any(space_module.same_value(value, text) for text in seen)
+    ]
     if not kept:
         return _plain(param)
     return kept[0] if len(kept) == 1 else kept

@@ -325,3 +325,15 @@ def value_of(config: Config, values: dict, name: str) -> Any:
     if param is None or isinstance(param, Fixed):
         return None if param is None else param.value
     raise KeyError(f"{name} is tuned but has no value in this trial")
+
+
+def same_value(value: Any, text: str) -> bool:
+    """Whether `text`, a value as trials.csv writes it, is the hyperparameter value `value`."""
+    if isinstance(value, bool):
+        return text.lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            return math.isclose(float(text), float(value), rel_tol=1e-6, abs_tol=1e-12)
+        except ValueError:
+            return False
+    return text == str(value)

@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -46,6 +47,12 @@ class FakeModel:
 
     def save(self, path: Path) -> None:
         Path(path).write_text(self.label)
+
+    def __call__(self, x, training: bool = False):
+        """Predicts the first class for every example (for the confusion matrix)."""
+        scores = np.zeros((len(x), 3), dtype="float32")
+        scores[:, 0] = 1.0
+        return scores
 
 
 def fit(keeper: BestEpoch, curve: list[dict]) -> FakeModel:
@@ -139,6 +146,11 @@ def test_score_writes_the_row_and_keeps_the_best_model(context: SearchContext) -
     assert context.run.best_model_file.read_text() == "first"
     assert json.loads(context.run.manifest_file.read_text())["best_trial"] == "0"
     assert context.best_objective == pytest.approx(0.8)
+    confusion = json.loads(context.run.confusion_file.read_text())  # the best model's, only
+    assert confusion["trial_id"] == "0"
+    counts = confusion["splits"]["val"]
+    assert sum(map(sum, counts)) == len(context.dataset.y_val)
+    assert all(row[1:] == [0, 0] for row in counts)  # everything predicted as the first class
 
 
 def test_best_row_ignores_failed_diverged_and_unscored_trials() -> None:

@@ -10,6 +10,7 @@ run directory and calls these functions; `docs/report.md` describes the rules in
   the search's trials say per config key.
 - `advice`: the rules of thumb for a trial's problems, checked against that evidence.
 - `capacity`: the capacity curve of a `search.strategy: capacity` run.
+- `learning_curve`: the data-size curve of `tunenet learning-curve`: will more data help?
 - `verdict`: the search in one paragraph; `text`: values, percentages and points as words.
 
 This module is the package's public face (`from tunenet import diagnosis as dx`).
@@ -24,6 +25,18 @@ from tunenet.diagnosis.advice import (
 )
 from tunenet.diagnosis.capacity import CapacityCurve, CapacityStep, capacity_curve, size_label
 from tunenet.diagnosis.curves import Finding, curve_findings
+from tunenet.diagnosis.dynamics import (
+    DEAD_SHARE,
+    DYNAMICS_KINDS,
+    EXPLODING_GROWTH,
+    SATURATED_SHARE,
+    VANISHING_RATIO,
+    DynamicsFinding,
+    DynamicsSummary,
+    dynamics_findings,
+    dynamics_summary,
+    trial_layers,
+)
 from tunenet.diagnosis.effects import (
     CATEGORICAL_KEYS,
     NUMERIC_KEYS,
@@ -58,6 +71,12 @@ from tunenet.diagnosis.labels import (
     fit_diagnosis,
     trial_label,
 )
+from tunenet.diagnosis.learning_curve import (
+    CurvePoint,
+    LearningCurve,
+    learning_curve,
+    verdict_word,
+)
 from tunenet.diagnosis.significance import ALPHA
 from tunenet.diagnosis.text import format_value, p_text, percent, percent_ci, points, points_ci
 from tunenet.diagnosis.verdict import capacity_sentence, verdict
@@ -67,6 +86,9 @@ __all__ = [
     "BOTH",
     "CATEGORICAL_KEYS",
     "CONTEXT_KEYS",
+    "DEAD_SHARE",
+    "DYNAMICS_KINDS",
+    "EXPLODING_GROWTH",
     "FIT_LABELS",
     "GOOD_FIT",
     "HIGH_BIAS",
@@ -74,12 +96,17 @@ __all__ = [
     "LABELS",
     "NOT_LEARNING",
     "NUMERIC_KEYS",
+    "SATURATED_SHARE",
     "STATUS_LABELS",
     "TARGETS",
     "UNCERTAIN",
+    "VANISHING_RATIO",
     "CapacityCurve",
     "CapacityStep",
+    "CurvePoint",
     "Chance",
+    "DynamicsFinding",
+    "DynamicsSummary",
     "EffectRow",
     "EffectTest",
     "Evidence",
@@ -87,6 +114,7 @@ __all__ = [
     "FitDiagnosis",
     "HpEffect",
     "Interval",
+    "LearningCurve",
     "Noise",
     "Recommendation",
     "Thresholds",
@@ -98,6 +126,8 @@ __all__ = [
     "completed",
     "curve_findings",
     "difference_ci",
+    "dynamics_findings",
+    "dynamics_summary",
     "error_ci",
     "fit_diagnosis",
     "format_value",
@@ -105,6 +135,7 @@ __all__ = [
     "hp_effects",
     "image_source",
     "key_columns",
+    "learning_curve",
     "p_text",
     "percent",
     "percent_ci",
@@ -115,5 +146,7 @@ __all__ = [
     "search_evidence",
     "size_label",
     "trial_label",
+    "trial_layers",
     "verdict",
+    "verdict_word",
 ]

@@ -19,6 +19,7 @@ from tunenet.diagnosis.text import finite, format_value
 CONTEXT_KEYS = (
     "optimizer.name",
     "model.activation",
+    "model.initializer",  # the training-dynamics advice (dynamics.py)
     "data.split.validation",
     "search.executions_per_trial",
 )

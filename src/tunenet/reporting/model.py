@@ -7,6 +7,7 @@ plots). Never imports TensorFlow, Keras, matplotlib or Rich. `docs/report.md` do
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from tunenet import diagnosis as dx
 from tunenet.config import DiagnosisConfig
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.objective import Objective
+from tunenet.reporting.confusion import ConfusionReport, confusion_report
 from tunenet.reporting.noise import chance, is_regression, trial_intervals, validation_size
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
@@ -259,6 +261,9 @@ class RunReport:
     plots: list[Path] = field(default_factory=list)
     baselines: list[Baseline] = field(default_factory=list)
     baselines_note: str | None = None
+    confusion: ConfusionReport | None = None  # best/confusion.json, per-class errors
+    # learning_curve.csv's curve and whether more data is likely to help (SPEC §6.4)
+    learning_curve: dx.LearningCurve | None = None
 
     @property
     def report_dir(self) -> Path:
@@ -326,6 +331,9 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     order = [s for s in known if s in statuses] + sorted(set(statuses.index) - set(known))
     counts = {"trials": len(reports), **{s: int(statuses[s]) for s in order}}
     capacity = capacity_curve(run, objective) if is_capacity_run(run) else None
+    learning_curve = _learning_curve(run, settings.variance_threshold.value)
+    if best is not None and learning_curve is not None:
+        best.recommendations = _cite_learning_curve(best.recommendations, learning_curve)
     return RunReport(
         run=run,
         objective=objective,
@@ -341,7 +349,29 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         capacity=capacity,
         baselines=reference_baselines(run),
         baselines_note=baselines_note(run),
+        confusion=confusion_report(run),
+        learning_curve=learning_curve,
     )
+
+
+def _cite_learning_curve(
+    recommendations: list[dx.Recommendation], curve: dx.LearningCurve
+) -> list[dx.Recommendation]:
+    """The best trial's "more data" advice with the learning curve's answer, its test."""
+    word = dx.verdict_word(curve.more_data_helps)
+    text = f" The learning curve (tunenet learning-curve) says {word}: {curve.reason}"
+    return [
+        dataclasses.replace(rec, text=rec.text + text) if rec.key == "data.limit" else rec
+        for rec in recommendations
+    ]
+
+
+def _learning_curve(run: Run, variance_threshold: float) -> dx.LearningCurve | None:
+    """The run's learning_curve.csv (written by `tunenet learning-curve`) and its verdict."""
+    if run.learning_curve is None or run.learning_curve.empty:
+        return None
+    regression = is_regression(run)
+    return dx.learning_curve(run.learning_curve, not regression, variance_threshold)
 
 
 def _tested(evidence: dict, effects: list) -> dict:
@@ -410,9 +440,12 @@ def _trial_report(
     curve = curves.get(row["trial_id"], run.epochs.iloc[0:0])
     stopped_early = row.get("stopped_early") if "stopped_early" in row.index else None
     intervals = trial_intervals(row, run)
+    # a pruned trial was cut short: its errors are shown, but no bias/variance verdict or advice
+    pruned = row["status"] == TrialStatus.PRUNED
     fit = dx.fit_diagnosis(
         row["train_error"], row["val_error"], settings.thresholds(), intervals.noise, chance(run)
     )
+    fit = None if pruned else fit
     findings = dx.curve_findings(
         curve,
         status=row["status"],
@@ -426,7 +459,10 @@ def _trial_report(
         for column in row.index
         if column.startswith("hp.") and _present(row[column])
     }
-    recommendations = dx.recommend(fit, findings, _context(row, run), evidence)
+    context = _context(row, run)
+    layers = dx.trial_layers(run.layers, row["trial_id"])  # training dynamics (layers.csv)
+    findings += dx.dynamics_findings(layers, _int(row.get("best_epoch")), context)
+    recommendations = [] if pruned else dx.recommend(fit, findings, context, evidence)
     return TrialReport(
         trial_id=row["trial_id"],
         rank=None if pd.isna(rank) else int(rank),

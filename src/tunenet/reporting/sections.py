@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from tunenet import diagnosis as dx
+from tunenet.reporting.confusion import confusion_lines
 from tunenet.reporting.model import Failures, RunReport, TrialReport
 from tunenet.runs import TrialStatus
 
@@ -19,6 +20,11 @@ SHORT_FINDINGS = {
     "still_improving": "still improving at epoch {epoch}",
     "overfitting": "overfitting from epoch {epoch}",
     "stopped_early": "stopped early at epoch {epoch}",
+    # training dynamics (layers.csv, diagnosis/dynamics.py)
+    "vanishing_gradients": "vanishing gradients at epoch {epoch}",
+    "exploding_gradients": "exploding gradients at epoch {epoch}",
+    "dead_units": "dead units at epoch {epoch}",
+    "saturated_units": "saturated units at epoch {epoch}",
 }
 Cell = tuple[str, Any]  # (text shown, value to sort by)
 SUMMARY_HEADER = ["run", "status", "trials", "best trial", "best objective", "verdict"]
@@ -189,7 +195,8 @@ def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
         lines.append(f"Diagnosis: {label_cell(best)}; {best.fit.explanation}.")
         if best.fit.reason:
             lines.append(f"{reason_title(best.fit)}: {best.fit.reason}.")
-    lines += [f"Finding: {f.text}." for f in best.findings]
+    # training-dynamics findings have their own section (dynamics_lines)
+    lines += [f"Finding: {f.text}." for f in best.findings if f.kind not in dx.DYNAMICS_KINDS]
     return lines
 
 
@@ -238,16 +245,16 @@ def effects_about(report: RunReport) -> str:
     name = report.objective.name
     return (
         f"Whether each hyperparameter moved {name}, the train error (bias) and the "
-        "train-to-validation gap (variance) by more than the noise: yes or no, then its "
-        "importance (the share of the spread among completed trials its values explain beyond "
-        "noise, 0 to 1) and its p-value after Holm's correction over the hyperparameters "
+        "train-to-validation gap (variance) by more than the noise: yes with its importance "
+        "(the share of the spread among completed trials its values explain beyond noise, 0 to "
+        "1), or no; then the p-value after Holm's correction over the hyperparameters "
         f"(yes: p < {dx.ALPHA:g}). Below, the mean {name} per value (or range)."
     )
 
 
 def effect_summary(report: RunReport) -> tuple[list[str], list[list[Cell]]]:
     """(header, rows) of the effects table: one row per hyperparameter, a cell per target
-    ("yes, 0.82 (p < 0.001)", "no, 0.03 (p = 0.61)", "not tested") and the objective's test."""
+    ("yes, 0.82 (p < 0.001)", "no (p = 0.61)", "not tested") and the objective's test."""
     header = [
         "hyperparameter",
         report.objective.name,
@@ -268,9 +275,10 @@ def _effect_cell(test: dx.EffectTest | None) -> Cell:
         return "one value", None
     if test.p_value is None:
         return "not tested", None
+    if not test.significant:  # an importance the test did not back is noise: not shown
+        return f"no ({dx.p_text(test.p_value)})", test.importance
     importance = "importance ?" if test.importance is None else f"{test.importance:.2f}"
-    verdict = "yes" if test.significant else "no"
-    return f"{verdict}, {importance} ({dx.p_text(test.p_value)})", test.importance
+    return f"yes, {importance} ({dx.p_text(test.p_value)})", test.importance
 
 
 def effect_caption(effect: dx.HpEffect) -> str:
@@ -353,3 +361,99 @@ def summary_rows(reports: list[RunReport], failures: Failures | None) -> list[li
         )
     rows += [[p.name, "unreadable", "", "", "", m] for p, m in failures or []]
     return rows
+
+
+# ---------------------------------------------------------------- training dynamics (SPEC §6.3)
+
+
+def dynamics_lines(report: RunReport) -> list[str]:
+    """The best trial's training-dynamics findings with their evidence and advice, or one line
+    with the measured numbers when its layers looked healthy; empty without layers.csv rows."""
+    best = report.best
+    if best is None or report.run.layers is None:
+        return []
+    rows = dx.trial_layers(report.run.layers, best.trial_id)
+    measured = dx.dynamics_summary(rows, best.best_epoch)
+    if measured is None:
+        return []
+    found = [f for f in best.findings if isinstance(f, dx.DynamicsFinding)]
+    lines = [
+        f"Trial {best.trial_id}, {measured.layers} Dense/Conv2D layers, measured at each epoch "
+        "end on a fixed probe batch of up to 256 training examples (layers.csv)."
+    ]
+    for finding in found:
+        lines.append(f"Finding: {finding.text}.")
+        lines += [f"  Advice: {advice.text}" for advice in finding.advice]
+    if not found:
+        lines.append(_healthy_line(measured))
+    return lines
+
+
+def _healthy_line(m: dx.DynamicsSummary) -> str:
+    """No finding: what was measured against each threshold."""
+    parts = []
+    if m.gradient_ratio is not None:
+        parts.append(
+            f"first hidden / output layer gradient norm {m.gradient_ratio:.2g} "
+            f"(vanishing below {dx.VANISHING_RATIO:g})"
+        )
+    if m.growth is not None:
+        parts.append(
+            f"largest gradient-norm growth over the first epoch {m.growth:.2g}-fold "
+            f"(exploding from {dx.EXPLODING_GROWTH:g}-fold)"
+        )
+    if m.dead is not None:
+        parts.append(
+            f"at most {m.dead:.0%} of a layer's units dead (threshold {dx.DEAD_SHARE:.0%})"
+        )
+    if m.saturated is not None:
+        parts.append(
+            f"at most {m.saturated:.0%} of a layer's units saturated "
+            f"(threshold {dx.SATURATED_SHARE:.0%})"
+        )
+    head = f"Layers looked healthy at epoch {m.epoch} (no threshold crossed): "
+    return head + "; ".join(parts) + "."
+
+
+INSIGHT_SECTIONS.append(("Training dynamics", dynamics_lines))
+
+
+# ---------------------------------------------------------------- learning curve (SPEC §6.4)
+
+
+def learning_curve_lines(report: RunReport) -> list[str]:
+    """Whether more data is likely to help (learning_curve.csv), with its reason, then the
+    curve; empty when `tunenet learning-curve` has not been run."""
+    curve = report.learning_curve
+    if curve is None:
+        return []
+    reason = curve.reason[:1].upper() + curve.reason[1:]
+    lines = [f"More data helps: {dx.verdict_word(curve.more_data_helps)}. {reason}"]
+    for p in curve.points:
+        train = dx.percent_ci(p.train_error, p.train_error_ci) or "missing"
+        val = dx.percent_ci(p.val_error, p.val_error_ci) or "missing"
+        lines.append(
+            f"{p.examples:,} training examples (fraction {p.fraction:g}): train error {train}, "
+            f"validation error {val}."
+        )
+    lines.append(
+        "The best trial retrained on growing fractions of the training split (tunenet "
+        "learning-curve, learning_curve.csv); ± is half the 95% interval; the validation "
+        "error's change is tested as if the two fractions' errors were independent "
+        "(conservative: they share the validation examples)."
+    )
+    return lines
+
+
+INSIGHT_SECTIONS.append(("Learning curve (will more data help?)", learning_curve_lines))
+
+
+# ---------------------------------------------------------------- confusion matrix
+
+
+def confusion_section(report: RunReport) -> list[str]:
+    """The best model's per-class errors (best/confusion.json; see reporting/confusion.py)."""
+    return confusion_lines(report.confusion, report.best.trial_id if report.best else None)
+
+
+INSIGHT_SECTIONS.append(("Confusion matrix", confusion_section))

@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from tunenet import diagnosis as dx
+from tunenet.reporting.confusion import confusion_dict
 from tunenet.reporting.model import Baseline, Failures, RunReport, TrialReport, plain
 from tunenet.reporting.sections import hp_names
 from tunenet.runs import TrialStatus
@@ -55,6 +57,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "capacity": _capacity_dict(report.capacity) if report.capacity else None,
         "baselines": [_baseline_dict(b) for b in report.baselines],
         "baselines_note": report.baselines_note,
+        "confusion": confusion_dict(report.confusion),
+        "learning_curve": _learning_curve_dict(report.learning_curve),
         "plots": [p.relative_to(report.report_dir).as_posix() for p in report.plots],
         "warnings": list(report.run.warnings),
     }
@@ -88,7 +92,7 @@ def _trial_dict(t: TrialReport) -> dict[str, Any]:
         "uncertain": list(fit.uncertain) if fit else [],
         "reason": fit.reason if fit else None,
         "explanation": fit.explanation if fit else None,
-        "findings": [{"kind": f.kind, "epoch": f.epoch, "text": f.text} for f in t.findings],
+        "findings": [_finding_dict(f) for f in t.findings],
         "recommendations": [
             {
                 "key": r.key,
@@ -102,6 +106,24 @@ def _trial_dict(t: TrialReport) -> dict[str, Any]:
         ],
         "message": t.message,
     }
+
+
+def _finding_dict(f: dx.Finding) -> dict[str, Any]:
+    """kind, epoch, text; a training-dynamics finding adds its evidence (layer, the measured
+    value and what it measures, the threshold it crossed) and its advice in config keys."""
+    found: dict[str, Any] = {"kind": f.kind, "epoch": f.epoch, "text": f.text}
+    if isinstance(f, dx.DynamicsFinding):
+        found.update(
+            layer=f.layer,
+            value=f.value if f.value is not None and math.isfinite(f.value) else None,
+            measure=f.measure,
+            threshold=f.threshold,
+            advice=[
+                {"key": r.key, "action": r.action, "value": plain(r.value), "text": r.text}
+                for r in f.advice
+            ],
+        )
+    return found
 
 
 def _interval(ci: dx.Interval | None) -> list[float] | None:
@@ -133,6 +155,32 @@ def _capacity_dict(curve: dx.CapacityCurve) -> dict[str, Any]:
         "best_trial": curve.best,
         "stopped_after": curve.stopped_after,
         "min_delta": curve.min_delta,
+    }
+
+
+def _learning_curve_dict(curve: dx.LearningCurve | None) -> dict[str, Any] | None:
+    """learning_curve.csv's rows and whether more data is likely to help (SPEC §6.4)."""
+    if curve is None:
+        return None
+    return {
+        "more_data_helps": curve.more_data_helps,
+        "reason": curve.reason,
+        "gap": curve.gap,
+        "gap_ci": _interval(curve.gap_ci),
+        "val_drop": curve.val_drop,
+        "val_drop_ci": _interval(curve.val_drop_ci),
+        "rows": [
+            {
+                "fraction": point.fraction,
+                "examples": point.examples,
+                "train_error": point.train_error,
+                "train_error_ci": _interval(point.train_error_ci),
+                "val_error": point.val_error,
+                "val_error_ci": _interval(point.val_error_ci),
+                "seconds": point.seconds,
+            }
+            for point in curve.points
+        ],
     }
 
 

@@ -20,17 +20,21 @@ from tunenet.errors import RunDirError
 from tunenet.runs.files import REFUSED, short, text_or_none, write_atomic, write_json
 from tunenet.runs.paths import RunDir, new_manifest
 from tunenet.runs.resolved import EXTENDABLE, config_differences, fingerprint, resolved_dict
-from tunenet.runs.tables import read_trial_rows, trial_number
+from tunenet.runs.status import FINAL_STATUSES
+from tunenet.runs.tables import EpochLog, read_trial_rows, trial_number
 
 
 def reopen(run: RunDir, config: Config) -> RunDir:
     """Check a run for --resume before changing anything, then rebuild what can be rebuilt."""
     manifest, damage = _manifest_or_damage(run)
     run.notes = _check_same_config(run, config, manifest)
-    read_trial_rows(run.trials_file)  # raises on a damaged header or inner line
+    rows, _ = read_trial_rows(run.trials_file)  # raises on a damaged header or inner line
     _check_header(run.epochs_file, ("trial_id", "execution", "epoch"))
+    _check_header(run.layers_file, ("trial_id", "execution", "epoch"))
     resolved = yaml.safe_dump(resolved_dict(config), sort_keys=False)
     try:
+        finished = {row["trial_id"] for row in rows if row.get("status") in FINAL_STATUSES}
+        run.notes += _repair_layers(run, finished)
         if damage:
             write_json(run.manifest_file, new_manifest(run))  # the search fills in the rest
             run.notes.append(f"{run.manifest_file}: {damage}; rebuilt from resolved.yaml.")
@@ -39,6 +43,18 @@ def reopen(run: RunDir, config: Config) -> RunDir:
     except OSError as error:
         raise RunDirError(f"{error.filename or run.path}: cannot be written ({error}).") from None
     return run
+
+
+def _repair_layers(run: RunDir, finished: set[str]) -> list[str]:
+    """layers.csv as epochs.csv is repaired: the rows of the trials that run again go (no
+    duplicates), and a last line a crash cut; a finished trial's rows always stay."""
+    text = text_or_none(run.layers_file) if run.layers_file.exists() else ""
+    if not text or "\n" not in text:
+        return []  # absent, or a header cut before any row: the search writes it again
+    columns = next(csv.reader([text.split("\n", 1)[0]]))
+    if EpochLog(run.layers_file, columns).drop_trials(keep=finished):
+        return [f"{run.layers_file}: dropped its last line, cut by a crash."]
+    return []
 
 
 def _manifest_or_damage(run: RunDir) -> tuple[Optional[dict], str]:

@@ -26,9 +26,13 @@ from tunenet.models.build import build_model, metric_names
 from tunenet.models.saved import export_model
 from tunenet.objective import Objective
 from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
+from tunenet.runs.insight import LAYER_COLUMNS
+from tunenet.tuning.confusion import write_best_confusion
 from tunenet.tuning.kt_compat import Trial
+from tunenet.tuning.monitor import LayerMonitor, probe_batch
 from tunenet.tuning.pipelines import Pipelines, standard_error
 from tunenet.tuning.progress import SearchProgress
+from tunenet.tuning.pruning import Pruning
 
 # trials.csv's standard errors of train_error, val_error and test_error (regression only)
 STANDARD_ERRORS = ("train_error_se", "val_error_se", "test_error_se")
@@ -145,6 +149,7 @@ class Execution:
     # regression: each example's normalized squared error, for the standard errors
     train_errors: Optional[np.ndarray] = None
     val_errors: Optional[np.ndarray] = None
+    pruned: str = ""  # why pruning stopped this fit ("pruned at epoch 4: ..."), else empty
 
     def at_best(self, name: str) -> float:
         """The Keras log `name` at the best epoch (NaN when missing)."""
@@ -211,16 +216,19 @@ class TrialRunner:
             return ctx.replay(recorded)  # killed after trials.csv, before keras-tuner saved
         started = time.perf_counter()
         ctx.epoch_log.drop_trials(drop={trial.trial_id})  # rows of an earlier, killed attempt
+        if ctx.layer_log is not None:
+            ctx.layer_log.drop_trials(drop={trial.trial_id})
         ctx.heartbeat()
         values = active_values(trial)
         seed = trial_seed(ctx.config.seed, trial.trial_id)
         ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
         row = ctx.base_row(trial.trial_id, values, seed)
         try:
-            executions = [
-                self._fit(trial, values, seed + index, index)
-                for index in range(ctx.config.search.executions_per_trial)
-            ]
+            executions = []
+            for index in range(ctx.config.search.executions_per_trial):
+                executions.append(self._fit(trial, values, seed + index, index))
+                if executions[-1].pruned:
+                    break  # a pruned trial runs no further execution
         except kt.errors.FatalError:
             raise
         except KeyboardInterrupt:
@@ -262,8 +270,13 @@ class TrialRunner:
         stopper = ctx.early_stopping()
         recorder = EpochRecorder(ctx, trial.trial_id, index)
         keeper = BestEpoch(ctx.objective)  # last: the weights it restores are the ones kept
+        # after the stopper: a fit early stopping ends at this epoch is not pruned
+        pruner = ctx.pruning.callback(trial.trial_id, epochs) if ctx.pruning else None
         callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
-        callbacks += [stopper, keeper] if stopper else [keeper]
+        if ctx.layer_log is not None:  # training.monitor_layers (SPEC §6.3)
+            probe = probe_batch(ctx.dataset, ctx.pipelines.scale, seed)
+            callbacks.append(LayerMonitor(ctx.layer_log, trial.trial_id, index, probe))
+        callbacks += [c for c in (stopper, pruner) if c is not None] + [keeper]
         if ctx.tensorboard:
             folder = ctx.run.tensorboard_trial_dir(trial.trial_id, index)
             callbacks += tensorboard_callbacks(folder, values)
@@ -277,7 +290,9 @@ class TrialRunner:
         )
         if parent is not None or ctx.config.search.strategy == "hyperband":
             model.save_weights(ctx.warm_start_file(trial.trial_id))
-        return ctx.execution(model, recorder.history, stopper, keeper.epoch)
+        outcome = ctx.execution(model, recorder.history, stopper, keeper.epoch)
+        outcome.pruned = pruner.message if pruner else ""
+        return outcome
 
 
 def _elapsed(started: float) -> float:
@@ -304,8 +319,12 @@ class SearchContext:
         self.sizes = split_sizes(dataset)
         columns = ["trial_id", "execution", "epoch", *self.metrics, "learning_rate", "seconds"]
         self.epoch_log = EpochLog(run.epochs_file, columns)
+        self.layer_log: Optional[EpochLog] = None  # layers.csv, when training.monitor_layers
+        if config.training.monitor_layers:
+            self.layer_log = EpochLog(run.layers_file, list(LAYER_COLUMNS))
         self.trials = TrialTable(run.trials_file, self.trial_columns())
         self.lock = RunLock(run.path)
+        self.pruning = Pruning.of(config.search, self.objective, run.epochs_file, run.trials_file)
 
     def heartbeat(self) -> None:
         if self.heartbeat_file is not None:
@@ -343,16 +362,7 @@ class SearchContext:
         return str(path)
 
     def early_stopping(self) -> Optional[keras.callbacks.EarlyStopping]:
-        settings = self.config.training.early_stopping
-        if settings is False:
-            return None
-        return keras.callbacks.EarlyStopping(
-            monitor=settings.monitor,
-            patience=settings.patience,
-            min_delta=settings.min_delta,
-            restore_best_weights=False,  # BestEpoch keeps the objective's best epoch instead
-            mode=Objective.named(settings.monitor).direction,
-        )
+        return early_stopping(self.config)
 
     def execution(
         self, model: keras.Model, history: dict[int, dict], stopper: Any, best_epoch: int
@@ -378,10 +388,13 @@ class SearchContext:
         objective = row["objective"]
         with self.lock:
             self.trials.reload()
-            if objective is not None and self.objective.better(objective, self.best_objective):
+            if row["status"] == TrialStatus.COMPLETED and self.objective.better(
+                objective, self.best_objective
+            ):  # a pruned trial is never the best model: its training was cut short
                 # the model first, then its row: a kill in between only means running it again
                 model = export_model(executions[-1].model, self.pipelines.scale)
                 self.run.save_best_model(model)
+                write_best_confusion(self.run, trial_id, executions[-1].model, self.pipelines)
                 self.run.update_manifest(best_trial=trial_id)
             self.trials.put(row)
         self.progress.trial_end(row, self.objective.name, self.best_objective)
@@ -389,7 +402,7 @@ class SearchContext:
 
     def replay(self, row: dict) -> dict:
         """The result of a trial already recorded in trials.csv, without training it again."""
-        if row["status"] != TrialStatus.COMPLETED:
+        if row["status"] not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
             raise kt.errors.FailedTrialError(row.get("message") or row["status"])
         return {self.objective.name: float(row["objective"])}
 
@@ -403,13 +416,15 @@ def score_row(executions: list[Execution], metrics: list[str], objective: Object
     """A trial's trials.csv numbers. Every metric, error and the objective is a mean over its
     executions, each taken at its own best epoch; epochs_trained, best_epoch and stopped_early
     are those of the last execution (whose model is kept). A diverged execution makes the
-    trial diverged, without an objective."""
+    trial diverged, without an objective; a pruned one (always the last) makes it pruned, with
+    the objective at its best epoch so far (what keras-tuner's oracle learns from)."""
     chosen = executions[-1]
     diverged = any(outcome.diverged for outcome in executions)
     row: dict[str, Any] = {name: _mean(o.at_best(name) for o in executions) for name in metrics}
     at_best = float(np.mean([o.at_best(objective.name) for o in executions]))  # NaN stays NaN
+    status = TrialStatus.PRUNED if chosen.pruned else TrialStatus.COMPLETED
     row.update(
-        status=TrialStatus.DIVERGED if diverged else TrialStatus.COMPLETED,
+        status=TrialStatus.DIVERGED if diverged else status,
         epochs_trained=max(chosen.history) if chosen.history else 0,
         best_epoch=chosen.best_epoch,
         stopped_early=chosen.stopped_early,
@@ -418,7 +433,7 @@ def score_row(executions: list[Execution], metrics: list[str], objective: Object
         train_error_se=_standard_error(o.train_errors for o in executions),
         val_error_se=_standard_error(o.val_errors for o in executions),
         objective=None if diverged else at_best,
-        message="the loss became NaN or infinite" if diverged else "",
+        message="the loss became NaN or infinite" if diverged else chosen.pruned,
     )
     return row
 
@@ -433,6 +448,20 @@ def _standard_error(per_execution: Any) -> Optional[float]:
     executions that have one, as the row's error is (regression; None otherwise)."""
     arrays = [errors for errors in per_execution if errors is not None]
     return standard_error(np.mean(arrays, axis=0)) if arrays else None
+
+
+def early_stopping(config: Config) -> Optional[keras.callbacks.EarlyStopping]:
+    """The config's early stopping (None when `training.early_stopping: false`)."""
+    settings = config.training.early_stopping
+    if settings is False:
+        return None
+    return keras.callbacks.EarlyStopping(
+        monitor=settings.monitor,
+        patience=settings.patience,
+        min_delta=settings.min_delta,
+        restore_best_weights=False,  # BestEpoch keeps the objective's best epoch instead
+        mode=Objective.named(settings.monitor).direction,
+    )
 
 
 def split_sizes(dataset: Dataset) -> dict[str, Optional[int]]:

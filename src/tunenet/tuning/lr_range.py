@@ -1,0 +1,118 @@
+"""The arithmetic of the learning-rate range test (`tunenet lr-find`, SPEC §6.4), pure Python.
+
+The rates grow exponentially over the steps; each step's loss is smoothed by a bias-corrected
+exponential moving average (the `smoothed_loss` column) that decides when the test stops; the
+suggested range is read on the loss's rolling median over a decade of rates, which does not lag
+(`suggest`). `tuning.lr_find` runs the test and writes its files.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+BETA = 0.98  # smoothing of the loss (an exponential moving average, bias-corrected)
+BLOW_UP = 4.0  # the test stops when the smoothed loss exceeds this many times its minimum
+MAX_BELOW_MINIMUM = 10.0  # the classic pick: a tenth of the lr where the loss is smallest
+MIN_FALL = 0.9  # the loss must fall below this share of its start for a suggestion
+
+
+@dataclass
+class Suggestion:
+    """The suggested `optimizer.learning_rate` range and the learning rates behind it."""
+
+    low: float
+    high: float
+    steepest: float  # lr where the loss (`decade_median`) falls fastest per decade of lr
+    at_minimum: float  # lr where it is lowest
+
+
+def learning_rates(min_lr: float, max_lr: float, steps: int) -> np.ndarray:
+    """`steps` rates growing exponentially from min_lr (first step) to max_lr (last)."""
+    return min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
+
+
+class Smoother:
+    """Exponential moving average of the loss, bias-corrected (as in Adam): step k's value is
+    avg_k / (1 − β^k), so the first steps are not pulled towards 0."""
+
+    def __init__(self, beta: float = BETA):
+        self.beta, self.average, self.count = beta, 0.0, 0
+
+    def add(self, loss: float) -> float:
+        self.count += 1
+        self.average = self.beta * self.average + (1 - self.beta) * loss
+        return self.average / (1 - self.beta**self.count)
+
+
+def stop_reason(smoothed: float, lowest: float) -> Optional[str]:
+    """Why the test stops after this step, or None to go on."""
+    if not math.isfinite(smoothed):
+        return "stopped: the loss became NaN or infinite"
+    if smoothed > BLOW_UP * lowest:
+        return f"stopped: the smoothed loss exceeded {BLOW_UP:g}× its minimum"
+    return None
+
+
+def decade_median(rates: list[float], losses: list[float]) -> np.ndarray:
+    """The loss's rolling median over one decade of learning rates, centred on each step:
+    smooth like `smoothed_loss` but without its lag (an EMA with β = 0.98 trails the loss by
+    tens of steps, i.e. by decades of lr), and unmoved by single spikes."""
+    per_decade = 1 / math.log10(rates[1] / rates[0]) if len(rates) > 1 else 1
+    window = max(3, int(round(per_decade)) | 1)  # odd, so that it is centred
+    series = pd.Series(losses, dtype=float).where(np.isfinite(losses))
+    return series.rolling(window, center=True, min_periods=1).median().to_numpy()
+
+
+def suggest(rates: list[float], losses: list[float]) -> Optional[Suggestion]:
+    """The range from where the loss falls fastest to before it blows up (see `decade_median`
+    for the curve used).
+
+    `steepest`: the lr where the curve falls fastest per decade of lr (its slope over one
+    decade), before its minimum; `at_minimum`: the lr of that minimum, where the loss stops
+    falling — a tenth of it is the classic pick below the blow-up. The range spans both picks,
+    and at least one decade: `high` = the larger of the two, `low` = the smaller, lowered to
+    `high` / 10 when closer. None when the curve never fell by 10% (nothing to suggest).
+    """
+    curve = decade_median(rates, losses)
+    if np.isnan(curve).all():
+        return None
+    lowest = int(np.nanargmin(curve))
+    first = float(np.nanmedian(curve[: max(3, lowest // 4)]))
+    if lowest < 2 or not curve[lowest] < MIN_FALL * first:
+        return None
+    logs = np.log10(np.asarray(rates, dtype=float))
+    half = max(1, int(round(1 / (logs[1] - logs[0]) / 2)))  # half a decade, in steps
+    steps = np.arange(lowest + 1)
+    before, after = np.clip(steps - half, 0, None), np.clip(steps + half, None, lowest)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (curve[after] - curve[before]) / (logs[after] - logs[before])
+    steepest = float(rates[int(np.nanargmin(np.where(after > before, slope, np.nan)))])
+    at_minimum = float(rates[lowest])
+    picks = sorted((steepest, at_minimum / MAX_BELOW_MINIMUM))
+    high = picks[1]
+    low = min(picks[0], high / 10)
+    return Suggestion(round2(low), round2(high), steepest, at_minimum)
+
+
+def round2(value: float) -> float:
+    """Two significant digits: a config reads 0.0012, not 0.00123456."""
+    return float(f"{value:.2g}")
+
+
+def range_text(s: Suggestion) -> str:
+    return f"{{min: {yaml_number(s.low)}, max: {yaml_number(s.high)}, sampling: log}}"
+
+
+def yaml_number(value: float) -> str:
+    """A float that every YAML reader takes as one: 1.0e-05, never 1e-05 (a string in YAML
+    1.1)."""
+    text = f"{value:g}"
+    mantissa, _, exponent = text.partition("e")
+    if exponent and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return text
