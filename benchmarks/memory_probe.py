@@ -14,17 +14,27 @@ Variants:
   numpy        graph mode, NumPy arrays instead of tf.data pipelines
   graph-reset  graph-del, then TensorFlow's eager context reset (private API; the datasets are
                rebuilt for every model)
+  trim         graph, then glibc malloc_trim(0) after each model (freed heap back to the system)
+  gc-trim      graph-gc, then malloc_trim(0)
+  arena2       gc-trim with MALLOC_ARENA_MAX=2 set before TensorFlow loads (fewer malloc arenas)
+  release      graph, then the custom gradients registered since the start dropped from
+               TensorFlow's gradient registry and gc.collect (what tunenet does after a trial)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-VARIANTS = ("graph", "graph-gc", "graph-del", "eager", "numpy", "graph-reset")
+VARIANTS = (
+    "graph", "graph-gc", "graph-del", "eager", "numpy", "graph-reset", "trim", "gc-trim",
+    "arena2", "release",
+)  # fmt: skip
+ENVIRONMENTS = {"arena2": {"MALLOC_ARENA_MAX": "2"}}
 
 
 def rss_mb() -> float:
@@ -32,6 +42,19 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def malloc_trim() -> None:
+    import ctypes
+
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def gradient_registry() -> dict:
+    """TensorFlow's registry of gradient functions, where each traced tf.custom_gradient stays."""
+    from tensorflow.python.framework import ops
+
+    return ops._gradient_registry._registry
 
 
 def probe(variant: str, models: int) -> list[float]:
@@ -46,8 +69,11 @@ def probe(variant: str, models: int) -> list[float]:
     y = rng.integers(0, 3, size=90).astype("int32")
     xv, yv = x[:30], y[:30]
     samples = []
+    known = set(gradient_registry())
     for index in range(models):
-        keras.backend.clear_session(free_memory=variant in ("graph-gc", "graph-del"))
+        keras.backend.clear_session(
+            free_memory=variant in ("graph-gc", "graph-del", "gc-trim", "arena2")
+        )
         train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(90, seed=1).batch(16)
         val = tf.data.Dataset.from_tensor_slices((xv, yv)).batch(2048).cache()
         model = keras.Sequential(
@@ -81,6 +107,13 @@ def probe(variant: str, models: int) -> list[float]:
             from tensorflow.python.eager import context
 
             context._reset_context()
+        if variant in ("trim", "gc-trim", "arena2"):
+            malloc_trim()
+        if variant == "release":
+            registry = gradient_registry()
+            for name in [key for key in registry if key not in known]:
+                del registry[name]
+            gc.collect()
         samples.append(rss_mb())
     return samples
 
@@ -101,7 +134,7 @@ def main() -> None:
             [sys.executable, __file__, "--child", variant, "--models", str(args.models)],
             capture_output=True,
             text=True,
-            env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **ENVIRONMENTS.get(variant, {})},
         )
         if done.returncode != 0:
             print(f"| {variant} | failed: {done.stderr.strip().splitlines()[-1]} |")

@@ -210,39 +210,6 @@ def variant_spe_rule() -> None:
     Trainer.compile = compile
 
 
-def variant_val_from_history() -> None:
-    """val_error from the fit's own validation at the restored best epoch (no 2nd evaluate).
-
-    With EarlyStopping(restore_best_weights=True) the model ends with the weights of
-    `best_epoch`, whose validation metrics Keras computed in inference mode on the same data.
-    """
-    from tunenet.tuning import pipelines, trial
-
-    original = trial.SearchContext.execution
-
-    def execution(self: Any, model: Any, history: dict, stopper: Any) -> Any:
-        restored = stopper is not None and stopper.best_weights is not None
-        if not restored:
-            return original(self, model, history, stopper)
-        saved = self.evaluate_error
-
-        def evaluate_error(model: Any, split: str, raw: bool = False) -> float:
-            if split != "val":
-                return saved(model, split, raw)
-            logs = history[stopper.best_epoch + 1]
-            metrics = {key[4:]: value for key, value in logs.items() if key.startswith("val_")}
-            variance = 1.0 if self.pipelines.scale is not None else self.dataset.target_variance
-            return pipelines.error_of(self.dataset.task, metrics, variance)
-
-        self.evaluate_error = evaluate_error
-        try:
-            return original(self, model, history, stopper)
-        finally:
-            del self.evaluate_error
-
-    trial.SearchContext.execution = execution
-
-
 def variant_train_pipeline_once() -> None:
     """The training tf.data pipeline's source and cache built once per search, not per trial."""
     import tensorflow as tf
@@ -389,7 +356,15 @@ def variant_no_grappler() -> None:
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
+def variant_unbounded() -> None:
+    """The old behaviour: trial graphs kept in TensorFlow's gradient registry, no hand-over."""
+    import os
+
+    os.environ["TUNENET_MEMORY"] = "unbounded"
+
+
 VARIANTS: dict[str, Callable[[], None]] = {
+    "unbounded": variant_unbounded,
     "gc-each-trial": variant_gc_each_trial,
     "malloc-trim": variant_malloc_trim,
     "gc+trim": variant_gc_and_trim,
@@ -398,7 +373,6 @@ VARIANTS: dict[str, Callable[[], None]] = {
     "spe1": variant_spe(1),
     "spe64": variant_spe(64),
     "spe-rule": variant_spe_rule,
-    "val-from-history": variant_val_from_history,
     "train-pipeline-once": variant_train_pipeline_once,
     "best-model-once": variant_best_model_once,
     "oracle-saves-once": variant_oracle_saves_once,
@@ -407,7 +381,6 @@ VARIANTS: dict[str, Callable[[], None]] = {
 VARIANTS["all"] = lambda: [
     VARIANTS[name]()
     for name in (
-        "val-from-history",
         "train-pipeline-once",
         "best-model-once",
         "oracle-saves-once",

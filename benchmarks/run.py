@@ -14,13 +14,23 @@ Rows:
   2. overhead vs plain Keras: the same against `benchmarks/keras_loop.py` (target <= 1.15);
   3. start-up: `tunenet --help` and `tunenet validate configs/quickstart.yaml` against
      `python -c "import tensorflow"` (target <= 0.15);
-  4. memory: RSS growth of one `tunenet search` process from trial 5 to the last of 100 small
-     trials, read from /proc/<pid>/status while it runs (target < 50 MB);
-  5. search efficiency: epochs until val_accuracy first reaches a target on digits, for
-     random, bayesian and hyperband, mean over seeds (read from epochs.csv in order; the search
+  4. memory: a default `tunenet search` of 500 small trials: the largest VmRSS of its process
+     tree after trial 20, minus its size at trial 20, read from /proc while it runs (target
+     < 50 MB); the wall-time cost of bounded memory (default) against the old, unbounded
+     behaviour on a shorter search (target <= 1.05); a recycled worker's growth;
+  5. search efficiency: epochs (and wall time, with the spread over seeds) until val_accuracy
+     first reaches a hard target on digits (0.98 in a wide space with poor regions), for
+     random, bayesian, hyperband and random with median pruning, mean over seeds (read from epochs.csv in order; the search
      is stopped with SIGTERM once the target is reached or the epoch budget is spent);
-  6. parallel throughput: trials per minute with `--workers 2` against `--workers 1`
-     (n/a while `tunenet search --help` does not list `--workers`).
+  6. parallel throughput: trials per minute with `--workers 2` against the default search,
+     counted from the trials' own times (trials.csv: completed trials / (last finished_at -
+     first started_at)), for small MLPs (target >= 1.8) and small CNNs (target >= 1.5), the
+     whole command's wall time (target < 1), and against `--workers 1` (information).
+
+  7. training dynamics: a small search with `training.monitor_layers` on against off, wall
+     time (target <= 1.05).
+The pruning rows (epochs and best objective with and without `search.pruning`) come from
+`benchmarks/pruning.py`, which appends its own section to the same file.
 
 `--quick` runs every row once with minimal sizes (a CI check that the benchmark runs, not a
 measurement). Timings taken while other work runs on the machine are noise: run the full
@@ -61,11 +71,18 @@ OVERHEAD_KT = "overhead vs keras-tuner script"
 OVERHEAD_KERAS = "overhead vs plain Keras loop"
 STARTUP_HELP = "start-up: tunenet --help"
 STARTUP_VALIDATE = "start-up: tunenet validate"
-MEMORY = "memory: RSS growth of one search process"
+MEMORY = "memory: RSS of a default search after trial 20"
+MEMORY_COST = "memory: wall time, bounded (default) vs unbounded"
+MEMORY_HANDOVER = "memory: one hand-over to a fresh process (safety net)"
 MEMORY_RECYCLED = "memory: RSS growth, --workers 1 --max-trials-per-worker"
 EFFICIENCY_RANDOM = "search efficiency: random (reference)"
 EFFICIENCY_BAYESIAN = "search efficiency: bayesian vs random"
 EFFICIENCY_HYPERBAND = "search efficiency: hyperband vs random"
+EFFICIENCY_PRUNED = "search efficiency: random + median pruning vs random"
+MONITORING = "training dynamics: layer monitoring on vs off, wall time"
+WORKERS_MLP = "parallel throughput: --workers 2 vs default search, small MLPs"
+WORKERS_CNN = "parallel throughput: --workers 2 vs default search, small CNNs"
+WORKERS_WALL = "whole command: --workers 2 vs default search, wall time"
 WORKERS = "parallel throughput: --workers 2 vs --workers 1"
 ROWS = (
     OVERHEAD_KT,
@@ -73,15 +90,26 @@ ROWS = (
     STARTUP_HELP,
     STARTUP_VALIDATE,
     MEMORY,
+    MEMORY_COST,
+    MEMORY_HANDOVER,
     MEMORY_RECYCLED,
     EFFICIENCY_RANDOM,
     EFFICIENCY_BAYESIAN,
     EFFICIENCY_HYPERBAND,
+    EFFICIENCY_PRUNED,
+    WORKERS_MLP,
+    WORKERS_CNN,
+    WORKERS_WALL,
     WORKERS,
+    MONITORING,
 )
-SECTIONS = ("overhead", "startup", "memory", "efficiency", "workers")
+SECTIONS = (
+    "overhead", "startup", "memory", "memorycost", "efficiency", "workers", "monitoring",
+)  # fmt: skip
 COMMAND = "benchmarks/run.py"
-MEMORY_BASE_TRIAL = 5  # memory growth is counted from this trial (start-up allocations settled)
+MEMORY_ENV = "TUNENET_MEMORY"  # "unbounded": the old behaviour (tuning/handover.py), to compare
+HANDOVER_ENV = "TUNENET_HANDOVER_TRIALS"  # hand over every N trials (tuning/handover.py)
+HANDOVERS = 3  # hand-overs forced in the cost section's third search
 
 
 # ---------------------------------------------------------------- sizes
@@ -95,43 +123,64 @@ class Sizes:
     grid_learning_rates: tuple[float, ...]
     grid_epochs: int
     memory_trials: int
+    memory_base: int  # memory growth is counted from this trial (SPEC §8: 20)
     memory_epochs: int
+    memory_recycled_trials: int
     memory_recycle: int  # trials per worker process in the recycled memory row
+    cost_trials: int  # the bounded-vs-unbounded wall-time row
     efficiency_seeds: tuple[int, ...]
     efficiency_target: float
     efficiency_budget: int  # epochs per search before it counts as "not reached"
     efficiency_epochs: int
     workers_trials: int
     workers_epochs: int
+    cnn_trials: int
+    cnn_epochs: int
+    monitor_trials: int
+    monitor_epochs: int
 
 
 FULL = Sizes(
     grid_units=(8, 16, 32, 64),
     grid_learning_rates=(0.001, 0.01),
     grid_epochs=30,
-    memory_trials=100,
+    memory_trials=500,
+    memory_base=20,
     memory_epochs=2,
+    memory_recycled_trials=100,
     memory_recycle=20,
+    cost_trials=60,
     efficiency_seeds=(1, 2, 3),
-    efficiency_target=0.97,
-    efficiency_budget=300,
+    efficiency_target=0.98,
+    efficiency_budget=900,
     efficiency_epochs=27,
-    workers_trials=24,
+    workers_trials=40,
     workers_epochs=10,
+    cnn_trials=24,
+    cnn_epochs=5,
+    monitor_trials=4,
+    monitor_epochs=15,
 )
 QUICK = Sizes(
     grid_units=(16,),
     grid_learning_rates=(0.001, 0.01),
     grid_epochs=3,
     memory_trials=6,
+    memory_base=3,
     memory_epochs=1,
+    memory_recycled_trials=6,
     memory_recycle=3,
+    cost_trials=2,
     efficiency_seeds=(1,),
     efficiency_target=0.9,
     efficiency_budget=6,
     efficiency_epochs=3,
     workers_trials=2,
     workers_epochs=1,
+    cnn_trials=2,
+    cnn_epochs=1,
+    monitor_trials=2,
+    monitor_epochs=1,
 )
 
 
@@ -169,14 +218,23 @@ class BenchmarkError(RuntimeError):
 
 
 def spawn(
-    command: list[str], cwd: Path = REPO, watch: Optional[Callable[[int], bool]] = None
+    command: list[str],
+    cwd: Path = REPO,
+    watch: Optional[Callable[[int], bool]] = None,
+    env: Optional[dict[str, str]] = None,
 ) -> Measured:
     """Run a process to its end and measure it; `watch(pid)` is polled every 50 ms and may
-    return True to stop the process with SIGTERM (it then counts as a success)."""
+    return True to stop the process with SIGTERM (it then counts as a success). `env` is
+    added to the benchmark's environment."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=cwd, env=ENV, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+            command,
+            cwd=cwd,
+            env={**ENV, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
         )
         stopped = False
         while watch is not None:
@@ -300,7 +358,7 @@ def grid_config(spec: dict) -> dict:
     }
 
 
-def memory_config(sizes: Sizes) -> dict:
+def memory_config(sizes: Sizes, trials: Optional[int] = None) -> dict:
     return {
         "name": "bench-memory",
         "seed": 11,
@@ -312,14 +370,20 @@ def memory_config(sizes: Sizes) -> dict:
             "learning_rate": {"min": 1.0e-3, "max": 1.0e-1, "sampling": "log"},
         },
         "training": {"epochs": sizes.memory_epochs, "batch_size": [16, 32]},
-        "search": {"strategy": "random", "max_trials": sizes.memory_trials},
+        "search": {"strategy": "random", "max_trials": trials or sizes.memory_trials},
     }
 
 
+PRUNED_RANDOM = "random-median"  # random search with search.pruning: median (defaults)
+
+
 def efficiency_config(sizes: Sizes, strategy: str, seed: int) -> dict:
-    search: dict = {"strategy": strategy, "objective": "val_accuracy", "max_trials": 1000}
+    chosen = "random" if strategy == PRUNED_RANDOM else strategy
+    search: dict = {"strategy": chosen, "objective": "val_accuracy", "max_trials": 1000}
     if strategy == "hyperband":
         search.update(max_epochs=sizes.efficiency_epochs, factor=3)
+    if strategy == PRUNED_RANDOM:
+        search.update(pruning="median")
     return {
         "name": f"bench-efficiency-{strategy}-{seed}",
         "seed": seed,
@@ -343,6 +407,7 @@ def efficiency_config(sizes: Sizes, strategy: str, seed: int) -> dict:
             "epochs": sizes.efficiency_epochs,
             "batch_size": 32,
             "early_stopping": {"monitor": "val_loss", "patience": 5},
+            "monitor_layers": False,  # the strategies are compared, not the monitor's cost
         },
         "search": search,
     }
@@ -360,6 +425,28 @@ def workers_config(sizes: Sizes) -> dict:
         },
         "training": {"epochs": sizes.workers_epochs, "batch_size": 32, "early_stopping": False},
         "search": {"strategy": "random", "max_trials": sizes.workers_trials},
+    }
+
+
+def cnn_workers_config(sizes: Sizes) -> dict:
+    """Small CNNs on digits (8x8 images), as a first CNN search would try."""
+    return {
+        "name": "bench-workers-cnn",
+        "seed": 5,
+        "data": {"source": "digits", "normalize": "standard"},
+        "model": {
+            "kind": "cnn",
+            "layers": [1, 2],
+            "filters": [8, 16],
+            "kernel_size": 3,
+            "dense_units": 32,
+        },
+        "optimizer": {
+            "name": "adam",
+            "learning_rate": {"min": 1.0e-3, "max": 1.0e-2, "sampling": "log"},
+        },
+        "training": {"epochs": sizes.cnn_epochs, "batch_size": 32, "early_stopping": False},
+        "search": {"strategy": "random", "max_trials": sizes.cnn_trials},
     }
 
 
@@ -563,47 +650,77 @@ def bench_startup(results: Results, sizes: Sizes, work: Path) -> None:
 
 # ---------------------------------------------------------------- 4: memory
 
+PEAK_EVERY = 1.0  # seconds between the process-tree samples that find the largest size
 
-def memory_growth(work: Path, sizes: Sizes, name: str, extra: list[str], first: int) -> dict:
-    """One `tunenet search` over `sizes.memory_trials` small trials; VmRSS of its process tree
-    (the search and any worker processes) and of the search process alone, read when each
-    trial's row first appears in trials.csv. Growth is counted from trial `first`."""
-    data = memory_config(sizes)
+
+def count_rows(path: Path) -> int:
+    """Data rows of a CSV file being written (0 while it does not exist)."""
+    try:
+        with open(path, "rb") as file:
+            return max(0, file.read().count(b"\n") - 1)
+    except OSError:
+        return 0
+
+
+def memory_growth(
+    work: Path,
+    sizes: Sizes,
+    name: str,
+    extra: list[str],
+    first: int,
+    trials: int,
+    against_peak: bool = False,
+) -> dict:
+    """One `tunenet search` over `trials` small trials; VmRSS of its process tree (the search
+    and any worker processes) and of the search process alone, read when each trial's row
+    first appears in trials.csv, and of the tree every `PEAK_EVERY` seconds. Growth is the
+    largest size after trial `first` minus the size at trial `first` — or, `against_peak`
+    (recycled workers, whose tree shrinks while one is replaced), minus the largest size
+    until trial `first`."""
+    data = memory_config(sizes, trials)
     data["name"] = name
     config = write_yaml(work / f"{name}.yaml", data)
     run = work / "memory-runs" / name
     command = TUNENET + ["search", str(config), "--runs-dir", str(run.parent), "--quiet", *extra]
     tree: dict[int, float] = {}  # trials done -> MB, first seen
     main: dict[int, float] = {}
-    state = {"count": -1}
+    state = {"count": -1, "sampled": 0.0, "peak": 0.0, "peak_at": 0, "before": 0.0}
 
     def watch(pid: int) -> bool:
-        trials = run / "trials.csv"
-        count = 0
-        if trials.exists():
-            with open(trials, "rb") as file:
-                count = max(0, file.read().count(b"\n") - 1)
-        if count != state["count"] and count > 0:
+        count = count_rows(run / "trials.csv")
+        new_trial = count != state["count"] and count > 0
+        if not new_trial and time.monotonic() - state["sampled"] < PEAK_EVERY:
+            return False
+        state["sampled"] = time.monotonic()
+        total, alone = tree_rss_mb(pid), rss_mb(pid)
+        if total is None or alone is None:
+            return False
+        if new_trial:
             state["count"] = count
-            total, alone = tree_rss_mb(pid), rss_mb(pid)
-            if total is not None and alone is not None:
-                tree.setdefault(count, total)
-                main.setdefault(count, alone)
+            tree.setdefault(count, total)
+            main.setdefault(count, alone)
+        if count >= first and total > state["peak"]:
+            state["peak"], state["peak_at"] = total, count
+        if count <= first:
+            state["before"] = max(state["before"], total)
         return False
 
     measured = spawn(command, watch=watch).check()
-    last = sizes.memory_trials
-    if first not in tree or last not in tree:
+    if first not in tree or trials not in tree:
         raise BenchmarkError(f"trials seen with an RSS sample: {sorted(tree)}")
-    growth = tree[last] - tree[first]
+    base = state["before"] if against_peak else tree[first]
+    growth = max(state["peak"], *(mb for done, mb in tree.items() if done >= first)) - base
     return {
         "samples": tree,
         "main": main,
         "first": first,
-        "last": last,
+        "base": base,
+        "last": trials,
         "growth": growth,
-        "main_growth": main[last] - main[first],
-        "per_trial": growth / (last - first),
+        "end_growth": tree[trials] - tree[first],
+        "peak_at": state["peak_at"],
+        "main_growth": main[trials] - main[first],
+        "per_trial": (tree[trials] - tree[first]) / (trials - first),
         "wall": measured.wall,
         "peak": measured.max_rss_mb,
         "command": " ".join(["tunenet", *command[len(TUNENET) :]]),
@@ -611,16 +728,22 @@ def memory_growth(work: Path, sizes: Sizes, name: str, extra: list[str], first: 
 
 
 def memory_row(label: str, outcome: dict) -> Row:
-    first, last, samples = outcome["first"], outcome["last"], outcome["samples"]
+    first, last, base = outcome["first"], outcome["last"], outcome["base"]
     return Row(
         label,
-        a=f"after trial {first}: {samples[first]:.0f} MB",
-        b=f"after trial {last}: {samples[last]:.0f} MB",
+        a=f"at trial {first}: {base:.0f} MB",
+        b=f"largest after it: {base + outcome['growth']:.0f} MB",
         value=f"{outcome['growth']:+.1f} MB",
         target="< 50 MB",
         passed=outcome["growth"] < 50,
-        note=f"{outcome['per_trial']:.2f} MB per trial",
+        note=f"{outcome['per_trial']:.3f} MB per trial from trial {first} to {last}",
     )
+
+
+def curve(samples: dict[int, float], every: int) -> str:
+    """The process-tree size at trial 1, the base trial and every `every` trials."""
+    marks = sorted({1, *range(every, max(samples) + 1, every), max(samples)})
+    return ", ".join(f"{trial}: {samples[trial]:.0f}" for trial in marks if trial in samples)
 
 
 def memory_details(title: str, outcome: dict) -> str:
@@ -630,9 +753,12 @@ def memory_details(title: str, outcome: dict) -> str:
     text = (
         f"### {title}\n\n`{outcome['command']}`\n\nVmRSS (MB) of the process and its children "
         f"(worker processes, if any) after each trial: {points(outcome['samples'])}.\n\n"
-        f"Growth from trial {outcome['first']} to {outcome['last']}: {outcome['growth']:+.1f} MB "
-        f"({outcome['per_trial']:.2f} MB per trial); peak RSS of the largest single process "
-        f"{outcome['peak']:.0f} MB; {outcome['wall']:.1f} s wall.\n"
+        f"Largest size after trial {outcome['first']} (sampled at each trial and every "
+        f"{PEAK_EVERY:.0f} s): {outcome['growth']:+.1f} MB against {outcome['base']:.0f} MB "
+        f"(reached at trial {outcome['peak_at']}); from trial {outcome['first']} to "
+        f"{outcome['last']}: {outcome['end_growth']:+.1f} MB ({outcome['per_trial']:.3f} MB "
+        f"per trial); peak RSS of the largest single process {outcome['peak']:.0f} MB; "
+        f"{outcome['wall']:.1f} s wall.\n"
     )
     if outcome["main"] != outcome["samples"]:
         text += (
@@ -643,27 +769,101 @@ def memory_details(title: str, outcome: dict) -> str:
 
 
 def bench_memory(results: Results, sizes: Sizes, work: Path) -> None:
-    what = f"random search on iris, {sizes.memory_trials} trials × {sizes.memory_epochs} epoch(s)"
-    outcome = memory_growth(work, sizes, "bench-memory", [], MEMORY_BASE_TRIAL)
-    results.add(memory_row(MEMORY, outcome))
-    results.details.append(memory_details(f"memory: {what}, in one process", outcome))
-    if not has_workers():
-        results.add(Row(MEMORY_RECYCLED, value="n/a (no --workers yet)", target="< 50 MB"))
-        return
-    # Workers are replaced every `every` trials: RSS is a saw-tooth, so growth is read at the
-    # same point of a worker's life, the end (trial `every` against the last trial).
-    every = sizes.memory_recycle
+    trials, base = sizes.memory_trials, sizes.memory_base
+    what = f"random search on iris, {trials} trials × {sizes.memory_epochs} epoch(s)"
+    outcome = memory_growth(work, sizes, "bench-memory", [], base, trials)
+    row = memory_row(MEMORY, outcome)
+    row.note += f"; curve {curve(outcome['samples'], max(1, trials // 5))} MB"
+    results.add(row)
+    results.details.append(memory_details(f"memory: {what}, default search", outcome))
+    # Workers are replaced every `every` trials: the tree's size is a saw-tooth (a replaced
+    # worker is gone before its successor loads), so its peaks are compared: the first
+    # worker's against the largest after it.
+    every, trials = sizes.memory_recycle, sizes.memory_recycled_trials
     extra = ["--workers", "1", "--max-trials-per-worker", str(every)]
-    outcome = memory_growth(work, sizes, "bench-memory-recycled", extra, first=every)
+    outcome = memory_growth(
+        work, sizes, "bench-memory-recycled", extra, every, trials, against_peak=True
+    )
     row = memory_row(MEMORY_RECYCLED, outcome)
     row.note += (
-        f"; a fresh worker every {every} trials, growth read at the end of the first and last "
-        f"worker; chief alone {outcome['main_growth']:+.1f} MB; process tree between "
-        f"{min(outcome['samples'].values()):.0f} and {max(outcome['samples'].values()):.0f} MB"
+        f"; a fresh worker every {every} trials; chief alone {outcome['main_growth']:+.1f} MB; "
+        f"process tree between {min(outcome['samples'].values()):.0f} and "
+        f"{max(outcome['samples'].values()):.0f} MB"
     )
     results.add(row)
+    what = f"random search on iris, {trials} trials × {sizes.memory_epochs} epoch(s)"
     results.details.append(
         memory_details(f"memory: {what}, one worker replaced every {every} trials", outcome)
+    )
+
+
+def bench_memory_cost(results: Results, sizes: Sizes, work: Path) -> None:
+    """Wall time of the default search (trial graphs released, hand-over armed) against the
+    old behaviour (TUNENET_MEMORY=unbounded), same trials, alternating in pairs."""
+    data = memory_config(sizes, sizes.cost_trials)
+    data["name"] = "bench-memory-cost"
+    config = write_yaml(work / "bench-memory-cost.yaml", data)
+    every = max(1, sizes.cost_trials // (HANDOVERS + 1))
+    envs = {
+        "bounded": {},
+        "unbounded": {MEMORY_ENV: "unbounded"},
+        "hand-over": {HANDOVER_ENV: str(every)},
+    }
+    walls: dict[str, list[float]] = {mode: [] for mode in envs}
+    cpus: dict[str, list[float]] = {mode: [] for mode in envs}
+    peaks: dict[str, list[float]] = {mode: [] for mode in envs}
+    for index in range(results.pairs):
+        for mode, env in envs.items():
+            command = TUNENET + [
+                "search", str(config), "--runs-dir", str(work / "cost-runs"),
+                "--name", f"{mode}-{index}", "--quiet",
+            ]  # fmt: skip
+            measured = spawn(command, env=env).check()
+            walls[mode].append(measured.wall)
+            cpus[mode].append(measured.cpu)
+            peaks[mode].append(measured.max_rss_mb)
+            log(f"  pair {index + 1}: {mode} {measured.wall:.1f} s wall, {measured.cpu:.1f} s CPU")
+    ratio = median_ratio(walls["bounded"], walls["unbounded"])
+    results.add(
+        Row(
+            MEMORY_COST,
+            a=f"bounded {seconds(walls['bounded'])}",
+            b=f"unbounded {seconds(walls['unbounded'])}",
+            ratio=ratio,
+            target="≤ 1.05",
+            passed=ratio <= 1.05,
+            note=f"CPU time ratio {median_ratio(cpus['bounded'], cpus['unbounded']):.3f}; peak "
+            f"RSS {statistics.median(peaks['bounded']):.0f} vs "
+            f"{statistics.median(peaks['unbounded']):.0f} MB",
+        )
+    )
+    handovers = (sizes.cost_trials - 1) // every
+    pairs = zip(walls["hand-over"], walls["bounded"], strict=True)
+    extra = [(handed - bounded) / max(handovers, 1) for handed, bounded in pairs]
+    results.add(
+        Row(
+            MEMORY_HANDOVER,
+            a=f"hand-over every {every} trials {seconds(walls['hand-over'])}",
+            b=f"bounded {seconds(walls['bounded'])}",
+            value=f"{statistics.median(extra):.1f} s",
+            note=f"wall seconds per hand-over ({handovers} in {sizes.cost_trials} trials); "
+            "it happens only past the memory budget",
+        )
+    )
+    results.details.append(
+        f"### memory cost: random search on iris, {sizes.cost_trials} trials × "
+        f"{sizes.memory_epochs} epoch(s)\n\n"
+        + "\n".join(
+            f"- {mode}: wall "
+            + ", ".join(f"{w:.1f}" for w in walls[mode])
+            + " s; CPU "
+            + ", ".join(f"{c:.1f}" for c in cpus[mode])
+            + " s; peak RSS "
+            + ", ".join(f"{m:.0f}" for m in peaks[mode])
+            + " MB"
+            for mode in walls
+        )
+        + "\n"
     )
 
 
@@ -690,7 +890,7 @@ def epochs_to_target(rows: list[dict], target: float) -> tuple[int, bool, int]:
 
 
 def bench_efficiency(results: Results, sizes: Sizes, work: Path) -> None:
-    strategies = ("random", "bayesian", "hyperband")
+    strategies = ("random", "bayesian", "hyperband", PRUNED_RANDOM)
     outcomes: dict[str, list[Efficiency]] = {name: [] for name in strategies}
     for seed in sizes.efficiency_seeds:
         for strategy in strategies:
@@ -724,21 +924,31 @@ def bench_efficiency(results: Results, sizes: Sizes, work: Path) -> None:
     target = sizes.efficiency_target
 
     def shown(name: str) -> str:
-        missed = sum(not o.reached for o in outcomes[name])
+        found = outcomes[name]
+        missed = sum(not o.reached for o in found)
         suffix = f", {missed} not reached" if missed else ""
-        trials = statistics.mean(o.trials for o in outcomes[name])
-        wall = statistics.mean(o.wall for o in outcomes[name])
-        return f"{name} {means[name]:.1f} epochs ({trials:.1f} trials, {wall:.0f} s{suffix})"
+        epochs = [o.epochs for o in found]
+        walls = [o.wall for o in found]
+        trials = statistics.mean(o.trials for o in found)
+        return (
+            f"{name} {means[name]:.0f} epochs (range {min(epochs)}–{max(epochs)}; "
+            f"{trials:.1f} trials; wall {statistics.median(walls):.0f} s, "
+            f"range {min(walls):.0f}–{max(walls):.0f}{suffix})"
+        )
 
     results.add(
         Row(
             EFFICIENCY_RANDOM,
             a=shown("random"),
-            value=f"{means['random']:.1f} epochs",
+            value=f"{means['random']:.0f} epochs",
             note=f"val_accuracy ≥ {target}",
         )
     )
-    for name, label in (("bayesian", EFFICIENCY_BAYESIAN), ("hyperband", EFFICIENCY_HYPERBAND)):
+    for name, label in (
+        ("bayesian", EFFICIENCY_BAYESIAN),
+        ("hyperband", EFFICIENCY_HYPERBAND),
+        (PRUNED_RANDOM, EFFICIENCY_PRUNED),
+    ):
         results.add(
             Row(
                 label,
@@ -777,44 +987,189 @@ def has_workers() -> bool:
     return "--workers" in help_text
 
 
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def trials_per_minute(run: Path) -> tuple[int, float, float]:
+    """Completed trials, trials per minute from the trials' own times in trials.csv
+    (completed trials / (last finished_at - first started_at)), and a trial's mean seconds."""
+    rows = [row for row in csv_rows(run / "trials.csv") if row.get("status") == "completed"]
+    if not rows:
+        raise BenchmarkError(f"{run}: no completed trial")
+    first = min(parse_time(row["started_at"]) for row in rows)
+    last = max(parse_time(row["finished_at"]) for row in rows)
+    mean = statistics.mean(float(row["seconds"]) for row in rows)
+    return len(rows), len(rows) / max(last - first, 1e-9) * 60, mean
+
+
+@dataclass
+class Throughput:
+    rate: list[float] = field(default_factory=list)  # trials per minute (trials' own times)
+    wall: list[float] = field(default_factory=list)  # the whole command
+    trial: list[float] = field(default_factory=list)  # a trial's mean seconds (its own clock)
+
+
+WORKER_MODES = {"default": [], "workers 2": ["--workers", "2"], "workers 1": ["--workers", "1"]}
+
+
 def bench_workers(results: Results, sizes: Sizes, work: Path) -> None:
     if not has_workers():
-        results.add(Row(WORKERS, value="n/a (no --workers yet)", target="— (higher is better)"))
+        for name in (WORKERS_MLP, WORKERS_CNN, WORKERS_WALL, WORKERS):
+            results.add(Row(name, value="n/a (no --workers yet)", target="—"))
         return
-    config = write_yaml(work / "bench-workers.yaml", workers_config(sizes))
-    rates: dict[int, list[float]] = {1: [], 2: []}
+    kinds = {
+        "mlp": (workers_config(sizes), ("default", "workers 2", "workers 1")),
+        "cnn": (cnn_workers_config(sizes), ("default", "workers 2")),
+    }
+    measured: dict[str, dict[str, Throughput]] = {
+        kind: {mode: Throughput() for mode in modes} for kind, (_, modes) in kinds.items()
+    }
     for index in range(results.pairs):
-        for workers in (2, 1):
-            command = TUNENET + [
-                "search", str(config), "--runs-dir", str(work / "workers-runs"),
-                "--name", f"workers{workers}-{index}", "--workers", str(workers), "--quiet",
-            ]  # fmt: skip
-            measured = spawn(command).check()
-            rows = csv_rows(work / "workers-runs" / f"workers{workers}-{index}" / "trials.csv")
-            done = sum(row.get("status") == "completed" for row in rows)
-            rates[workers].append(done / measured.wall * 60)
-            log(f"  pair {index + 1}: --workers {workers}: {done} trials, {measured.wall:.1f} s")
+        for kind, (data, modes) in kinds.items():
+            config = write_yaml(work / f"bench-workers-{kind}.yaml", data)
+            for mode in modes:
+                name = f"{kind}-{mode.replace(' ', '')}-{index}"
+                command = TUNENET + [
+                    "search", str(config), "--runs-dir", str(work / "workers-runs"),
+                    "--name", name, "--quiet", *WORKER_MODES[mode],
+                ]  # fmt: skip
+                done = spawn(command).check()
+                count, rate, trial = trials_per_minute(work / "workers-runs" / name)
+                measured[kind][mode].rate.append(rate)
+                measured[kind][mode].wall.append(done.wall)
+                measured[kind][mode].trial.append(trial)
+                log(
+                    f"  pair {index + 1}: {kind} {mode}: {count} trials, {rate:.1f} trials/min, "
+                    f"{done.wall:.1f} s wall"
+                )
+    add_throughput_rows(results, measured)
+    results.details.append(workers_details(sizes, measured))
+
+
+def add_throughput_rows(results: Results, measured: dict[str, dict[str, Throughput]]) -> None:
+    def rates(kind: str, mode: str) -> str:
+        return f"{mode} {statistics.median(measured[kind][mode].rate):.1f} trials/min"
+
+    for kind, label, target in (("mlp", WORKERS_MLP, 1.8), ("cnn", WORKERS_CNN, 1.5)):
+        two, one = measured[kind]["workers 2"], measured[kind]["default"]
+        ratio = median_ratio(two.rate, one.rate)
+        results.add(
+            Row(
+                label,
+                a=rates(kind, "workers 2"),
+                b=rates(kind, "default"),
+                ratio=ratio,
+                target=f"≥ {target}",
+                passed=ratio >= target,
+                note="trials per minute from trials.csv started_at / finished_at",
+            )
+        )
+    walls = {
+        kind: median_ratio(measured[kind]["workers 2"].wall, measured[kind]["default"].wall)
+        for kind in measured
+    }
+    mlp = measured["mlp"]
+    results.add(
+        Row(
+            WORKERS_WALL,
+            a=f"--workers 2 {seconds(mlp['workers 2'].wall)}",
+            b=f"default {seconds(mlp['default'].wall)}",
+            ratio=walls["mlp"],
+            target="< 1",
+            passed=all(ratio < 1 for ratio in walls.values()),
+            note=f"small MLPs; small CNNs {walls['cnn']:.3f}",
+        )
+    )
     results.add(
         Row(
             WORKERS,
-            a=f"{statistics.median(rates[2]):.1f} trials/min",
-            b=f"{statistics.median(rates[1]):.1f} trials/min",
-            ratio=median_ratio(rates[2], rates[1]),
+            a=rates("mlp", "workers 2"),
+            b=rates("mlp", "workers 1"),
+            ratio=median_ratio(mlp["workers 2"].rate, mlp["workers 1"].rate),
             target="— (higher is better)",
         )
     )
-    results.details.append(
-        f"### parallel throughput: random search on digits, {sizes.workers_trials} trials × "
-        f"{sizes.workers_epochs} epochs, no early stopping\n\n"
-        + "\n".join(
-            f"- --workers {w}: " + ", ".join(f"{r:.1f}" for r in rates[w]) + " trials/min"
-            for w in (1, 2)
-        )
-        + "\n"
-    )
+
+
+def workers_details(sizes: Sizes, measured: dict[str, dict[str, Throughput]]) -> str:
+    lines = [
+        f"### parallel throughput: random search on digits, no early stopping; small MLPs "
+        f"{sizes.workers_trials} trials × {sizes.workers_epochs} epochs, small CNNs "
+        f"{sizes.cnn_trials} trials × {sizes.cnn_epochs} epochs\n",
+        "Trials per minute = completed trials / (last finished_at − first started_at) of "
+        "trials.csv; wall = the whole command (start-up, baselines, the best model's test "
+        "error and the process's exit included).\n",
+        "A trial's seconds are its own (trials.csv `seconds`): a worker has one thread, the "
+        "default search all cores, so two workers reach at most 2 × (default trial seconds / "
+        "worker trial seconds) of the default's trials per minute.\n",
+        "| trials | mode | trials/min per pair | mean trial s per pair | wall s per pair |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, modes in measured.items():
+        for mode, values in modes.items():
+            lines.append(
+                f"| {kind} | {mode} | {', '.join(f'{r:.1f}' for r in values.rate)} | "
+                f"{', '.join(f'{t:.2f}' for t in values.trial)} | "
+                f"{', '.join(f'{w:.1f}' for w in values.wall)} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- machine and output
+
+
+# ---------------------------------------------------------------- 7: layer monitoring
+
+
+def monitoring_config(sizes: Sizes, monitor: bool) -> dict:
+    """Small digits trials, the layer monitor on or off (SPEC §6.3: cost ≤ 5%)."""
+    return {
+        "name": f"bench-monitor-{'on' if monitor else 'off'}",
+        "seed": 5,
+        "data": {"source": "digits"},
+        "model": {"layers": [1, 2], "units": [32, 64]},
+        "optimizer": {"name": "adam", "learning_rate": [0.001, 0.01]},
+        "training": {
+            "epochs": sizes.monitor_epochs,
+            "batch_size": 32,
+            "monitor_layers": monitor,
+        },
+        "search": {"strategy": "grid", "max_trials": sizes.monitor_trials},
+    }
+
+
+def bench_monitoring(results: Results, sizes: Sizes, work: Path) -> None:
+    walls: dict[bool, list[float]] = {True: [], False: []}
+    for index in range(results.pairs):
+        for monitor in (True, False):
+            config = write_yaml(
+                work / f"bench-monitor-{monitor}.yaml", monitoring_config(sizes, monitor)
+            )
+            command = TUNENET + ["search", str(config), "--runs-dir", str(work / "monitor-runs")]
+            measured = spawn(command + ["--overwrite", "--quiet"]).check()
+            walls[monitor].append(measured.wall)
+        log(f"  pair {index + 1}: on {walls[True][-1]:.2f} s, off {walls[False][-1]:.2f} s")
+    ratio = median_ratio(walls[True], walls[False])
+    results.add(
+        Row(
+            MONITORING,
+            a=f"on {seconds(walls[True])}",
+            b=f"off {seconds(walls[False])}",
+            ratio=ratio,
+            target="≤ 1.05",
+            passed=ratio <= 1.05,
+        )
+    )
+    results.details.append(
+        f"### layer monitoring: digits grid of {sizes.monitor_trials} trials, "
+        f"{sizes.monitor_epochs} epochs, training.monitor_layers true vs false\n\n"
+        + "\n".join(
+            f"- {'on' if key else 'off'}: " + ", ".join(f"{v:.2f}" for v in values)
+            for key, values in walls.items()
+        )
+        + "\n"
+    )
 
 
 def machine() -> dict[str, str]:
@@ -912,11 +1267,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         "overhead": (bench_overhead, (OVERHEAD_KT, OVERHEAD_KERAS)),
         "startup": (bench_startup, (STARTUP_HELP, STARTUP_VALIDATE)),
         "memory": (bench_memory, (MEMORY, MEMORY_RECYCLED)),
+        "memorycost": (bench_memory_cost, (MEMORY_COST, MEMORY_HANDOVER)),
         "efficiency": (
             bench_efficiency,
-            (EFFICIENCY_RANDOM, EFFICIENCY_BAYESIAN, EFFICIENCY_HYPERBAND),
+            (EFFICIENCY_RANDOM, EFFICIENCY_BAYESIAN, EFFICIENCY_HYPERBAND, EFFICIENCY_PRUNED),
         ),
-        "workers": (bench_workers, (WORKERS,)),
+        "workers": (bench_workers, (WORKERS_MLP, WORKERS_CNN, WORKERS_WALL, WORKERS)),
+        "monitoring": (bench_monitoring, (MONITORING,)),
     }
     try:
         for name in SECTIONS:

@@ -23,6 +23,7 @@ from typer.exceptions import TyperException
 
 from tunenet import __version__
 from tunenet.errors import TunenetError
+from tunenet.tuning import handover
 
 app = typer.Typer(
     name="tunenet",
@@ -35,8 +36,17 @@ app = typer.Typer(
 # No markup and no emoji codes: user text such as a header "a:b:y" is printed as it is.
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
-if not out.is_terminal:
-    out.width = max(out.width, 160)  # piped output: wide tables rather than cut headers
+PIPED_WIDTH = 160  # stdout piped without COLUMNS (SPEC §6.5)
+
+
+def _fit_output_width() -> None:
+    """Results are as wide as `COLUMNS` when set, else the terminal; piped: PIPED_WIDTH.
+    Read at each command (not at import), so that `COLUMNS=100 tunenet report ...` holds."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        out.width = int(columns)
+    else:
+        out.width = None if out.is_terminal else PIPED_WIDTH  # type: ignore[assignment]
 
 
 class _WarningHandler(logging.Handler):
@@ -110,6 +120,7 @@ def root(
     ] = False,
 ) -> None:
     """Tune Keras neural networks from one YAML file; keep and diagnose every learning curve."""
+    _fit_output_width()
 
 
 @app.command()
@@ -195,6 +206,8 @@ def search(
 
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
+    if handover.inherit():  # this process continues the search its predecessor handed over
+        resume, overwrite = True, False
     try:
         result = api.search(
             config, runs_dir, name, resume, overwrite, quiet, console=err,
@@ -365,6 +378,31 @@ def evaluate(
         out.print(evaluate_module.as_table(result))
 
 
+@app.command("learning-curve")
+@handle_errors
+def learning_curve(
+    run: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    fractions: Annotated[
+        str,
+        typer.Option(help="Shares of the training split to retrain on, increasing, in (0, 1]."),
+    ] = "0.1,0.25,0.5,1.0",
+    quiet: QuietOpt = False,
+) -> None:
+    """Retrain the best trial on growing fractions of the training split: will more data help?
+
+    Writes RUN/learning_curve.csv and learning_curve.png; `tunenet report` shows the verdict.
+    """
+    from tunenet.tuning import learning_curve as curve_module  # TensorFlow only when it trains
+
+    chosen = curve_module.parse_fractions(fractions)  # before TensorFlow loads
+    result = curve_module.learning_curve_run(run, chosen, console=err, quiet=quiet)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
+    out.print(curve_module.as_table(result))
+    for line in curve_module.verdict_lines(result):
+        out.print(line, soft_wrap=True)  # one line each, whatever the width: easy to search
+
+
 @app.command()
 @handle_errors
 def init(
@@ -429,8 +467,40 @@ def refine(
     )
 
 
+@app.command("lr-find")
+@handle_errors
+def lr_find(
+    config: ConfigArg,
+    runs_dir: RunsDirOpt = Path("runs"),
+    min_lr: Annotated[float, typer.Option("--min-lr", help="First learning rate.")] = 1e-7,
+    max_lr: Annotated[float, typer.Option("--max-lr", help="Last learning rate.")] = 10.0,
+    steps: Annotated[int, typer.Option("--steps", help="Batches to train (at least 10).")] = 100,
+    out_path: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Write the config with the suggested range (never overwrites)."),
+    ] = None,
+) -> None:
+    """Learning-rate range test: train one model while the rate grows, suggest a range.
+
+    Writes RUNS_DIR/<name>-lr-find/lr_find.csv and lr_find.png.
+    """
+    from tunenet.tuning import lr_find as lr_find_module
+
+    lr_find_module.check_options(min_lr, max_lr, steps)  # before TensorFlow loads
+    result = lr_find_module.run_lr_find(
+        config, runs_dir=runs_dir, min_lr=min_lr, max_lr=max_lr, steps=steps, out=out_path
+    )
+    for line in result.lines():
+        out.print(line)
+    if result.suggestion is None:
+        raise typer.Exit(1)  # the test ran, but the loss never fell: no range to suggest
+    if result.config_out is not None:
+        err.print(f"wrote {result.config_out}. Next: tunenet validate {result.config_out}")
+
+
 def main() -> None:
     """Console-script entry point."""
+    handover.enable()  # a long search may re-execute this process (bounded memory)
     app(prog_name="tunenet")
 
 

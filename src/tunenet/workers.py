@@ -28,6 +28,8 @@ from tunenet.errors import Interrupted, RunDirError, SearchError
 from tunenet.runs import RunDir, RunOptions, TrialStatus
 
 RECYCLE_EXIT = 75  # a worker that asks to be replaced by a fresh process (memory, trial count)
+LOCAL_ENV = "TUNENET_LOCAL_WORKER"  # "1": a worker its chief started on this machine
+LOCAL_CONNECT_TIMEOUT = 600.0  # such a worker starts before its chief serves (it dies with it)
 MAX_RESTARTS = 3  # restarts of one worker slot after it died, before the search gives up
 ORACLE_TIMEOUT = 35.0  # seconds a worker retries an unreachable chief before it leaves
 CALL_DEADLINE = 300.0  # one oracle call; then a chief that still accepts connections is asked again
@@ -90,22 +92,48 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
+def available_cpus() -> list[int]:
+    """The CPUs this process may run on (its affinity: a container's share, not the host's)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
 def thread_share(workers: int) -> int:
     """CPU threads per worker: the machine's cores split between the workers."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    return max(1, len(available_cpus()) // max(1, workers))
+
+
+def worker_cpus(index: int, workers: int) -> Optional[list[int]]:
+    """The CPUs local worker `index` is pinned to: its own share of the cores, so that its
+    threads do not compete with the other workers'; None (not pinned) when the workers
+    outnumber the cores."""
+    cpus = available_cpus()
+    share = len(cpus) // max(1, workers)
+    if share < 1:
+        return None
+    return cpus[index * share : (index + 1) * share]
 
 
 def worker_environment(
     index: int, host: str, port: int, threads: int, gpus: Optional[list[str]]
 ) -> dict[str, str]:
-    """The environment of local worker `index`: its oracle, its threads, its GPU."""
+    """The environment of local worker `index`: its oracle, its threads, its GPU.
+
+    The thread counts are set before the worker imports TensorFlow or NumPy (their pools are
+    sized when they load). `LOCAL_ENV` tells the worker that its chief started it: it waits for
+    the chief to serve, and has the default memory budget of a plain search (handover.py)."""
     env = dict(os.environ)
     env.update(oracle_environment(f"tuner{index}", host, port))
     env.update(
         TF_NUM_INTRAOP_THREADS=str(threads),
         TF_NUM_INTEROP_THREADS="1",
         OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        OPENBLAS_NUM_THREADS=str(threads),
         PYTHONUNBUFFERED="1",
+        **{LOCAL_ENV: "1"},
     )
     if gpus is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)] if gpus else ""
@@ -160,12 +188,13 @@ class WorkerPool:
         env = worker_environment(
             slot.index, self.host, self.port, thread_share(self.options.count), self.options.gpus
         )
+        cpus = worker_cpus(slot.index, self.options.count)
         slot.process = subprocess.Popen(
             self.command(slot),
             env=env,
             stdout=slot.log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=lambda: _start_worker(cpus),
         )
         self.run.worker_pid_file(slot.index).write_text(f"{slot.process.pid}\n")
 
@@ -212,6 +241,17 @@ class WorkerPool:
                 process.wait()
 
 
+def _start_worker(cpus: Optional[list[int]]) -> None:
+    """In a new worker process, before it runs: pinned to its CPUs, and told of its chief's
+    death."""
+    if cpus:
+        try:
+            os.sched_setaffinity(0, cpus)
+        except (AttributeError, OSError):
+            pass
+    _die_with_parent()
+
+
 def _die_with_parent() -> None:
     """In a worker (Linux): get SIGTERM when the chief dies, instead of waiting on its oracle."""
     try:
@@ -243,14 +283,29 @@ def run_distributed(
     )
 
     console = console or Console(stderr=True)
-    context = open_search(config, options, quiet=quiet, console=console)
     host, port = parse_address(workers.serve) if workers.serve else ("127.0.0.1", free_port())
-    os.environ.update(oracle_environment("chief", host, port))
-    tuner = start_tuner(context, resume=options.resume)
-    server = kt_compat.start_oracle_server(tuner.oracle, host, port, SERVER_OPTIONS)
-    if server is None:
-        raise RunDirError(f"--serve: cannot listen on {host}:{port}. Choose another address.")
-    pool = WorkerPool(options.config_path, context.run, workers, host, port)
+    pools: list[WorkerPool] = []
+
+    def start_workers(run: RunDir) -> None:
+        """As soon as the run directory exists: the workers load TensorFlow and the data while
+        the chief fits the baselines and starts its oracle; they join once it serves."""
+        pools.append(WorkerPool(options.config_path, run, workers, host, port))
+        pools[0].start()
+
+    try:
+        context = open_search(
+            config, options, quiet=quiet, console=console, on_prepared=start_workers
+        )
+        os.environ.update(oracle_environment("chief", host, port))
+        tuner = start_tuner(context, resume=options.resume)
+        server = kt_compat.start_oracle_server(tuner.oracle, host, port, SERVER_OPTIONS)
+        if server is None:
+            raise RunDirError(f"--serve: cannot listen on {host}:{port}. Choose another address.")
+    except BaseException:
+        for pool in pools:
+            pool.stop()  # no worker outlives a chief that could not start
+        raise
+    pool = pools[0]
     summary = SearchSummary(run=context.run, objective=context.objective)
     started = time.perf_counter()
     if workers.serve:
@@ -270,7 +325,6 @@ def run_distributed(
 
     local = {f"tuner{index}" for index in range(workers.count)}
     try:
-        pool.start()
         while not _finished(pool, workers, server):
             time.sleep(0.5)
             pool.poll(on_death=lost)
@@ -503,15 +557,25 @@ def run_worker(
     budget = oracle_timeout()
     os.environ.update(oracle_environment(tuner_id, host, port))
     from tunenet.tuning import kt_compat
+    from tunenet.tuning.handover import Handover
+    from tunenet.tuning.tf_memory import cheap_collections
     from tunenet.tuning.tuner import Recycle, join_search, limit_threads, make_tuner
 
     kt_compat.silence_keras_tuner()
     if threads:
         limit_threads(threads)
+    # A local worker starts while its chief prepares the run: the run is there once it answers.
+    # A remote one joins a run that exists: without one, it says so at once.
+    local = os.environ.get(LOCAL_ENV) == "1"
+    if local:
+        wait_for_chief(host, port, LOCAL_CONNECT_TIMEOUT)
     context = join_search(config, options, tuner_id=tuner_id, console=console)
-    wait_for_chief(host, port, connect_timeout)
+    if not local:
+        wait_for_chief(host, port, connect_timeout)
     tuner = make_tuner(context, overwrite=False)
     tuner.recycle_after(max_trials, memory_mb)
+    if local and not (max_trials or memory_mb):
+        tuner.handover = Handover(started=time.time())  # a plain search's memory budget
     link = ChiefLink(f"{host}:{port}", budget)
     kt_compat.route_oracle_calls(tuner.oracle, link)  # keras-tuner's OracleClient
     watch = ChiefWatch(link, keepalive_seconds(budget))
@@ -519,10 +583,11 @@ def run_worker(
 
     watch.start()
     try:
-        tuner.search(verbose=0)
+        with cheap_collections():
+            tuner.search(verbose=0)
     except Recycle as reason:
         console.print(f"worker {tuner_id}: {reason}; a fresh process takes over")
-        return RECYCLE_EXIT
+        code = RECYCLE_EXIT
     except KeyboardInterrupt:
         if not link.gone:
             raise
@@ -532,9 +597,24 @@ def run_worker(
             f"worker {tuner_id} lost the chief at {host}:{port} ({error.code().name}); "
             "its current trial runs again when the chief is resumed."
         ) from None
+    else:
+        code = 0
     finally:
         watch.stop()
-    return 0
+    if local:
+        exit_at_once(code)
+    return code
+
+
+def exit_at_once(code: int) -> None:
+    """End a local worker now: its files are written and its chief waits for it, so
+    TensorFlow's teardown (1-2 s) is skipped."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def wait_for_chief(host: str, port: int, timeout: float) -> None:

@@ -21,7 +21,7 @@ def test_trial_status_values_are_the_strings_of_trials_csv() -> None:
 
 
 def test_an_interrupted_trial_is_not_final() -> None:
-    assert set(FINAL_STATUSES) == {"completed", "diverged", "failed"}
+    assert set(FINAL_STATUSES) == {"completed", "diverged", "failed", "pruned"}
     assert "interrupted" not in FINAL_STATUSES
 
 

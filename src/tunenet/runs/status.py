@@ -17,4 +17,9 @@ class TrialStatus(StrEnum):
 
 
 # A trial with one of these statuses never runs again on --resume; an interrupted one does.
-FINAL_STATUSES = (TrialStatus.COMPLETED, TrialStatus.DIVERGED, TrialStatus.FAILED)
+FINAL_STATUSES = (
+    TrialStatus.COMPLETED,
+    TrialStatus.DIVERGED,
+    TrialStatus.FAILED,
+    TrialStatus.PRUNED,
+)

@@ -15,8 +15,7 @@ import signal
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import keras_tuner as kt
 import tensorflow as tf
@@ -47,10 +46,14 @@ from tunenet.runs import (
     versions,
     write_baselines,
 )
+from tunenet.tuning import handover as handover_module
 from tunenet.tuning import kt_compat
+from tunenet.tuning.confusion import add_test_confusion
+from tunenet.tuning.handover import Handover, rss_mb
 from tunenet.tuning.oracles import make_oracle
 from tunenet.tuning.pipelines import SplitError
 from tunenet.tuning.progress import SearchProgress
+from tunenet.tuning.tf_memory import TrialMemory, cheap_collections
 from tunenet.tuning.trial import (
     SearchContext,
     TrialRunner,
@@ -85,21 +88,14 @@ class Recycle(Exception):
     """A worker asks to be replaced by a fresh process (trial count or memory budget)."""
 
 
-def rss_mb() -> float:
-    """Resident memory of this process, in MB (Linux; 0 where /proc is missing)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 class Tuner(TrialRunner, kt.Tuner):
     """A keras-tuner Tuner whose trials tunenet runs and records."""
 
     max_trials_here: Optional[int] = None
     memory_mb: Optional[int] = None
     trials_here = 0
+    handover: Optional[Handover] = None  # a plain search's own memory budget
+    memory: Optional[TrialMemory] = None
 
     def recycle_after(self, max_trials: Optional[int], memory_mb: Optional[int]) -> None:
         """Stop this process (Recycle) after `max_trials` trials or past `memory_mb` of RSS."""
@@ -108,11 +104,17 @@ class Tuner(TrialRunner, kt.Tuner):
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
         self.trials_here += 1
+        if self.memory is not None:
+            self.memory.release()  # what TensorFlow keeps of the trial's graphs (~4 MB each)
         self._check_failures()
         if self.max_trials_here and self.trials_here >= self.max_trials_here:
             raise Recycle(f"{self.trials_here} trial(s) done (--max-trials-per-worker)")
         if self.memory_mb and rss_mb() > self.memory_mb:
             raise Recycle(f"{rss_mb():.0f} MB resident > --worker-memory {self.memory_mb} MB")
+        reason = self.handover.due(rss_mb()) if self.handover else None
+        # after the last trial, just finish (a worker's oracle client cannot tell: None)
+        if reason and getattr(self.oracle, "remaining_trials", None) != 0:
+            raise Recycle(reason)
 
     def _check_failures(self) -> None:
         self.context.trials.reload()
@@ -134,8 +136,9 @@ def _consecutive_failures(rows: list[dict]) -> int:
 
 def start_tuner(context: SearchContext, resume: bool) -> Tuner:
     """The tuner of the process that owns the oracle, allowed the config's max_trials (which a
-    resume may raise)."""
-    tuner = make_tuner(context, overwrite=not resume)
+    resume may raise). A new run's directory is fresh (`prepare`): keras-tuner has nothing to
+    overwrite there, and must keep the logs of workers that started before it."""
+    tuner = make_tuner(context, overwrite=False)
     tuner.oracle.max_trials = context.config.search.max_trials
     return tuner
 
@@ -174,6 +177,7 @@ def _new_tuner(context: SearchContext, overwrite: bool) -> Tuner:
             overwrite=overwrite,
         )
     tuner.setup(context)
+    tuner.memory = TrialMemory()
     return tuner
 
 
@@ -181,14 +185,24 @@ def _new_tuner(context: SearchContext, overwrite: bool) -> Tuner:
 
 
 def open_search(
-    config: Config, options: RunOptions, *, quiet: bool, console: Console
+    config: Config,
+    options: RunOptions,
+    *,
+    quiet: bool,
+    console: Console,
+    on_prepared: Optional[Callable[[RunDir], None]] = None,
 ) -> SearchContext:
-    """Load the data, check what can be checked, then create (or reopen) the run directory."""
+    """Load the data, check what can be checked, then create (or reopen) the run directory.
+
+    `on_prepared(run)` is called as soon as the run directory is there (a chief starts its
+    workers then, so that their start-up overlaps its own)."""
     locate(config, options)  # a bad name or run directory: before loading any data
     dataset = load_dataset(config)
     check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
     run = prepare(config, options)
+    if on_prepared is not None:
+        on_prepared(run)
     for note in run.notes:
         console.print(note)
     planned, _ = space_module.trial_budget(config, space_module.build_space(config))
@@ -199,7 +213,11 @@ def open_search(
             for note in _forget_unfinished(context) + _repair_tuner_state(context):
                 console.print(note)
         _start_manifest(run, config, dataset, context, resume=options.resume)
-        _reference_baselines(context, resume=options.resume, quiet=quiet, console=console)
+        quiet_notes = quiet or handover_module.inherited()  # a hand-over says nothing
+        _reference_baselines(context, resume=options.resume, quiet=quiet_notes, console=console)
+        from tunenet.reporting.live import live_labeler  # the report's rules, no TensorFlow
+
+        context.progress.labeler = live_labeler(run.path)
     except OSError as error:
         raise RunDirError(f"{write_failure(error)} {_free_and_resume(options, run)}") from None
     return context
@@ -232,12 +250,18 @@ def run_search(
     """
     context = open_search(config, options, quiet=quiet, console=console or Console(stderr=True))
     tuner = start_tuner(context, resume=options.resume)
-    started = time.perf_counter()
+    tuner.handover = handover_module.plan()
+    # a hand-over's successor counts the search's time from its first process's start
+    started = tuner.handover.started if tuner.handover else time.time()
     summary = SearchSummary(run=context.run, objective=context.objective)
-    context.progress.start(done=len(context.trials.rows))
+    _start_progress(context.progress, len(context.trials.rows), started)
     previous = interrupt_on_sigterm()
     try:
-        tuner.search(verbose=0)
+        with cheap_collections():
+            tuner.search(verbose=0)
+    except Recycle as reason:  # past its memory budget: a fresh process continues the search
+        _clear_progress(context.progress)
+        tuner.handover.execute_successor(str(reason))
     except KeyboardInterrupt:
         context.progress.stop()
         mark_interrupted(context)
@@ -249,11 +273,32 @@ def run_search(
     finally:
         signal.signal(signal.SIGTERM, previous)
         context.progress.stop()
-    summary.seconds = round(time.perf_counter() - started, 1)
+    summary.seconds = round(time.time() - started, 1)
     try:
         return finish(context, summary)
     except OSError as error:
         raise stopped_writing(context, options, error) from None
+
+
+def _start_progress(progress: SearchProgress, done: int, started: float) -> None:
+    """Start the display; a hand-over's successor continues it without a start line."""
+    if handover_module.inherited() and not progress.live:
+        quiet, progress.quiet = progress.quiet, True  # plain lines: no "search: ..." again
+        progress.start(done=done)
+        progress.quiet = quiet
+    else:
+        progress.start(done=done)
+    progress.started -= time.time() - started  # the search's elapsed time, across hand-overs
+
+
+def _clear_progress(progress: SearchProgress) -> None:
+    """Before a hand-over: no end line, and the live display erased (the successor draws its
+    own in the same place)."""
+    display = getattr(progress, "_progress", None)
+    if display is not None:
+        display.live.transient = True
+        display.stop()
+    progress.quiet = True
 
 
 def resume_hint(options: RunOptions, run: RunDir) -> str:
@@ -399,7 +444,7 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         context.run.update_manifest(status="failed", finished_at=now())
         return summary
     best = best_row(completed, context.objective)
-    test = _test_error(context)
+    test = _test_error(context, best["trial_id"])
     with context.lock:
         for row in context.trials.rows.values():
             row["test_error"] = row["test_error_se"] = None  # a resume may find a better trial
@@ -412,9 +457,11 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
     return summary
 
 
-def _test_error(context: SearchContext) -> Optional[SplitError]:
-    """Test error of the saved best model: the unbiased estimate, never used for choosing."""
+def _test_error(context: SearchContext, trial_id: str) -> Optional[SplitError]:
+    """Test error of the saved best model: the unbiased estimate, never used for choosing.
+    Its test confusion matrix joins best/confusion.json (classification)."""
     if len(context.dataset.y_test) == 0 or not context.run.best_model_file.exists():
         return None
     model = load_best_model(context.run.best_model_file)
+    add_test_confusion(context.run, trial_id, model, context.pipelines)
     return context.pipelines.split_error(model, "test", raw=True)
