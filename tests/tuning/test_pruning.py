@@ -441,6 +441,8 @@ def _finished(run: Path, count: int) -> bool:
 @pytest.mark.e2e
 def test_two_workers_prune_from_the_shared_epochs_file(tmp_path):
     config = small_config(tmp_path, "workers", trials=8)
+    text = config.read_text()  # with the layer monitor on: workers append layers.csv too
+    config.write_text(text.replace("monitor_layers: false", "monitor_layers: true"))
     result = subprocess.run(
         tunenet_command("search", config, "--runs-dir", tmp_path / "runs", "--workers", "2",
                         "--quiet"),
@@ -450,3 +452,9 @@ def test_two_workers_prune_from_the_shared_epochs_file(tmp_path):
     trials = check_pruned_rows(tmp_path / "runs" / "workers")
     assert len(trials) == 8 and set(trials["status"]) <= {"completed", "pruned"}
     assert "pruned" in set(trials["status"])
+    # the workers' layer monitors append to the same layers.csv (SPEC §6.3), one set per epoch
+    layers = pd.read_csv(tmp_path / "runs" / "workers" / "layers.csv", dtype={"trial_id": str})
+    epochs = pd.read_csv(tmp_path / "runs" / "workers" / "epochs.csv", dtype={"trial_id": str})
+    assert set(layers["trial_id"]) == set(epochs["trial_id"])
+    per_epoch = layers.groupby(["trial_id", "epoch"]).size()
+    assert len(per_epoch) == len(epochs) and per_epoch.min() >= 2  # a hidden and the output
