@@ -913,7 +913,12 @@ def bench_efficiency(results: Results, sizes: Sizes, work: Path) -> None:
             rows = csv_rows(epochs_file)
             epochs, reached, trials = epochs_to_target(rows, sizes.efficiency_target)
             outcome = Efficiency(
-                min(epochs, sizes.efficiency_budget), reached, trials, measured.wall
+                # a search that ends (or is stopped) without reaching the target counts the
+                # whole budget, as the details say
+                min(epochs, sizes.efficiency_budget) if reached else sizes.efficiency_budget,
+                reached,
+                trials,
+                measured.wall,
             )
             outcomes[strategy].append(outcome)
             log(
