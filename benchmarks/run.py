@@ -217,6 +217,9 @@ class BenchmarkError(RuntimeError):
     pass
 
 
+KILL_AFTER = 30.0  # seconds a process may take to stop after SIGTERM before it is killed
+
+
 def spawn(
     command: list[str],
     cwd: Path = REPO,
@@ -236,14 +239,16 @@ def spawn(
             stdout=out,
             stderr=err,
         )
-        stopped = False
+        stopped: Optional[float] = None  # when SIGTERM was sent
         while watch is not None:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            if not stopped and watch(process.pid):
+            if stopped is None and watch(process.pid):
                 process.send_signal(signal.SIGTERM)
-                stopped = True
+                stopped = time.perf_counter()
+            elif stopped is not None and time.perf_counter() - stopped > KILL_AFTER:
+                process.kill()  # a search that did not stop on SIGTERM must not run on
             time.sleep(0.05)
         else:
             pid, status, usage = os.wait4(process.pid, 0)
