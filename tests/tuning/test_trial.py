@@ -21,7 +21,6 @@ from tunenet.tuning.pipelines import error_of
 from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.trial import (
     BestEpoch,
-    EpochRecorder,
     Execution,
     SearchContext,
     best_row,
@@ -190,25 +189,3 @@ def test_objective_defaults_by_task_and_names_a_bad_choice() -> None:
     wrong = loader.validate_dict({**IRIS, "search": {"objective": "val_mae"}})
     with pytest.raises(ConfigError, match="search.objective: got 'val_mae'.*val_accuracy"):
         resolve_objective(wrong, dataset)
-
-
-def test_a_lost_sigterm_still_stops_the_next_epoch_and_trial(monkeypatch) -> None:
-    """The SIGTERM handler's KeyboardInterrupt can be swallowed by a finalizer during a garbage
-    collection; its flag stops the search at the next epoch or trial all the same."""
-    from tunenet.tuning import trial as trial_module
-    from tunenet.tuning import tuner
-
-    previous = tuner.interrupt_on_sigterm()
-    try:
-        assert trial_module.stop_requested is False
-        with pytest.raises(KeyboardInterrupt):
-            tuner._interrupt(15, None)
-        assert trial_module.stop_requested is True
-        recorder = EpochRecorder.__new__(EpochRecorder)  # no context needed to begin an epoch
-        with pytest.raises(KeyboardInterrupt):
-            recorder.on_epoch_begin(0)
-    finally:
-        import signal
-
-        signal.signal(signal.SIGTERM, previous)
-        monkeypatch.setattr(trial_module, "stop_requested", False)
