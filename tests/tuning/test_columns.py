@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def test_a_row_starts_with_its_split_sizes_and_start_time(tmp_path):
     row = context.base_row("0", {}, seed=1)
     assert (row["train_n"], row["val_n"], row["test_n"]) == (72, 24, 24)  # 120 rows, 60/20/20
     assert datetime.fromisoformat(row["started_at"]).tzinfo == timezone.utc
+    # milliseconds: trials of about a second are counted from these times (SPEC §9)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", row["started_at"])
 
 
 def test_standard_error_is_std_over_root_n():

@@ -15,6 +15,16 @@ from tunenet.models.saved import target_scale
 EVAL_BATCH = 2048
 
 
+def without_autotune(data: tf.data.Dataset) -> tf.data.Dataset:
+    """`data` without tf.data's autotuner. Every epoch and every validation pass makes a new
+    iterator, and on one core (a worker's share) the autotuner leaves it idle ~15 ms each time:
+    0.25 s of a 1.1 s trial of small MLPs (benchmarks/RESULTS.md). The data is in memory, so
+    there is nothing for it to tune."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return data.with_options(options)
+
+
 def error_of(task: str, metrics: dict, target_variance: float) -> float:
     """1 - accuracy for classification; MSE / variance of the training target for regression."""
     if task == "regression":
@@ -66,7 +76,7 @@ class Pipelines:
 
     def train(self, batch_size: int, seed: int) -> tf.data.Dataset:
         x, y = self.dataset.x_train, self._target(self.dataset.y_train, raw=False)
-        return (
+        return without_autotune(
             tf.data.Dataset.from_tensor_slices((x, y))
             .shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size)
@@ -76,7 +86,7 @@ class Pipelines:
     def evaluation(self, split: str, raw: bool = False) -> tf.data.Dataset:
         if (split, raw) not in self._eval:
             x, y = self.dataset.split(split)
-            self._eval[(split, raw)] = (
+            self._eval[(split, raw)] = without_autotune(
                 tf.data.Dataset.from_tensor_slices((x, self._target(y, raw)))
                 .batch(EVAL_BATCH)
                 .cache()

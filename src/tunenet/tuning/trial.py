@@ -34,6 +34,8 @@ from tunenet.tuning.pipelines import Pipelines, standard_error
 from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.pruning import Pruning
 
+TRIAL_TIME = "milliseconds"  # trials.csv times: a small trial lasts about a second
+
 # trials.csv's standard errors of train_error, val_error and test_error (regression only)
 STANDARD_ERRORS = ("train_error_se", "val_error_se", "test_error_se")
 
@@ -233,7 +235,7 @@ class TrialRunner:
             raise
         except KeyboardInterrupt:
             message = "interrupted; runs again on --resume"
-            row.update(seconds=_elapsed(started), finished_at=now(), message=message)
+            row.update(seconds=_elapsed(started), finished_at=now(TRIAL_TIME), message=message)
             with ctx.lock:
                 ctx.trials.put(row)
             raise
@@ -241,7 +243,7 @@ class TrialRunner:
             if cannot_write(error):
                 raise  # the run directory's failure, not the trial's: run_trial stops the search
             message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
-            ended = dict(seconds=_elapsed(started), finished_at=now())
+            ended = dict(seconds=_elapsed(started), finished_at=now(TRIAL_TIME))
             row.update(status=TrialStatus.FAILED, message=message, **ended)
             ctx.finish_trial(row)
             raise kt.errors.FailedTrialError(message) from error
@@ -350,7 +352,7 @@ class SearchContext:
             "trial_id": trial_id,
             "status": TrialStatus.INTERRUPTED,
             "seed": seed,
-            "started_at": now(),
+            "started_at": now(TRIAL_TIME),
             **self.sizes,
         }
         row.update({f"hp.{name}": value for name, value in values.items()})
@@ -384,7 +386,7 @@ class SearchContext:
         """Fill the trial's row from its executions (`score_row`), keep the best model, and
         return the objective for keras-tuner."""
         scores = score_row(executions, self.metrics, self.objective)
-        row.update(scores, seconds=seconds, finished_at=now())
+        row.update(scores, seconds=seconds, finished_at=now(TRIAL_TIME))
         objective = row["objective"]
         with self.lock:
             self.trials.reload()
