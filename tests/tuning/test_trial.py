@@ -21,6 +21,7 @@ from tunenet.tuning.pipelines import error_of
 from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.trial import (
     BestEpoch,
+    EpochRecorder,
     Execution,
     SearchContext,
     best_row,
@@ -213,3 +214,25 @@ def test_pipelines_run_without_the_autotuner_and_keep_the_seeded_order() -> None
         ours = np.concatenate([batch.numpy() for _, batch in train])
         theirs = np.concatenate([batch.numpy() for _, batch in tuned])
         assert ours.tolist() == theirs.tolist()
+
+
+def test_a_lost_sigterm_still_stops_the_next_epoch_and_trial() -> None:
+    """The SIGTERM handler's KeyboardInterrupt can be swallowed by a finalizer during a garbage
+    collection; its flag stops the search at the next epoch or trial all the same."""
+    from tunenet.tuning import trial as trial_module
+    from tunenet.tuning import tuner
+
+    previous = tuner.interrupt_on_sigterm()
+    try:
+        assert trial_module.stop_requested is False
+        with pytest.raises(KeyboardInterrupt):
+            tuner._interrupt(15, None)
+        assert trial_module.stop_requested is True
+        recorder = EpochRecorder.__new__(EpochRecorder)  # no context needed to begin an epoch
+        with pytest.raises(KeyboardInterrupt):
+            recorder.on_epoch_begin(0)
+    finally:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
+        trial_module.stop_requested = False  # later searches in this process run

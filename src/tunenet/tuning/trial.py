@@ -36,6 +36,17 @@ from tunenet.tuning.pruning import Pruning
 
 TRIAL_TIME = "milliseconds"  # trials.csv times: a small trial lasts about a second
 
+# Set by the search's SIGTERM handler. Its KeyboardInterrupt can be lost when the signal lands
+# in a finalizer (a garbage collection between trials prints "Exception ignored" and goes on),
+# so the trial loop checks the flag at each epoch and trial start too.
+stop_requested = False
+
+
+def stop_if_requested() -> None:
+    if stop_requested:
+        raise KeyboardInterrupt
+
+
 # trials.csv's standard errors of train_error, val_error and test_error (regression only)
 STANDARD_ERRORS = ("train_error_se", "val_error_se", "test_error_se")
 
@@ -87,6 +98,7 @@ class EpochRecorder(keras.callbacks.Callback):
         self._started = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        stop_if_requested()
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
@@ -216,6 +228,7 @@ class TrialRunner:
         recorded = ctx.trials.find(trial.trial_id)
         if recorded is not None and recorded.get("status") in FINAL_STATUSES:
             return ctx.replay(recorded)  # killed after trials.csv, before keras-tuner saved
+        stop_if_requested()
         started = time.perf_counter()
         ctx.epoch_log.drop_trials(drop={trial.trial_id})  # rows of an earlier, killed attempt
         if ctx.layer_log is not None:

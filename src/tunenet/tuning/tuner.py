@@ -48,6 +48,7 @@ from tunenet.runs import (
 )
 from tunenet.tuning import handover as handover_module
 from tunenet.tuning import kt_compat
+from tunenet.tuning import trial as trial_module
 from tunenet.tuning.confusion import add_test_confusion
 from tunenet.tuning.handover import Handover, rss_mb
 from tunenet.tuning.oracles import make_oracle
@@ -337,11 +338,14 @@ def limit_threads(threads: int) -> None:
 
 def interrupt_on_sigterm() -> Any:
     """Make SIGTERM stop a search like Ctrl-C; returns the previous handler."""
+    trial_module.stop_requested = False
     return signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM stops a search like Ctrl-C: the run is kept and can be resumed."""
+    """SIGTERM stops a search like Ctrl-C: the run is kept and can be resumed. The flag stops
+    it at the next epoch or trial when this KeyboardInterrupt is lost in a finalizer."""
+    trial_module.stop_requested = True
     raise KeyboardInterrupt
 
 
