@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -14,6 +15,13 @@ from typer.testing import CliRunner
 from tunenet.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Searches started by the tests get Ctrl-C as a terminal would send it: a shell's
+    background job (`make test &`) ignores SIGINT, and the processes it starts inherit that."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
