@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -216,6 +217,24 @@ def test_permutation_tests_are_exact_for_small_searches_and_seeded_for_large_one
     values, codes = rng.normal(size=50), np.arange(50) % 3
     assert permutation_p(values, codes) == permutation_p(values, codes)
     assert permutation_p(values, codes)[1] == "permutation of eta² (2000 resamples)"
+
+
+@pytest.mark.parametrize(
+    "codes", [[0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 2, 2, 3, 3], [2, 0, 1, 1, 0, 2, 2], [1, 0, 1]]
+)
+def test_the_exact_test_counts_every_ordering_of_the_trials(codes) -> None:
+    """Exact p = the share of all n! orderings of the trials' labels whose groups explain as
+    much; counted over distinct arrangements (each stands for as many orderings), the same."""
+    codes = np.array(codes)
+    orderings = np.array(list(itertools.permutations(range(len(codes)))))
+    rng = np.random.default_rng(len(codes))
+    for _ in range(10):
+        values = rng.normal(size=len(codes)).round(1)  # ties too
+        between = [((codes == g) * values[orderings]).sum(axis=1) ** 2 / (codes == g).sum()
+                   for g in np.unique(codes)]  # fmt: skip
+        observed = sum(values[codes == g].sum() ** 2 / (codes == g).sum() for g in np.unique(codes))
+        expected = float((np.sum(between, axis=0) >= observed * (1 - 1e-9)).mean())
+        assert permutation_p(values, codes)[0] == pytest.approx(expected, abs=1e-12)
 
 
 def test_effects_are_the_same_twice_and_skip_unfinished_trials() -> None:

@@ -13,6 +13,7 @@ Two sources of noise, two tests:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -85,13 +86,20 @@ def permutation_p(values: np.ndarray, codes: np.ndarray) -> tuple[float, str]:
     observed = _between_many(values, codes[np.newaxis, :])[0]
     observed -= _TOLERANCE * abs(observed)
     if math.factorial(count) <= EXACT_ORDERINGS:
-        orderings = np.array(list(itertools.permutations(range(count))))
-        extreme = _between_many(values, codes[orderings]) >= observed
+        extreme = _between_many(values, _arrangements(tuple(sorted(codes.tolist())))) >= observed
         return float(extreme.mean()), "permutation of eta² (exact)"
     rng = np.random.default_rng(SEED)
     labels = rng.permuted(np.tile(codes, (RESAMPLES, 1)), axis=1)
     extreme = int((_between_many(values, labels) >= observed).sum())
     return (1 + extreme) / (1 + RESAMPLES), f"permutation of eta² ({RESAMPLES} resamples)"
+
+
+@functools.lru_cache(maxsize=32)
+def _arrangements(labels: tuple[int, ...]) -> np.ndarray:
+    """Every distinct arrangement of these group labels, one per row. Each stands for the same
+    number of the n! orderings, so the share of extreme ones is the exact p-value; a report
+    asks for the same few label sets many times (one per hyperparameter and objective)."""
+    return np.unique(np.array(list(itertools.permutations(labels))), axis=0)
 
 
 def _between_many(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
