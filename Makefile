@@ -29,9 +29,9 @@ test: install-test
 	$(BIN)/python scripts/smoke.py
 	$(BIN)/python -m pytest -q
 
-# The inner loop: everything but the end-to-end searches (marked e2e).
+# The inner loop: everything but the tests that train real models (e2e) or take seconds (slow).
 test-fast: install-test
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 smoke: install
 	$(BIN)/python scripts/smoke.py

@@ -1,20 +1,40 @@
-"""Shared fixtures: config files, the CLI runner, and an environment without TensorFlow."""
+"""Shared fixtures: config files, the CLI runner, an environment without TensorFlow, the
+Hypothesis profiles and the memory limit of the fuzz tests."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+import resource
 import signal
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from tunenet.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Hypothesis: "ci" (the default, and what .ci/run selects) draws the same examples on every run,
+# so a run passes or fails for the code, not for the draw, and writes no example database; "dev"
+# explores new random inputs each run and keeps the failures it finds in .hypothesis/ to try
+# first next time: HYPOTHESIS_PROFILE=dev pytest -m fuzz.
+_FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "ci", derandomize=True, database=None, max_examples=200, print_blob=True, **_FUZZ
+)
+settings.register_profile("dev", max_examples=1000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# What a fuzzed command may allocate beyond what the test process already holds: `validate`
+# answers any config within 1 GB, so a config that makes it build something huge fails its test
+# with a MemoryError instead of taking the machine down.
+FUZZ_MEMORY = 1 << 30
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,6 +42,47 @@ def pytest_configure(config: pytest.Config) -> None:
     background job (`make test &`) ignores SIGINT, and the processes it starts inherit that."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _address_space() -> int | None:
+    """This process's virtual memory size in bytes (Linux), None where /proc does not say."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * resource.getpagesize()
+
+
+@contextlib.contextmanager
+def memory_limit(extra: int = FUZZ_MEMORY):
+    """Let this process grow by at most `extra` bytes of address space, then restore the limit.
+
+    RLIMIT_AS counts address space, and TensorFlow, once an earlier test loaded it, reserves
+    gigabytes it never touches: an absolute limit would break it or be meaningless, so the limit
+    is what the process holds now plus `extra`."""
+    size = _address_space()
+    if size is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = size + extra
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@pytest.fixture(autouse=True)
+def _fuzz_memory_limit(request: pytest.FixtureRequest):
+    """Tests marked `fuzz` run under memory_limit()."""
+    if request.node.get_closest_marker("fuzz") is None:
+        yield
+        return
+    with memory_limit():
+        yield
 
 
 @pytest.fixture
@@ -84,7 +145,6 @@ def untouched(tmp_path: Path):
 
     Usage: `with untouched(allowed=["runs/myrun"]): ...`. The default allows nothing.
     """
-    import contextlib
 
     @contextlib.contextmanager
     def check(root: Path = tmp_path, allowed: tuple[str, ...] = ()):
