@@ -17,12 +17,14 @@ import yaml
 from tunenet import loader
 from tunenet.config import Config
 from tunenet.errors import ConfigError, Problem, SearchError
-from tunenet.runs import RunDir, RunOptions, locate, resolved_dict
+from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
+from tunenet.runs import run_name as run_name_of
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from tunenet.data.dataset import Dataset
     from tunenet.reporting import RunReport
     from tunenet.space import HyperParameter
 
@@ -178,7 +180,11 @@ def search(
     cfg = _load(config, **edits)
     options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, overrides)
     locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
-    summary = _run(cfg, options, quiet, console or _stderr_console(), overrides)
+    dataset = _checked_data(cfg)  # bad data: said as fast as `validate` says it
+    try:
+        summary = _run(cfg, options, quiet, console or _stderr_console(), overrides, dataset)
+    finally:  # the run's search lock: another process may search it now
+        release_lock(options.runs_dir / run_name_of(cfg, options))
     if summary.exit_code:
         message = summary.message or "the search failed."
         raise SearchError(message, summary=summary, run_dir=summary.run.path)
@@ -244,12 +250,33 @@ def _override_flags(edits: dict) -> tuple[str, ...]:
     return (*flags, "--smoke") if edits.get("smoke") else tuple(flags)
 
 
-def _run(cfg: Config, options: RunOptions, quiet: bool, console: Console, overrides: dict) -> Any:
+def _checked_data(cfg: Config) -> Dataset:
+    """The data, read once and checked as `validate` checks it, before TensorFlow loads.
+
+    The search trains on this very dataset, so the file is not read twice. Only a `keras:*`
+    source loads TensorFlow here (Keras downloads it); `validate` cannot read those either.
+    """
+    from tunenet.data.dataset import load_dataset
+    from tunenet.models.shapes import check_fits
+
+    dataset = load_dataset(cfg)
+    check_fits(cfg, dataset.input_shape)  # a CNN too deep for the images actually found
+    return dataset
+
+
+def _run(
+    cfg: Config,
+    options: RunOptions,
+    quiet: bool,
+    console: Console,
+    overrides: dict,
+    dataset: Dataset,
+) -> Any:
     """Run in this process, or as the chief of keras-tuner's distributed mode."""
     if not (overrides.get("workers") or overrides.get("serve")):
         from tunenet.tuning import tuner  # imports TensorFlow
 
-        return tuner.run_search(cfg, options, quiet=quiet, console=console)
+        return tuner.run_search(cfg, options, quiet=quiet, console=console, dataset=dataset)
     from tunenet import workers  # the chief imports TensorFlow too
 
     gpus = overrides.get("gpus")
@@ -263,7 +290,9 @@ def _run(cfg: Config, options: RunOptions, quiet: bool, console: Console, overri
         timeout=overrides.get("worker_timeout") or 600.0,
         tensorboard=options.tensorboard,
     )
-    return workers.run_distributed(cfg, options, plan, quiet=quiet, console=console)
+    return workers.run_distributed(
+        cfg, options, plan, quiet=quiet, console=console, dataset=dataset
+    )
 
 
 def _stderr_console() -> Console:

@@ -269,8 +269,10 @@ def run_distributed(
     *,
     quiet: bool = False,
     console: Optional[Console] = None,
+    dataset: Any = None,
 ) -> Any:
-    """The chief of a distributed search: serve the oracle, run local workers, finish the run."""
+    """The chief of a distributed search: serve the oracle, run local workers, finish the run.
+    `dataset`: the data already loaded and checked (default: loaded here)."""
     from tunenet.tuning import kt_compat
     from tunenet.tuning.tuner import (
         SearchSummary,
@@ -294,8 +296,9 @@ def run_distributed(
 
     try:
         context = open_search(
-            config, options, quiet=quiet, console=console, on_prepared=start_workers
-        )
+            config, options, quiet=quiet, console=console, on_prepared=start_workers,
+            dataset=dataset,
+        )  # fmt: skip
         os.environ.update(oracle_environment("chief", host, port))
         tuner = start_tuner(context, resume=options.resume)
         server = kt_compat.start_oracle_server(tuner.oracle, host, port, SERVER_OPTIONS)

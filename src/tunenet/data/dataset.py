@@ -177,25 +177,44 @@ def _encode(examples: Examples) -> None:
         examples.y_test = np.searchsorted(classes, examples.y_test).astype("int32")
 
 
-def _apply_task(examples: Examples, task: str) -> Examples:
+def _target(examples: Examples, config: DataConfig) -> str:
+    """Where the target comes from, for messages: `column 'price' of /data/houses.csv`."""
+    path = examples.files.get("path")
+    if config.source == "csv":
+        return f"column {config.target!r} of {path}"
+    if config.source == "npz":
+        return f"array y of {path}"
+    if config.source == "images":
+        return f"the class folders of {path}"
+    return f"source {config.source!r}"
+
+
+def _apply_task(examples: Examples, config: DataConfig) -> Examples:
     """Apply the config's `task` over the inferred one; encode class labels."""
+    task = config.task
     chosen = examples.task if task == "auto" else task
     if chosen == "regression":
         if examples.y.dtype.kind not in "biuf":
+            text = next((value for value in examples.y if isinstance(value, str)), examples.y[0])
             raise DataError(
-                f"data.task: 'regression' needs a numeric target, but it holds text such as "
-                f"{examples.y[0]!r}. Use task: auto, binary or multiclass."
+                f"data.task: 'regression' needs a numeric target, but "
+                f"{_target(examples, config)} holds text such as {text!r}. Use task: auto, "
+                "binary or multiclass."
             )
         examples.classes = []
     elif not examples.classes:
         _encode(examples)
     count = len(examples.classes)
     if chosen == "binary" and count != 2:
-        raise DataError(f"data.task: 'binary' needs exactly 2 classes, the target has {count}.")
+        raise DataError(
+            f"data.task: 'binary' needs exactly 2 classes, {_target(examples, config)} has "
+            f"{count}. Use task: auto or multiclass."
+        )
     if chosen != "regression" and count < 2:
         raise DataError(
-            f"the target has a single class ({', '.join(examples.classes)}); classification "
-            "needs at least two. Check data.target."
+            f"{_target(examples, config)} has a single class "
+            f"({', '.join(examples.classes)}); classification needs at least two. "
+            "Check data.target."
         )
     examples.task = chosen
     return examples
@@ -339,7 +358,7 @@ def load_dataset(full: Config) -> Dataset:
     examples = loader(config, seed)
     if len(examples.y) == 0:
         raise DataError(f"data.source: {config.source!r} has no examples.")
-    examples = _apply_task(examples, config.task)
+    examples = _apply_task(examples, config)
     examples = _limit(examples, config.limit, seed)
     examples = _finalize_types(examples)
     if full.model.kind == "cnn":
@@ -361,7 +380,7 @@ def check_data(full: Config) -> Optional[str]:
     scan = SCANS.get(full.data.source)
     if scan is None:
         return None
-    examples = _apply_task(scan(full.data, full.seed), full.data.task)
+    examples = _apply_task(scan(full.data, full.seed), full.data)
     if full.model.kind == "cnn" and full.data.source != "images":
         as_images(examples)
     return _found(examples, full.data)

@@ -192,13 +192,15 @@ def open_search(
     quiet: bool,
     console: Console,
     on_prepared: Optional[Callable[[RunDir], None]] = None,
+    dataset: Optional[Dataset] = None,
 ) -> SearchContext:
     """Load the data, check what can be checked, then create (or reopen) the run directory.
 
     `on_prepared(run)` is called as soon as the run directory is there (a chief starts its
-    workers then, so that their start-up overlaps its own)."""
+    workers then, so that their start-up overlaps its own). `dataset`: the data as the caller
+    already loaded and checked it (before TensorFlow), so that it is not read twice."""
     locate(config, options)  # a bad name or run directory: before loading any data
-    dataset = load_dataset(config)
+    dataset = dataset if dataset is not None else load_dataset(config)
     check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
     run = prepare(config, options)
@@ -239,7 +241,12 @@ def join_search(
 
 
 def run_search(
-    config: Config, options: RunOptions, *, quiet: bool = False, console: Optional[Console] = None
+    config: Config,
+    options: RunOptions,
+    *,
+    quiet: bool = False,
+    console: Optional[Console] = None,
+    dataset: Optional[Dataset] = None,
 ) -> SearchSummary:
     """Run the search a config describes and write its run directory.
 
@@ -248,8 +255,10 @@ def run_search(
         options: where the run goes, and whether to resume or overwrite.
         quiet: no progress display.
         console: the stderr console for progress.
+        dataset: the data already loaded and checked; default: loaded here.
     """
-    context = open_search(config, options, quiet=quiet, console=console or Console(stderr=True))
+    console = console or Console(stderr=True)
+    context = open_search(config, options, quiet=quiet, console=console, dataset=dataset)
     tuner = start_tuner(context, resume=options.resume)
     tuner.handover = handover_module.plan()
     # a hand-over's successor counts the search's time from its first process's start
