@@ -169,7 +169,8 @@ def search(
         A `SearchResult`.
 
     Raises:
-        ConfigError, DataError: bad config or data, before anything is written.
+        ConfigError, DataError: bad config or data, before anything is written and before
+            TensorFlow loads (the checks of `validate`, as fast).
         RunDirError: the run directory exists (without `resume`/`overwrite`), cannot be
             resumed or written.
         SearchError: the search ran but failed (no trial completed); `.summary` and
@@ -414,11 +415,13 @@ def lr_find(
         runs_dir: where `<name>-lr-find/` goes. Default: "runs".
         min_lr, max_lr: the first and last learning rate. Default: 1e-7 and 10.
         steps: batches to train. Default: 100.
-        out: also write the config with the suggested `optimizer.learning_rate` (a new file).
+        out: also write the config with the suggested `optimizer.learning_rate` (a new file):
+            the log range, or for `search.strategy: grid` log-spaced rates from it.
 
     Returns:
-        An `LrFindResult`: `.suggestion` (the range, or None when the loss never fell) and
-        `.lines()` (what the command prints).
+        An `LrFindResult`: `.suggestion` (the range, or None when the loss never fell),
+        `.config_note` (for a grid: the rates written to `out`) and `.lines()` (what the
+        command prints).
 
     Raises:
         TunenetError: bad options; ConfigError, DataError, RunDirError as `search`.

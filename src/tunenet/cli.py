@@ -9,10 +9,14 @@ answer in well under a second.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -75,13 +79,30 @@ class ReportFormat(str, Enum):
     html = "html"
 
 
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM ends a command as Ctrl-C does: "interrupted", exit 130 (a search also records
+    its run as interrupted, see tuning.tuner.stop_on_signals). Left alone when ignored, and
+    outside the main thread (which alone may set handlers)."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def handle_errors(command: Callable) -> Callable:
     """Turn tunenet errors into a message on stderr and their exit code, without a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with _sigterm_as_ctrl_c():
+                return command(*args, **kwargs)
         except TunenetError as error:
             if os.environ.get("TUNENET_DEBUG") == "1":
                 raise
@@ -200,7 +221,11 @@ def search(
     seed: SeedOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run the search a config describes and write its run directory."""
+    """Run the search a config describes and write its run directory.
+
+    The config and its data are checked first, as `validate` checks them and before TensorFlow
+    loads: a refused search answers as fast as `validate`, and writes nothing.
+    """
     from tunenet import api
     from tunenet.errors import SearchError
 
@@ -477,12 +502,18 @@ def lr_find(
     steps: Annotated[int, typer.Option("--steps", help="Batches to train (at least 10).")] = 100,
     out_path: Annotated[
         Optional[Path],
-        typer.Option("--out", help="Write the config with the suggested range (never overwrites)."),
+        typer.Option(
+            "--out",
+            help="Write the config with the suggested range (never overwrites); a grid search "
+            "gets log-spaced rates from it.",
+        ),
     ] = None,
 ) -> None:
     """Learning-rate range test: train one model while the rate grows, suggest a range.
 
-    Writes RUNS_DIR/<name>-lr-find/lr_find.csv and lr_find.png.
+    Writes RUNS_DIR/<name>-lr-find/lr_find.csv and lr_find.png. The config and its data are
+    checked before TensorFlow loads. --out writes a config that validates: the suggested log
+    range, or for search.strategy grid log-spaced rates from it (said in the output).
     """
     from tunenet.tuning import lr_find as lr_find_module
 

@@ -4,8 +4,10 @@ One model — the config's first value of each tuned key — trains for `steps` 
 constant learning rate, set before each batch, grows exponentially from `min_lr` to `max_lr`.
 Each batch's loss and its smoothed, bias-corrected value go to `<runs-dir>/<name>-lr-find/
 lr_find.csv`, with a plot `lr_find.png`; the suggested range (`lr_range.suggest`) spans where
-the loss falls fastest and a tenth of the rate where it is lowest. Only `run_lr_find` imports
-TensorFlow; the options, the directory and `--out` are checked before it does.
+the loss falls fastest and a tenth of the rate where it is lowest. `--out` writes the config
+with that range as `optimizer.learning_rate` (for a grid search, log-spaced rates from it:
+`suggested_rate`). Only `run_lr_find` imports TensorFlow; the options, the config, the data,
+the directory and `--out` are checked before it does.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from tunenet.tuning.lr_range import (
     Smoother,
     Suggestion,
     decade_median,
+    grid_rates,
     learning_rates,
+    list_text,
     range_text,
     stop_reason,
     suggest,
@@ -59,6 +63,7 @@ class LrFindResult:
     suggestion: Optional[Suggestion]
     files: list[Path] = field(default_factory=list)
     config_out: Optional[Path] = None
+    config_note: Optional[str] = None  # how --out's learning_rate differs from the range
 
     def lines(self) -> list[str]:
         """What the CLI prints on stdout."""
@@ -85,6 +90,8 @@ class LrFindResult:
                     "  uncertain top: the loss had not blown up by --max-lr, so a larger rate may "
                     "train too; run again with a larger --max-lr to be sure"
                 )
+            if self.config_note:
+                lines.append(f"  {self.config_note}")
         lines.append("wrote " + ", ".join(str(path) for path in self.files))
         return lines
 
@@ -234,7 +241,7 @@ def run_lr_find(
     )  # fmt: skip
     _write(result)
     if out is not None and result.suggestion is not None:
-        write_config(config_path, out, result.suggestion)
+        result.config_note = write_config(config_path, out, result.suggestion)
         result.config_out = out
     return result
 
@@ -333,20 +340,52 @@ def write_png(figure: Any, path: Path) -> None:
 # ---------------------------------------------------------------- --out
 
 
-def write_config(config_path: Path, out: Path, suggestion: Suggestion) -> None:
-    """Write the input config with `optimizer.learning_rate` set to the suggested log range.
+@dataclass
+class SuggestedRate:
+    """What `--out` writes as `optimizer.learning_rate` for the config's strategy."""
+
+    value: Any  # the YAML value: a log range, or a list of rates for a grid
+    text: str  # the same in YAML flow style
+    note: Optional[str] = None  # said to the user when it is not the suggested range itself
+
+
+def suggested_rate(config: Config, suggestion: Suggestion) -> SuggestedRate:
+    """The suggested range as `optimizer.learning_rate` for the config's search strategy.
+
+    A grid needs a list (or a range with a step): it gets log-spaced rates from the range,
+    both ends included. Every other strategy samples the log range itself.
+    """
+    if config.search.strategy != "grid":
+        value = {"min": suggestion.low, "max": suggestion.high, "sampling": "log"}
+        return SuggestedRate(value, range_text(suggestion))
+    rates = grid_rates(suggestion)
+    note = (
+        f"search.strategy grid needs a list: wrote {len(rates)} log-spaced rates "
+        f"{list_text(rates)} from that range"
+    )
+    return SuggestedRate(rates, list_text(rates), note)
+
+
+def write_config(config_path: Path, out: Path, suggestion: Suggestion) -> Optional[str]:
+    """Write the input config with `optimizer.learning_rate` set to the suggestion: the log
+    range, or for a grid search log-spaced rates from it (`suggested_rate`).
 
     The user's text is kept (comments included) where the key can be replaced line by line;
     otherwise the parsed config is written again, without its comments. Either way the result
     is checked to parse to the same config but for that key, and to validate.
+
+    Returns:
+        What to tell the user about the written rate (for a grid: the rates and the grid's new
+        size), or None when it is the suggested range itself.
     """
     text = loader.read_text(config_path)
     raw = loader.parse_yaml(text, str(config_path))
-    expected = _with_range(raw, suggestion)
-    edited = _edit_text(text, range_text(suggestion))
+    rate = suggested_rate(loader.load_mapping(raw, source=str(config_path)), suggestion)
+    expected = _with_rate(raw, rate.value)
+    edited = _edit_text(text, rate.text)
     if edited is None or loader.parse_yaml(edited, str(out)) != expected:
         edited = yaml.safe_dump(expected, sort_keys=False, default_flow_style=None, width=100)
-    loader.load_mapping(expected, source=str(out))  # the written config validates
+    written = loader.load_mapping(expected, source=str(out))  # the written config validates
     header = (
         f"# optimizer.learning_rate set by `tunenet lr-find` on {date.today().isoformat()} "
         f"from {config_path.name}\n"
@@ -356,11 +395,25 @@ def write_config(config_path: Path, out: Path, suggestion: Suggestion) -> None:
         write_atomic(out, header + edited)
     except OSError as error:
         raise ConfigError(f"--out {out}: cannot be written ({error.strerror}).") from None
+    return None if rate.note is None else f"{rate.note} to {out}{_grid_size_note(written)}"
 
 
-def _with_range(raw: dict, suggestion: Suggestion) -> dict:
+def _grid_size_note(config: Config) -> str:
+    """How many points the written grid has, and whether search.max_trials covers them."""
+    size = space_module.grid_size(space_module.build_space(config))
+    if size is None:
+        return ""
+    trials = config.search.max_trials
+    if size <= trials:
+        return f"; the grid has {size} point(s)"
+    return (
+        f"; the grid has {size} point(s), search.max_trials {trials} runs {trials} of them "
+        "(raise it to run them all)"
+    )
+
+
+def _with_rate(raw: dict, rate: Any) -> dict:
     optimizer = raw.get("optimizer") if isinstance(raw.get("optimizer"), dict) else {}
-    rate = {"min": suggestion.low, "max": suggestion.high, "sampling": "log"}
     return {**raw, "optimizer": {**(optimizer or {}), "learning_rate": rate}}
 
 

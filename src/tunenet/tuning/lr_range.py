@@ -108,6 +108,23 @@ def range_text(s: Suggestion) -> str:
     return f"{{min: {yaml_number(s.low)}, max: {yaml_number(s.high)}, sampling: log}}"
 
 
+MIN_GRID_RATES, MAX_GRID_RATES = 3, 5
+
+
+def grid_rates(s: Suggestion) -> list[float]:
+    """Rates evenly spaced on a log scale from `low` to `high`, both included, two significant
+    digits: a grid search needs a list. About two per decade, 3 to 5 in all, so that the grid
+    grows at most 5-fold."""
+    decades = math.log10(s.high / s.low)
+    count = min(MAX_GRID_RATES, max(MIN_GRID_RATES, 1 + round(2 * decades)))
+    rates = np.geomspace(s.low, s.high, count)
+    return list(dict.fromkeys(round2(float(rate)) for rate in rates))
+
+
+def list_text(rates: list[float]) -> str:
+    return "[" + ", ".join(yaml_number(rate) for rate in rates) + "]"
+
+
 def yaml_number(value: float) -> str:
     """A float that every YAML reader takes as one: 1.0e-05, never 1e-05 (a string in YAML
     1.1)."""
