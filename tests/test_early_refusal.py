@@ -94,3 +94,21 @@ def test_search_refuses_with_the_message_validate_gives(cli, tmp_path, monkeypat
     assert validated.exit_code == searched.exit_code == 2
     assert searched.stderr == validated.stderr
     assert "'-inf'" in searched.stderr
+
+
+def test_evaluate_refuses_data_changed_since_the_search_before_tensorflow(
+    no_tensorflow_env, tmp_path
+):
+    """A run whose data file turned bad: `evaluate` says so without loading the model."""
+    import zipfile
+
+    bad_config(tmp_path, ROWS.format(bad="inf"), "price", "regression")
+    run_dir = tmp_path / "runs" / "houses"
+    (run_dir / "best").mkdir(parents=True)
+    (run_dir / "manifest.json").write_text("{}", encoding="utf-8")
+    (run_dir / "resolved.yaml").write_text((tmp_path / "bad.yaml").read_text(), encoding="utf-8")
+    with zipfile.ZipFile(run_dir / "best" / "model.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    result = run(no_tensorflow_env, tmp_path, "evaluate", run_dir)
+    assert_refused(result, [str(tmp_path / "houses.csv"), "'price'", "'inf'"])
+    assert result.stdout == ""

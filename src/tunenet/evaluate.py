@@ -153,10 +153,8 @@ def evaluate_run(path: Path, split: str = "test") -> Evaluation:
     manifest = run.read_manifest()
 
     from tunenet.data.dataset import load_dataset
-    from tunenet.models.saved import load_best_model
-    from tunenet.tuning.pipelines import Pipelines, error_of
 
-    dataset = load_dataset(config)
+    dataset = load_dataset(config)  # a data problem: said before TensorFlow loads
     x, y = dataset.split(split)
     if len(y) == 0:
         raise DataError(
@@ -172,6 +170,9 @@ def evaluate_run(path: Path, split: str = "test") -> Evaluation:
             f"the {split} split has {len(y)} examples now but had {recorded} during the search: "
             "the data changed since, so these figures are not the search's."
         )
+    from tunenet.models.saved import load_best_model  # TensorFlow from here
+    from tunenet.tuning.pipelines import Pipelines, error_of
+
     try:
         model = load_best_model(run.best_model_file)  # Keras' safe mode
     except Exception as error:  # a damaged or foreign file: not the user's data
