@@ -3,8 +3,8 @@
 `paths` says where each file lives; `status` holds the trial statuses; `files` writes files
 safely; `tables` owns trials.csv and epochs.csv as the search writes them; `baselines` owns
 baselines.csv; `resolved` the recorded config; `start` and `resume` decide whether a directory
-may be used; `read` reads a run for report, refine and the Python API. Format reference:
-docs/run-format.md.
+may be used; `lock` lets one search at a time write a run; `read` reads a run for report,
+refine and the Python API. Format reference: docs/run-format.md.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunenet.runs.baselines import BASELINE_COLUMNS, read_baseline_rows, write_baselines
 from tunenet.runs.files import csv_line, now, write_atomic, write_json
+from tunenet.runs.lock import release as release_lock
 from tunenet.runs.paths import FORMAT_VERSION, RunDir, RunLock
 from tunenet.runs.resolved import config_differences, fingerprint, resolved_dict
 from tunenet.runs.resume import discard_tuner_state, tuner_state_problem
@@ -68,6 +69,7 @@ __all__ = [
     "prepare",
     "read_baseline_rows",
     "read_trial_rows",
+    "release_lock",
     "resolved_dict",
     "run_name",
     "trial_order",

@@ -1,7 +1,8 @@
 """Starting a run: its name, where it goes, and whether an existing directory may be reused.
 
-`locate` checks before anything is created or deleted; `prepare` creates, replaces or reopens the
-run; `join` is a worker's view of a run its chief created.
+`locate` checks before anything is created or deleted; `prepare` takes the run's search lock
+(`lock`), then creates, replaces or reopens the run; `join` is a worker's view of a run its chief
+created (the workers are part of the chief's search: they never take the lock).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 from tunenet import __version__
 from tunenet.config import RUN_NAME_RULE, Config, run_name_problem
 from tunenet.errors import RunDirError
+from tunenet.runs import lock
 from tunenet.runs.files import short, write_atomic, write_json
 from tunenet.runs.paths import RunDir, new_manifest
 from tunenet.runs.resolved import config_differences, resolved_dict
@@ -83,8 +85,9 @@ def run_name(config: Config, options: RunOptions) -> str:
 def locate(config: Config, options: RunOptions) -> RunDir:
     """The run directory the options name, checked before anything is created or deleted.
 
-    Raises RunDirError when it would lie outside --runs-dir, exists without --resume or
-    --overwrite, is not a tunenet run that --overwrite may replace, or has nothing to resume.
+    Raises RunDirError when it would lie outside --runs-dir, another search is running on it,
+    it exists without --resume or --overwrite, is not a tunenet run that --overwrite may
+    replace, or has nothing to resume.
     """
     run = RunDir(options.runs_dir / run_name(config, options))
     _check_inside(run.path, options.runs_dir)
@@ -92,6 +95,8 @@ def locate(config: Config, options: RunOptions) -> RunDir:
         raise RunDirError(
             f"{run.path}: is a file, not a run directory. Move it away or choose another --name."
         )
+    if run.path.is_dir():
+        lock.check_free(run.path)  # a running search: said first, whatever the flags
     occupied = _occupied(run.path)
     if occupied and not (options.resume or options.overwrite):
         raise RunDirError(
@@ -119,8 +124,9 @@ def _check_inside(path: Path, runs_dir: Path) -> None:
 
 
 def _occupied(path: Path) -> bool:
+    """Whether the directory holds anything but a search lock (left by a search that ended)."""
     try:
-        return path.is_dir() and any(path.iterdir())
+        return path.is_dir() and any(item.name != lock.LOCK_NAME for item in path.iterdir())
     except OSError as error:
         raise RunDirError(f"{path}: cannot be read ({error.strerror}).") from None
 
@@ -140,18 +146,37 @@ def _check_replaceable(run: RunDir) -> None:
 
 
 def prepare(config: Config, options: RunOptions) -> RunDir:
-    """Create, replace or reopen the run directory; refuse to reuse one silently."""
+    """Take the run's search lock, then create, replace or reopen the run directory; refuse to
+    reuse one silently. The lock is held until `lock.release(run.path)` or the process ends.
+
+    Raises:
+        RunDirError: as `locate`; also when another search took the lock in the meantime.
+    """
     run = locate(config, options)
-    if options.resume:
-        return reopen(run, config)
-    _check_writable(options.runs_dir)
+    if not options.resume:
+        _check_writable(options.runs_dir)
     try:
         text = options.config_text
-        if text is None:  # read before any deletion: the file may lie in the run replaced
-            text = options.config_path.read_text(encoding="utf-8")
-        if _occupied(run.path):
-            shutil.rmtree(run.path)  # `locate` checked that it is a tunenet run inside runs_dir
+        if text is None and not options.resume:  # read before any deletion: the file may lie
+            text = options.config_path.read_text(encoding="utf-8")  # in the run replaced
         run.path.mkdir(parents=True, exist_ok=True)
+        held = lock.acquire(run.path)
+    except OSError as error:
+        raise RunDirError(f"{error.filename or run.path}: cannot be written ({error}).") from None
+    try:
+        locate(config, options)  # again under the lock: another search may have changed the run
+        run = reopen(run, config) if options.resume else _create(run, config, text or "")
+        held.record()
+    except BaseException:
+        lock.release(run.path)
+        raise
+    return run
+
+
+def _create(run: RunDir, config: Config, text: str) -> RunDir:
+    """A new run in `run.path` (emptied: `locate` checked that --overwrite may replace it)."""
+    try:
+        _empty(run.path)
         # the manifest first: from now on the directory is recognisably a tunenet run
         write_json(run.manifest_file, new_manifest(run))
         write_atomic(run.config_file, text)
@@ -159,6 +184,17 @@ def prepare(config: Config, options: RunOptions) -> RunDir:
     except OSError as error:
         raise RunDirError(f"{error.filename or run.path}: cannot be written ({error}).") from None
     return run
+
+
+def _empty(path: Path) -> None:
+    """Delete what the run directory holds, except the search lock this process holds."""
+    for item in path.iterdir():
+        if item.name == lock.LOCK_NAME:
+            continue
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
 
 
 def _check_writable(runs_dir: Path) -> None:
