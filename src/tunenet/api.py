@@ -251,15 +251,19 @@ def _override_flags(edits: dict) -> tuple[str, ...]:
     return (*flags, "--smoke") if edits.get("smoke") else tuple(flags)
 
 
-def _checked_data(cfg: Config) -> Dataset:
+def _checked_data(cfg: Config) -> Optional[Dataset]:
     """The data, read once and checked as `validate` checks it, before TensorFlow loads.
 
-    The search trains on this very dataset, so the file is not read twice. Only a `keras:*`
-    source loads TensorFlow here (Keras downloads it); `validate` cannot read those either.
+    The search trains on this very dataset, so the file is not read twice. None for a
+    `keras:*` source: Keras downloads it, so the search loads it once TensorFlow is there
+    (`validate` cannot read those either).
     """
     from tunenet.data.dataset import load_dataset
+    from tunenet.data.sources import KERAS_DATASETS
     from tunenet.models.shapes import check_fits
 
+    if cfg.data.source in KERAS_DATASETS:
+        return None
     dataset = load_dataset(cfg)
     check_fits(cfg, dataset.input_shape)  # a CNN too deep for the images actually found
     return dataset
@@ -271,7 +275,7 @@ def _run(
     quiet: bool,
     console: Console,
     overrides: dict,
-    dataset: Dataset,
+    dataset: Optional[Dataset],
 ) -> Any:
     """Run in this process, or as the chief of keras-tuner's distributed mode."""
     if not (overrides.get("workers") or overrides.get("serve")):
