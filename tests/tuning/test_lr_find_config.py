@@ -101,15 +101,19 @@ def test_a_grid_larger_than_max_trials_is_said(write_config, tmp_path):
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_suggested_rate_per_strategy(strategy):
+def test_suggested_rate_and_the_hint_without_out_per_strategy(strategy):
     config = loader.load_mapping({"data": {"source": "iris"}, "search": {"strategy": strategy}})
     rate = lr_find.suggested_rate(config, Suggestion(0.001, 0.01, 0.002, 0.1))
     if strategy == "grid":
         assert rate.value == [0.001, 0.0032, 0.01] and rate.text == "[0.001, 0.0032, 0.01]"
-        assert "wrote 3 log-spaced rates [0.001, 0.0032, 0.01]" in rate.note
+        assert lr_find.grid_hint(config, Suggestion(0.001, 0.01, 0.002, 0.1)) == (
+            "search.strategy grid needs a list: use 3 log-spaced rates [0.001, 0.0032, 0.01] "
+            "from that range (--out writes them)"
+        )
     else:
         assert rate.value == {"min": 0.001, "max": 0.01, "sampling": "log"}
-        assert rate.text == "{min: 0.001, max: 0.01, sampling: log}" and rate.note is None
+        assert rate.text == "{min: 0.001, max: 0.01, sampling: log}" and not rate.grid
+        assert lr_find.grid_hint(config, Suggestion(0.001, 0.01, 0.002, 0.1)) is None
 
 
 @pytest.mark.e2e

@@ -63,7 +63,7 @@ class LrFindResult:
     suggestion: Optional[Suggestion]
     files: list[Path] = field(default_factory=list)
     config_out: Optional[Path] = None
-    config_note: Optional[str] = None  # how --out's learning_rate differs from the range
+    config_note: Optional[str] = None  # for a grid: the rates it needs instead of the range
 
     def lines(self) -> list[str]:
         """What the CLI prints on stdout."""
@@ -243,6 +243,8 @@ def run_lr_find(
     if out is not None and result.suggestion is not None:
         result.config_note = write_config(config_path, out, result.suggestion)
         result.config_out = out
+    elif result.suggestion is not None:
+        result.config_note = grid_hint(config, result.suggestion)
     return result
 
 
@@ -346,7 +348,14 @@ class SuggestedRate:
 
     value: Any  # the YAML value: a log range, or a list of rates for a grid
     text: str  # the same in YAML flow style
-    note: Optional[str] = None  # said to the user when it is not the suggested range itself
+
+    @property
+    def grid(self) -> bool:
+        return isinstance(self.value, list)
+
+    @property
+    def count(self) -> int:
+        return len(self.value) if self.grid else 0
 
 
 def suggested_rate(config: Config, suggestion: Suggestion) -> SuggestedRate:
@@ -359,11 +368,18 @@ def suggested_rate(config: Config, suggestion: Suggestion) -> SuggestedRate:
         value = {"min": suggestion.low, "max": suggestion.high, "sampling": "log"}
         return SuggestedRate(value, range_text(suggestion))
     rates = grid_rates(suggestion)
-    note = (
-        f"search.strategy grid needs a list: wrote {len(rates)} log-spaced rates "
-        f"{list_text(rates)} from that range"
+    return SuggestedRate(rates, list_text(rates))
+
+
+def grid_hint(config: Config, suggestion: Suggestion) -> Optional[str]:
+    """Without --out, for a grid search: the rates to write (the range would not validate)."""
+    rate = suggested_rate(config, suggestion)
+    if not rate.grid:
+        return None
+    return (
+        f"search.strategy grid needs a list: use {rate.count} log-spaced rates {rate.text} "
+        "from that range (--out writes them)"
     )
-    return SuggestedRate(rates, list_text(rates), note)
 
 
 def write_config(config_path: Path, out: Path, suggestion: Suggestion) -> Optional[str]:
@@ -395,7 +411,12 @@ def write_config(config_path: Path, out: Path, suggestion: Suggestion) -> Option
         write_atomic(out, header + edited)
     except OSError as error:
         raise ConfigError(f"--out {out}: cannot be written ({error.strerror}).") from None
-    return None if rate.note is None else f"{rate.note} to {out}{_grid_size_note(written)}"
+    if not rate.grid:
+        return None
+    return (
+        f"search.strategy grid needs a list: wrote {rate.count} log-spaced rates {rate.text} "
+        f"from that range to {out}{_grid_size_note(written)}"
+    )
 
 
 def _grid_size_note(config: Config) -> str:
