@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -314,7 +315,8 @@ def render_csv(
     reports: list[RunReport], failures: Failures | None = None, base: Path | None = None
 ) -> str:
     """One row per trial; several runs get a leading `run` column. Lists are joined with "; ".
-    Runs that could not be read have no row."""
+    Runs that could not be read have no row. Text that a spreadsheet would run as a formula is
+    quoted (`spreadsheet_cell`)."""
     many = len(reports) > 1
     hp_columns = list(dict.fromkeys(f"hp.{n}" for r in reports for n in hp_names(r)))
     header = (["run"] if many else []) + ["rank", "trial_id", "status", *hp_columns, *CSV_TAIL]
@@ -333,5 +335,20 @@ def render_csv(
             row["recommendations"] = "; ".join(r.text for r in trial.recommendations)
             if many:
                 row["run"] = report.run.name
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: spreadsheet_cell(v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as it is: a text cell that would start a formula gets a
+    leading single quote (numbers, negative ones included, stay numbers); None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
