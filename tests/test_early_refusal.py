@@ -96,19 +96,28 @@ def test_search_refuses_with_the_message_validate_gives(cli, tmp_path, monkeypat
     assert "'-inf'" in searched.stderr
 
 
-def test_evaluate_refuses_data_changed_since_the_search_before_tensorflow(
-    no_tensorflow_env, tmp_path
-):
-    """A run whose data file turned bad: `evaluate` says so without loading the model."""
+def a_run_whose_data_turned_bad(folder: Path) -> Path:
+    """The files `evaluate` and `learning-curve` read before the data; the data file now has
+    an infinite target."""
     import zipfile
 
-    bad_config(tmp_path, ROWS.format(bad="inf"), "price", "regression")
-    run_dir = tmp_path / "runs" / "houses"
+    bad_config(folder, ROWS.format(bad="inf"), "price", "regression")
+    run_dir = folder / "runs" / "houses"
     (run_dir / "best").mkdir(parents=True)
-    (run_dir / "manifest.json").write_text("{}", encoding="utf-8")
-    (run_dir / "resolved.yaml").write_text((tmp_path / "bad.yaml").read_text(), encoding="utf-8")
+    (run_dir / "manifest.json").write_text('{"best_trial": "0"}', encoding="utf-8")
+    (run_dir / "resolved.yaml").write_text((folder / "bad.yaml").read_text(), encoding="utf-8")
+    (run_dir / "trials.csv").write_text("trial_id,status,objective\n0,completed,0.5\n")
     with zipfile.ZipFile(run_dir / "best" / "model.keras", "w") as archive:
         archive.writestr("config.json", "{}")
-    result = run(no_tensorflow_env, tmp_path, "evaluate", run_dir)
+    return run_dir
+
+
+@pytest.mark.parametrize("command", ["evaluate", "learning-curve"])
+def test_commands_on_a_run_refuse_its_bad_data_before_tensorflow(
+    no_tensorflow_env, tmp_path, untouched, command
+):
+    run_dir = a_run_whose_data_turned_bad(tmp_path)
+    with untouched():
+        result = run(no_tensorflow_env, tmp_path, command, run_dir)
     assert_refused(result, [str(tmp_path / "houses.csv"), "'price'", "'inf'"])
     assert result.stdout == ""
