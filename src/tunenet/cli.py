@@ -529,8 +529,43 @@ def lr_find(
         err.print(f"wrote {result.config_out}. Next: tunenet validate {result.config_out}")
 
 
+# Keras writes ~/.keras/keras.json when it is imported, matplotlib a font cache in ~/.cache: the
+# command points them at a private directory instead (never the home directory), unless the
+# user set these variables or already has the directory (their settings and downloads stay used).
+PRIVATE_DIRS = {
+    "KERAS_HOME": ("keras", "~/.keras"),
+    "MPLCONFIGDIR": ("matplotlib", "~/.config/matplotlib", "~/.cache/matplotlib"),
+}
+
+
+def _keep_home_clean() -> None:
+    """Set KERAS_HOME and MPLCONFIGDIR before Keras or matplotlib is imported (docs/cli.md)."""
+    for variable, (folder, *own) in PRIVATE_DIRS.items():
+        if os.environ.get(variable) or any(os.path.isdir(os.path.expanduser(p)) for p in own):
+            continue
+        os.environ[variable] = os.path.join(_private_dir(), folder)
+
+
+def _private_dir() -> str:
+    """`<tmp>/tunenet-<uid>`, this user's alone (mode 700): a shared temp directory must not
+    let another user plant a config there; otherwise a fresh one."""
+    import stat
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"tunenet-{os.getuid()}")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.lstat(path)  # a link is not a directory here
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+            return path
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix="tunenet-")
+
+
 def main() -> None:
     """Console-script entry point."""
+    _keep_home_clean()  # before anything imports Keras or matplotlib
     handover.enable()  # a long search may re-execute this process (bounded memory)
     app(prog_name="tunenet")
 

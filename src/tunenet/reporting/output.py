@@ -1,9 +1,14 @@
 """Where the report goes: the files under `<run>/report/`, and the chosen format on stdout or in
 `--out`. `RENDERERS` maps each `--format` to its renderer; every renderer has one signature.
+
+Nothing is written through a symbolic link: `--out` writes only a regular file (never a device,
+a FIFO or a link's target), and `<run>/report/` and its `plots/` must be real directories, so
+that a report never writes outside its run.
 """
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Callable
 
@@ -58,8 +63,10 @@ def write_report_files(report: RunReport, *, plots: bool) -> list[Path]:
     under `<run>/report/`. Returns the files written.
 
     Raises:
+        RunDirError: `<run>/report/` or `plots/` is a symbolic link (or not a directory).
         OSError: the report directory is not writable.
     """
+    check_report_dir(report)
     directory = report.report_dir
     directory.mkdir(parents=True, exist_ok=True)
     if plots:
@@ -70,6 +77,71 @@ def write_report_files(report: RunReport, *, plots: bool) -> list[Path]:
     for name, text in texts.items():
         write_atomic(directory / name, text)
     return [directory / name for name in texts] + report.plots
+
+
+def check_out_path(out_path: Path) -> None:
+    """`--out` writes a regular file only: an existing link, device, FIFO, socket or directory
+    there is refused, before anything is written.
+
+    Raises:
+        RunDirError: naming the path and what it is.
+    """
+    try:
+        mode = out_path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise RunDirError(f"--out {out_path}: cannot be read ({error.strerror}).") from None
+    if stat.S_ISLNK(mode):
+        raise RunDirError(
+            f"--out {out_path}: is a symbolic link; --out writes only a regular file, never "
+            "through a link. Remove the link or choose another path."
+        )
+    if not stat.S_ISREG(mode):
+        raise RunDirError(
+            f"--out {out_path}: is {_kind(mode)}, not a regular file; --out writes only regular "
+            "files and never replaces anything else. Choose another path."
+        )
+
+
+def check_report_dir(report: RunReport) -> None:
+    """`<run>/report/` and its `plots/` are real directories (or absent) and hold no symbolic
+    link: a link there could lead the report's files (a plot is saved through one) out of the run.
+
+    Raises:
+        RunDirError: naming the link (or the file in the way) and what to do.
+    """
+    for path in (report.report_dir, report.report_dir / "plots"):
+        try:
+            mode = path.lstat().st_mode
+            links = (
+                [item for item in path.iterdir() if item.is_symlink()] if stat.S_ISDIR(mode) else []
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            continue  # unreadable: writing fails later, with a warning
+        if stat.S_ISLNK(mode) or links:
+            link = path if stat.S_ISLNK(mode) else links[0]
+            raise RunDirError(
+                f"{link}: is a symbolic link (to {link.readlink()}); tunenet writes report "
+                "files only inside the run, never through a link. Remove the link and report "
+                "again."
+            )
+        if not stat.S_ISDIR(mode):
+            raise RunDirError(
+                f"{path}: is {_kind(mode)}, not a directory; the report files go there. Move it "
+                "away and report again."
+            )
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a FIFO (named pipe)",
+        stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket", stat.S_ISREG: "a regular file",
+    }  # fmt: skip
+    return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
 
 
 def publish(
@@ -86,8 +158,13 @@ def publish(
     writable), then the chosen format to `console`, or to `out_path` when given.
 
     Raises:
-        RunDirError: `out_path` cannot be written.
+        RunDirError: `out_path` is not a regular file or cannot be written; a report directory
+            is a symbolic link. Both are checked before anything is written.
     """
+    if out_path is not None:
+        check_out_path(out_path)
+    for report in reports:
+        check_report_dir(report)
     for _, message in failures:
         log.print(Text(f"warning: skipped a run: {message}"))
     for report in reports:
@@ -110,6 +187,7 @@ def publish(
         return
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
+        check_out_path(out_path)  # again: the report files took time, the path may have changed
         write_atomic(out_path, text)
     except OSError as error:
         raise RunDirError(
