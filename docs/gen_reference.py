@@ -54,8 +54,29 @@ step: 10}}` is 1e-4, 1e-3, 1e-2, 1e-1). `search.strategy: grid` needs lists or r
 Keys marked **choice** take a scalar or a list, never a range.
 
 Numbers follow YAML 1.2: `1e-3` is a float (write `1.0e-3` too if other tools read the file).
+A number is never `true` or `false`, `.inf` or `.nan`.
 Per-layer keys (`model.units`, and `model.filters` for CNNs) are drawn once per layer; in
 `trials.csv` they appear as `hp.model.units.0`, `hp.model.units.1`, ...
+
+## Limits
+
+Every count and size has an upper bound, listed in the tables below and in the JSON Schema
+(`maximum`). The bounds are far above real use (100 layers, 65,536 units or filters per layer,
+100,000 epochs, a batch of 1,048,576 examples, 100,000 trials, images of 8,192 x 8,192
+pixels); they make sure that no config asks for what no machine holds, and that
+`tunenet validate` answers any config within seconds. Besides:
+
+- a choice (a list) holds at most 10,000 values, and a range with a `step` lists at most
+  100,000 (counted, not listed: `{{min: 0.0, max: 0.5, step: 1.0e-15}}` is refused at once);
+- a config file is at most 1 MiB, holds at most 50,000 YAML values and nests at most 50 levels;
+- `search.max_model_params` (default 50 million, 200 MB as float32) bounds the largest model
+  of the search space. `tunenet validate` estimates it without TensorFlow from the data's shape
+  (built-in datasets, `data.image_size`, an npz file's header, a csv file's header) with the
+  most layers and the widest layers of the space, prints it, and refuses a larger one; a
+  search refuses it before anything trains. A csv's text columns count as one input each in
+  this estimate (one-hot encoding makes more), so for such files it is a lower bound;
+- an npz array may hold at most 8 GiB, and may not inflate more than 200 times its compressed
+  size (a decompression bomb): both are read from the array's header before any data is.
 
 ## Editor completion and checking
 
@@ -80,6 +101,10 @@ The same schema works in CI with any JSON Schema validator.
 """
 
 
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and value >= 10_000 else str(value)
+
+
 def _constraint(node: dict) -> str:
     parts = []
     for keyword, symbol in (
@@ -89,9 +114,11 @@ def _constraint(node: dict) -> str:
         ("exclusiveMaximum", "<"),
     ):
         if keyword in node:
-            parts.append(f"{symbol} {node[keyword]}")
+            parts.append(f"{symbol} {_number(node[keyword])}")
     if "minLength" in node:
         parts.append(f"at least {node['minLength']} character(s)")
+    if "maxLength" in node:
+        parts.append(f"at most {_number(node['maxLength'])} characters")
     if "pattern" in node:
         parts.append("no `/` or `\\`" if "/" in node["pattern"] else f"matches `{node['pattern']}`")
     return ", ".join(parts)
@@ -118,6 +145,10 @@ def _scalar(node: dict, paths: dict) -> tuple[str, str]:
             allowed = list(dict.fromkeys(filter(None, (_constraint(item) for item in items))))
             return f"[{inner}]", f"each {'; '.join(allowed)}" if allowed else ""
         inner, allowed = _scalar(node.get("items", {}), paths)
+        if "maxItems" in node:
+            allowed = ", ".join(
+                filter(None, [f"at most {_number(node['maxItems'])} entries", allowed])
+            )
         return f"list of {inner}", allowed
     return kind, _constraint(node)
 

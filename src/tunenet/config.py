@@ -7,6 +7,8 @@ validation, so one mistake gives one error.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import (
@@ -40,7 +42,31 @@ DECAY_SCHEDULES = ("exponential", "step")
 Strategy = Literal["grid", "random", "bayesian", "hyperband", "capacity"]
 Pruning = Literal["none", "median", "asha"]
 TAGS = ("fixed", "choice", "range")
-MAX_RUN_NAME = 100  # characters; a run directory's name (SPEC §7)
+MAX_RUN_NAME = 100  # characters; a run directory's name (docs/run-format.md)
+
+# Upper bounds of every count and size, declared once beside each field below and shown as
+# `maximum` / `maxItems` / `maxLength` in the JSON Schema (scikit-learn's parameter constraints).
+# They are generous for real use; they exist so that no config can ask for what no machine
+# holds, and so that `tunenet validate` answers any config at once (docs/config-reference.md).
+MAX_LAYERS = 100  # hidden layers / conv blocks: plain stacks this deep no longer train
+MAX_WIDTH = 65_536  # units, filters, dense_units: 2**16, wider than layers get in practice
+MAX_KERNEL = 1_024  # kernel_size and strides, in pixels
+MAX_IMAGE_SIDE = 8_192  # data.image_size, pixels per side
+MAX_EPOCHS = 100_000  # training.epochs, search.max_epochs, decay_epochs, patience, warm-up
+MAX_BATCH = 2**20  # training.batch_size
+MAX_TRIALS = 100_000  # search.max_trials and the other trial counts
+MAX_EXECUTIONS = 100  # search.executions_per_trial
+MAX_EXAMPLES = 10**9  # data.limit
+MAX_FACTOR = 100  # search.factor (hyperband and asha)
+MAX_GROWTH = 16.0  # model.filters_growth
+MAX_CHOICES = 10_000  # values of one choice (a list)
+MAX_RANGE_VALUES = 100_000  # values a range with a step lists
+MAX_FEATURES = 10_000  # entries of data.features
+MAX_MISSING_VALUES = 1_000  # entries of data.missing_values
+MAX_TEXT = 1_000  # characters of a column name, a metric name or a missing-value text
+MAX_PATH = 4_096  # characters of a file path (Linux's PATH_MAX)
+DEFAULT_MAX_MODEL_PARAMS = 50_000_000  # 200 MB as float32
+MAX_MODEL_PARAMS = 10**11  # the ceiling of search.max_model_params: 400 GB as float32
 
 
 class Section(BaseModel):
@@ -68,7 +94,7 @@ class Choice(Section, Generic[T]):
     """A choice among listed values; every element has the key's type."""
 
     kind: Literal["choice"] = "choice"
-    values: list[T] = Field(min_length=1)
+    values: list[T] = Field(min_length=1, max_length=MAX_CHOICES)
 
     @model_serializer
     def _plain(self) -> Any:
@@ -94,6 +120,13 @@ class Range(Section, Generic[T]):
             raise ValueError(f"step must be positive, got {self.step}")
         if self.step is not None and self.sampling == "log" and self.step <= 1:
             raise ValueError(f"with log sampling step is a factor and must be > 1, got {self.step}")
+        count = range_count(self.min, self.max, self.step, self.sampling)
+        if self.step is not None and count > MAX_RANGE_VALUES:
+            raise ValueError(
+                f"step {self.step} makes {amount_text(count)} values between {self.min} and "
+                f"{self.max}; a range with a step lists at most {MAX_RANGE_VALUES:,}: use a "
+                "larger step, or no step (a continuous range)"
+            )
         return self
 
     @model_serializer
@@ -102,6 +135,31 @@ class Range(Section, Generic[T]):
         if self.step is not None:
             plain["step"] = self.step
         return plain
+
+
+def range_count(low: Any, high: Any, step: Any, sampling: str = "linear") -> int:
+    """How many values a range lists, computed without listing them.
+
+    Linear: min, min + step, ... up to max. Log: min, min * step, ... up to max (step is a
+    factor). An int range without a step lists every integer; a float range without a step is
+    continuous (counted as 0 here).
+    """
+    integer = isinstance(low, int) and isinstance(high, int)
+    if step is None:
+        return high - low + 1 if integer else 0
+    if sampling == "log":
+        return math.floor(math.log(high / low) / math.log(step) + 1e-9) + 1
+    if integer and isinstance(step, int):
+        return (high - low) // step + 1
+    return math.floor((high - low) / step + 1e-9) + 1
+
+
+def amount_text(count: int) -> str:
+    """A count for messages: 1,234 or 1.2e+15 (never thousands of digits)."""
+    if count < 10**12:
+        return f"{count:,}"
+    exponent = math.floor(math.log10(count))
+    return f"{count / 10**exponent:.1f}e+{exponent}" if exponent < 300 else f"about 1e+{exponent}"
 
 
 def _tag(raw: Any) -> Any:
@@ -142,11 +200,31 @@ def categorical(item: Any) -> Any:
     return Annotated[union, BeforeValidator(tag), Field(discriminator="kind")]
 
 
-PositiveInt = Annotated[int, Field(ge=1)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegativeFloat = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, lt=1)]
+def _not_a_boolean(raw: Any) -> Any:
+    """YAML's true/false where a number is expected is a mistake, not 1 or 0."""
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a number, got the boolean {str(raw).lower()}")
+    return raw
+
+
+def count(low: int, high: int) -> Any:
+    """An integer in [low, high]: a count or a size, never a boolean."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
+
+
+def number(**bounds: float) -> Any:
+    """A finite float within `bounds` (ge, gt, le, lt), never a boolean, .inf or .nan."""
+    return Annotated[float, Field(allow_inf_nan=False, **bounds), BeforeValidator(_not_a_boolean)]
+
+
+def text(limit: int = MAX_TEXT) -> Any:
+    """A string of at most `limit` characters."""
+    return Annotated[str, Field(max_length=limit)]
+
+
+PositiveFloat = number(gt=0)
+NonNegativeFloat = number(ge=0)
+Fraction = number(ge=0, lt=1)
 
 
 def fixed(value: Any) -> Any:
@@ -159,8 +237,8 @@ def fixed(value: Any) -> Any:
 class SplitConfig(Section):
     """Fractions of all examples held out; fixed by the seed, the same for every trial."""
 
-    validation: Annotated[float, Field(gt=0, lt=1)] = 0.2
-    test: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    validation: number(gt=0, lt=1) = 0.2
+    test: number(ge=0, lt=1) = 0.2
     stratify: bool = True
 
     @model_validator(mode="after")
@@ -194,7 +272,7 @@ def _missing_value(raw: Any) -> Any:
 
 
 def _distinct_features(names: Optional[list[str]]) -> Optional[list[str]]:
-    twice = sorted({name for name in names or [] if names.count(name) > 1})
+    twice = sorted(name for name, seen in Counter(names or []).items() if seen > 1)
     if twice:
         listed = ", ".join(repr(name) for name in twice)
         raise ValueError(f"lists {listed} twice: name each feature column once")
@@ -205,16 +283,21 @@ class DataConfig(Section):
     """Where the examples come from and how they are split and scaled."""
 
     source: Source
-    path: Optional[str] = None
-    test_path: Optional[str] = None
-    target: Optional[str] = None
-    features: Annotated[Optional[list[str]], AfterValidator(_distinct_features)] = None
+    path: Optional[text(MAX_PATH)] = None
+    test_path: Optional[text(MAX_PATH)] = None
+    target: Optional[text()] = None
+    features: Annotated[
+        Optional[list[text()]], Field(max_length=MAX_FEATURES), AfterValidator(_distinct_features)
+    ] = None
     missing: Literal["error", "drop", "mean"] = "error"
-    missing_values: list[Annotated[str, BeforeValidator(_missing_value)]] = []
+    missing_values: Annotated[
+        list[Annotated[text(), BeforeValidator(_missing_value)]],
+        Field(max_length=MAX_MISSING_VALUES),
+    ] = []
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
-    image_size: tuple[PositiveInt, PositiveInt] = (64, 64)
+    image_size: tuple[count(1, MAX_IMAGE_SIDE), count(1, MAX_IMAGE_SIDE)] = (64, 64)
     color_mode: Literal["rgb", "grayscale"] = "rgb"
-    limit: Optional[PositiveInt] = None
+    limit: Optional[count(1, MAX_EXAMPLES)] = None
     split: SplitConfig = SplitConfig()
     normalize: Literal["none", "standard", "minmax"] = "standard"
     augmentation: Optional[AugmentationConfig] = None
@@ -227,18 +310,18 @@ class ModelConfig(Section):
     """The architecture: a dense network, or conv blocks followed by a dense head."""
 
     kind: Literal["dense", "cnn"] = "dense"
-    layers: tunable(NonNegativeInt) = fixed(2)
-    units: tunable(PositiveInt) = fixed(64)
+    layers: tunable(count(0, MAX_LAYERS)) = fixed(2)
+    units: tunable(count(1, MAX_WIDTH)) = fixed(64)
     activation: categorical(Activation) = fixed("relu")
     initializer: categorical(Initializer) = fixed("glorot_uniform")
     batch_norm: categorical(bool) = fixed(False)
-    filters: tunable(PositiveInt) = fixed(32)
-    filters_growth: Optional[Annotated[float, Field(ge=1)]] = None
-    kernel_size: tunable(PositiveInt) = fixed(3)
-    strides: tunable(PositiveInt) = fixed(1)
+    filters: tunable(count(1, MAX_WIDTH)) = fixed(32)
+    filters_growth: Optional[number(ge=1, le=MAX_GROWTH)] = None
+    kernel_size: tunable(count(1, MAX_KERNEL)) = fixed(3)
+    strides: tunable(count(1, MAX_KERNEL)) = fixed(1)
     padding: categorical(Literal["same", "valid"]) = fixed("same")
     pooling: categorical(Literal["max", "avg", "none"]) = fixed("max")
-    dense_units: tunable(NonNegativeInt) = fixed(64)
+    dense_units: tunable(count(0, MAX_WIDTH)) = fixed(64)
     global_pooling: bool = False
 
 
@@ -257,8 +340,8 @@ class OptimizerConfig(Section):
     learning_rate: tunable(PositiveFloat) = fixed(1.0e-3)
     momentum: tunable(Fraction) = fixed(0.9)
     schedule: categorical(Schedule) = fixed("constant")
-    decay_rate: tunable(Annotated[float, Field(gt=0, le=1)]) = fixed(0.9)
-    decay_epochs: tunable(PositiveInt) = fixed(10)
+    decay_rate: tunable(number(gt=0, le=1)) = fixed(0.9)
+    decay_epochs: tunable(count(1, MAX_EPOCHS)) = fixed(10)
     clipnorm: tunable(PositiveFloat, optional=True) = None
 
 
@@ -268,8 +351,8 @@ class OptimizerConfig(Section):
 class EarlyStoppingConfig(Section):
     """Keras EarlyStopping arguments."""
 
-    monitor: str = "val_loss"
-    patience: NonNegativeInt = 5
+    monitor: text() = "val_loss"
+    patience: count(0, MAX_EPOCHS) = 5
     min_delta: NonNegativeFloat = 0.0
     restore_best_weights: bool = True
 
@@ -287,8 +370,8 @@ def _early_stopping(raw: Any) -> Any:
 class TrainingConfig(Section):
     """How each trial trains. `early_stopping: false` turns early stopping off."""
 
-    epochs: PositiveInt = 50
-    batch_size: tunable(PositiveInt) = fixed(32)
+    epochs: count(1, MAX_EPOCHS) = 50
+    batch_size: tunable(count(1, MAX_BATCH)) = fixed(32)
     early_stopping: Annotated[
         Union[EarlyStoppingConfig, Literal[False]], BeforeValidator(_early_stopping)
     ] = EarlyStoppingConfig()
@@ -298,7 +381,7 @@ class TrainingConfig(Section):
 class ObjectiveConfig(Section):
     """The metric the search optimizes and its direction."""
 
-    name: str
+    name: text()
     direction: Optional[Literal["min", "max"]] = None
 
 
@@ -311,16 +394,17 @@ class SearchConfig(Section):
 
     strategy: Strategy = "random"
     objective: Annotated[Optional[ObjectiveConfig], BeforeValidator(_objective)] = None
-    max_trials: PositiveInt = 20
-    executions_per_trial: PositiveInt = 1
-    max_epochs: Optional[PositiveInt] = None
-    factor: Annotated[int, Field(ge=2)] = 3
-    max_consecutive_failed_trials: PositiveInt = 3
+    max_trials: count(1, MAX_TRIALS) = 20
+    executions_per_trial: count(1, MAX_EXECUTIONS) = 1
+    max_epochs: Optional[count(1, MAX_EPOCHS)] = None
+    factor: count(2, MAX_FACTOR) = 3
+    max_consecutive_failed_trials: count(1, MAX_TRIALS) = 3
     min_delta: NonNegativeFloat = 0.001
-    patience: PositiveInt = 1
+    patience: count(1, MAX_TRIALS) = 1
     pruning: Pruning = "none"
-    pruning_warmup: PositiveInt = 3
-    pruning_min_trials: PositiveInt = 5
+    pruning_warmup: count(1, MAX_EPOCHS) = 3
+    pruning_min_trials: count(1, MAX_TRIALS) = 5
+    max_model_params: count(1, MAX_MODEL_PARAMS) = DEFAULT_MAX_MODEL_PARAMS
 
 
 def _target_error(raw: Any) -> Any:
@@ -348,13 +432,13 @@ class DiagnosisConfig(Section):
         BeforeValidator(_target_error),
         WithJsonSchema(TARGET_ERROR_SCHEMA),
     ] = "auto"
-    bias_threshold: Annotated[float, Field(ge=0, le=1)] = 0.05
-    variance_threshold: Annotated[float, Field(ge=0, le=1)] = 0.05
+    bias_threshold: number(ge=0, le=1) = 0.05
+    variance_threshold: number(ge=0, le=1) = 0.05
 
 
 RUN_NAME_RULE = (
     "a run name is one plain directory name: no '/' or '\\', not starting with a dot, "
-    f"at most {MAX_RUN_NAME} characters"
+    f"no space at either end, at most {MAX_RUN_NAME} characters"
 )
 
 
@@ -362,6 +446,10 @@ def run_name_problem(name: str) -> Optional[str]:
     """What makes `name` unfit to be a run directory's name (SPEC §7), or None when it is fine."""
     if not name:
         return "is empty"
+    if not name.strip():
+        return "is blank"
+    if name != name.strip():
+        return "starts or ends with a space"
     if "/" in name or "\\" in name:
         return "contains a path separator"
     if name.startswith("."):
@@ -379,7 +467,7 @@ _RUN_NAME_SCHEMA = {
             "type": "string",
             "minLength": 1,
             "maxLength": MAX_RUN_NAME,
-            "pattern": r"^[^./\\][^/\\]*$",
+            "pattern": r"^[^./\\\s]([^/\\]*[^/\\\s])?$",
         },
         {"type": "null"},
     ]
@@ -398,10 +486,11 @@ class Config(Section):
 
     name: Annotated[
         Optional[str],
+        Field(max_length=MAX_RUN_NAME),
         AfterValidator(_run_name),
         WithJsonSchema(_RUN_NAME_SCHEMA),  # for editors: the same rule as a pattern
     ] = None
-    seed: Annotated[int, Field(ge=0, lt=2**32)] = 42
+    seed: count(0, 2**32 - 1) = 42
     data: DataConfig
     model: ModelConfig = ModelConfig()
     regularization: RegularizationConfig = RegularizationConfig()

@@ -21,6 +21,14 @@ from tunenet.errors import ConfigError, Problem
 MAX_ALIAS_NODES = 10_000
 """Values that aliases may add to a config. A few anchors reuse a list; a "billion laughs" adds
 billions, and every later step (validation, messages, resolved.yaml) would walk them all."""
+MAX_CONFIG_BYTES = 2**20
+"""A config file is read up to this size (1 MiB; a real one is a few kB): a device or a huge
+file is refused at once instead of filling the memory."""
+MAX_YAML_NODES = 50_000
+"""Values (keys included) a config's YAML may hold: a 10,000-entry list fits; parsing more would
+take seconds before any check could refuse them."""
+MAX_YAML_DEPTH = 50
+"""Nesting depth of a config's YAML; a real config nests 4 or 5 levels."""
 
 
 class YamlLimitError(yaml.YAMLError):
@@ -42,15 +50,36 @@ class Yaml12Loader(yaml.SafeLoader):
         super().__init__(stream)
         self.expanded_sizes: dict[int, int] = {}  # id(node) -> values once aliases are expanded
         self.alias_nodes = 0
+        self.nodes = 0
+        self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self._count_alias(self.peek_event())
             return super().compose_node(parent, index)
-        node = super().compose_node(parent, index)
+        self._count_node(self.peek_event())
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
         children = _children(node)
         self.expanded_sizes[id(node)] = 1 + sum(self.expanded_sizes[id(c)] for c in children)
         return node
+
+    def _count_node(self, event: yaml.Event) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise YamlLimitError(
+                f"holds more than {MAX_YAML_NODES:,} values; a config needs far fewer (a long "
+                "list of values is better written as a range {min, max, step})",
+                event.start_mark,
+            )
+        if self.depth >= MAX_YAML_DEPTH:
+            raise YamlLimitError(
+                f"nested more than {MAX_YAML_DEPTH} levels deep; a config nests 4 or 5",
+                event.start_mark,
+            )
 
     def _count_alias(self, event: yaml.AliasEvent) -> None:
         node = self.anchors.get(event.anchor)
@@ -126,12 +155,19 @@ def _load(text: str, source: str) -> Any:
     loader = Yaml12Loader(text)  # checks the characters already
     try:
         node = loader.get_single_node()
+        _last_tree[:] = [
+            text,
+            node,
+        ]  # the line numbers of this text's errors, without parsing again
         if node is None:
             return None
         _refuse_duplicates(node, source)
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+_last_tree: list = [None, None]  # [text, node tree] of the text parsed last
 
 
 def _refuse_duplicates(root: yaml.Node, source: str) -> None:
@@ -166,15 +202,25 @@ def _duplicates(node: yaml.Node, loc: tuple, seen: set[int]) -> Iterator[tuple[s
 
 
 def read_text(path: Path) -> str:
-    """Read a config file as UTF-8 text, with errors that say what is wrong."""
+    """Read a config file as UTF-8 text, with errors that say what is wrong.
+
+    At most `MAX_CONFIG_BYTES` are read: a larger file (or a device such as /dev/zero) is
+    refused without reading the rest.
+    """
     if not path.exists():
         raise ConfigError(f"{path}: no such config file. Check the path.")
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, expected a YAML config file.")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: is larger than {MAX_CONFIG_BYTES // 2**20} MiB, the size limit of a config "
+            "file (a config is a few kB). Give the YAML config file."
+        )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ConfigError(f"{path}:1: is UTF-16 text; save it as UTF-8.")
     if b"\x00" in data:
@@ -450,6 +496,8 @@ def _config_error(source: str, problems: list[tuple[Optional[int], str, str]]) -
 
 def _compose_quietly(text: str) -> Optional[yaml.Node]:
     """The YAML node tree, for line numbers; None when the text does not compose."""
+    if _last_tree[0] == text:
+        return _last_tree[1]
     try:
         return yaml.compose(text, Loader=Yaml12Loader)
     except (yaml.YAMLError, RecursionError):
@@ -547,6 +595,43 @@ def _check_objective(config: Config) -> list[tuple[str, str]]:
     ]
 
 
+# The task of the sources whose task the config determines (csv and npz: read from the data).
+SOURCE_TASKS = {"circles": "binary", "moons": "binary", "breast_cancer": "binary",
+                "digits": "multiclass", "iris": "multiclass", "wine": "multiclass",
+                "diabetes": "regression", "images": "multiclass",
+                **{source: "multiclass" for source in config_module.KERAS_SOURCES}}  # fmt: skip
+
+
+def _check_monitor(config: Config) -> list[tuple[str, str]]:
+    """Early stopping on a key Keras does not log would silently never stop a trial."""
+    from tunenet.objective import logged_metrics
+
+    settings = config.training.early_stopping
+    if settings is False:
+        return []
+    task = config.data.task if config.data.task != "auto" else SOURCE_TASKS.get(config.data.source)
+    known = logged_metrics(task)
+    if settings.monitor in known:
+        return []
+    hint = difflib.get_close_matches(settings.monitor, known, n=1, cutoff=0.6)
+    which = f"a {task} model logs" if task else "a model logs"
+    return [
+        (
+            "training.early_stopping.monitor",
+            f"got {_short(settings.monitor)}: not a metric {which}, so early stopping would "
+            f"never stop a trial; choose one of {', '.join(known)}"
+            + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        )
+    ]
+
+
+def _check_model_size(config: Config) -> list[tuple[str, str]]:
+    """The largest model of the space, estimated from the data's shape (no TensorFlow)."""
+    from tunenet.models import size  # reads at most a data file's header
+
+    return size.check_config(config)
+
+
 NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {}
 
 
@@ -579,4 +664,6 @@ CHECKS = [
     _check_objective,
     _check_supported,
     _check_cnn_fits,
+    _check_monitor,
+    _check_model_size,
 ]

@@ -17,6 +17,22 @@ if TYPE_CHECKING:
 
 Direction = Literal["min", "max"]
 
+# The metrics a trial's model is compiled with, per task (`models.build.task_spec`): Keras logs
+# each for training and, with a `val_` prefix, for validation, besides loss and val_loss.
+TASK_METRICS = {"binary": ("accuracy",), "multiclass": ("accuracy",), "regression": ("mae", "mse")}
+
+
+def logged_metrics(task: Optional[str] = None) -> list[str]:
+    """The Keras log keys of a trial's epochs for a task; for an unknown task (None or "auto"),
+    those of every task. Early stopping and the objective can only watch these."""
+    metrics = TASK_METRICS.get(task or "") or tuple(
+        dict.fromkeys(name for names in TASK_METRICS.values() for name in names)
+    )
+    keys = ["loss", "val_loss"]
+    for metric in metrics:
+        keys += [metric, f"val_{metric}"]
+    return keys
+
 
 @dataclass(frozen=True)
 class Objective:

@@ -13,7 +13,7 @@ import copy
 import json
 from typing import Any
 
-from tunenet.config import Config
+from tunenet.config import MAX_CHOICES, Config
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 TAGGED = ("Fixed_", "Choice_", "Range_")
@@ -24,7 +24,8 @@ TUNABLE_KEYWORD = "x-tunable"
 # What each key means, by dotted path. The allowed values and defaults come from the models.
 DESCRIPTIONS = {
     "name": "Run directory name under --runs-dir: one plain directory name, not starting with "
-    "a dot, at most 100 characters. Default: the config file's stem.",
+    "a dot, not blank, no space at either end, at most 100 characters. Default: the config "
+    "file's stem.",
     "seed": "The one seed of the run: data splits, weight initialization and every trial's "
     "seed derive from it.",
     "data": "Where the examples come from and how they are split and scaled.",
@@ -106,7 +107,8 @@ DESCRIPTIONS = {
     "training.batch_size": "Examples per gradient step (mini-batch size).",
     "training.early_stopping": "Stop a trial when the monitored metric stops improving; false "
     "turns it off, true uses the defaults. The kept weights are always the objective's best epoch.",
-    "training.early_stopping.monitor": "The Keras log key watched.",
+    "training.early_stopping.monitor": "The Keras log key watched: loss, val_loss, and for "
+    "classification accuracy, val_accuracy, for regression mae, val_mae, mse, val_mse.",
     "training.early_stopping.patience": "Epochs without improvement before stopping.",
     "training.early_stopping.min_delta": "The smallest change that counts as an improvement.",
     "training.early_stopping.restore_best_weights": "Accepted for Keras compatibility; tunenet "
@@ -140,6 +142,10 @@ DESCRIPTIONS = {
     "search.pruning_warmup": "Epochs every trial runs before it can be pruned.",
     "search.pruning_min_trials": "Trials that must have reached epoch k before median pruning "
     "compares at k.",
+    "search.max_model_params": "The largest model a trial may build, in parameters. validate "
+    "(and search, before anything trains) estimates the largest model of the space from the "
+    "data's shape (the most layers, the widest units or filters) and refuses a space above this. "
+    "Default: 50 million (200 MB as float32).",
     "diagnosis": "What `tunenet report` compares the errors with.",
     "diagnosis.target_error": "The best error you think reachable (human level, Bayes error); "
     "avoidable bias is train_error minus this. auto: the lowest validation error of the "
@@ -233,7 +239,7 @@ def _tunable(node: dict, definitions: dict) -> dict:
     fixed = definitions[mapping["fixed"].rsplit("/", 1)[-1]]
     item = copy.deepcopy(fixed["properties"]["value"])
     item.pop("title", None)
-    choice_list = {"type": "array", "items": item, "minItems": 1}
+    choice_list = {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_CHOICES}
     forms: list[dict] = [
         item,
         {**choice_list, "description": "a choice: the search picks one of these values"},

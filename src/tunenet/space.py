@@ -7,10 +7,21 @@ these into keras-tuner hyperparameters.
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from tunenet.config import DECAY_SCHEDULES, MOMENTUM_OPTIMIZERS, Choice, Config, Fixed, Range
+from tunenet.config import (
+    DECAY_SCHEDULES,
+    MOMENTUM_OPTIMIZERS,
+    Choice,
+    Config,
+    Fixed,
+    Range,
+    amount_text,
+    range_count,
+)
 
 # Which model keys each architecture uses, and which of them are drawn once per layer.
 MODEL_KEYS = {
@@ -43,21 +54,41 @@ class HyperParameter:
     parent: Optional[str] = None
     parent_values: tuple = ()
 
+    def count(self) -> Optional[int]:
+        """How many values a grid visits (computed, not listed), or None when continuous."""
+        if self.kind == "choice":
+            return len(self.values)
+        if self.kind == "float" and self.step is None:
+            return None
+        return range_count(self.min, self.max, self.step, self.sampling)
+
+    def value_at(self, index: int) -> Any:
+        """The `index`-th value a grid visits (0 <= index < count())."""
+        if self.kind == "choice":
+            return self.values[index]
+        if self.sampling == "log" and self.step is not None:
+            value = self.min * self.step**index
+            return int(round(value)) if self.kind == "int" else value
+        return self.min + index * (self.step if self.step is not None else 1)
+
     def grid_values(self) -> Optional[list]:
-        """Every value a grid visits, or None when the range is continuous."""
+        """Every value a grid visits, or None when the range is continuous.
+
+        The list is as long as `count()`, which the schema bounds; callers that only need the
+        number of values or one of them use `count()` and `value_at()`.
+        """
+        count = self.count()
+        if count is None:
+            return None
         if self.kind == "choice":
             return list(self.values)
-        step = self.step if self.step is not None else (1 if self.kind == "int" else None)
-        if step is None:
-            return None
         if self.sampling == "log" and self.step is not None:
             values, value = [], self.min
-            while value <= self.max * (1 + 1e-9):
+            while value <= self.max * (1 + 1e-9) and len(values) < count:
                 values.append(value)
-                value *= step
+                value *= self.step
             return values
-        count = math.floor((self.max - self.min) / step + 1e-9) + 1
-        return [self.min + index * step for index in range(count)]
+        return [self.value_at(index) for index in range(count)]
 
     def describe(self) -> str:
         """The values or range in words, for `tunenet validate`."""
@@ -176,59 +207,106 @@ def _condition(config: Config, hp: HyperParameter) -> Optional[HyperParameter]:
     return HyperParameter(**{**hp.__dict__, "parent": parent_name, "parent_values": active})
 
 
-def grid_size(space: list[HyperParameter]) -> Optional[int]:
-    """Number of distinct points of the space, or None when a range is continuous."""
-    children: dict[str, list[HyperParameter]] = {}
-    for hp in space:
-        if hp.parent:
-            children.setdefault(hp.parent, []).append(hp)
-    total = 1
-    for hp in space:
-        if hp.parent:
-            continue
-        values = hp.grid_values()
-        if values is None:
-            return None
-        count = 0
-        for value in values:
-            product = 1
-            for child in children.get(hp.name, []):
-                if value in child.parent_values:
-                    child_values = child.grid_values()
-                    if child_values is None:
-                        return None
-                    product *= len(child_values)
-            count += product
-        total *= count
-    return total
+@dataclass(frozen=True)
+class _Dimension:
+    """One unconditional key of the grid and the keys conditional on it.
+
+    `blocks` holds, per value of the key, (value, its active children, how many combinations
+    of their values there are); a key without children has none (each value is one point).
+    """
+
+    hp: HyperParameter
+    size: int
+    blocks: tuple[tuple[Any, tuple[HyperParameter, ...], int], ...] = ()
+
+    def point(self, index: int) -> dict:
+        """The `index`-th combination of this key and its children, in grid order."""
+        if not self.blocks:
+            return {self.hp.name: self.hp.value_at(index)}
+        for value, children, size in self.blocks:
+            if index < size:
+                point = {self.hp.name: value}
+                for child in reversed(children):  # the last child varies fastest
+                    index, local = divmod(index, child.count() or 1)
+                    point[child.name] = child.value_at(local)
+                return point
+            index -= size
+        raise IndexError(index)
 
 
-def grid_points(space: list[HyperParameter]) -> Optional[list[dict]]:
-    """Every point of the grid, in a fixed order (None when a range is continuous).
+def _dimensions(space: list[HyperParameter]) -> Optional[list[_Dimension]]:
+    """The grid's unconditional keys with their sizes, or None when a range is continuous.
 
-    A conditional key appears only in the points where its parent has a value that uses it.
+    Only keys with conditional children (model.layers, optimizer.name, optimizer.schedule) have
+    their values walked, and those are short; every other count is computed.
     """
     children: dict[str, list[HyperParameter]] = {}
     for hp in space:
         if hp.parent:
             children.setdefault(hp.parent, []).append(hp)
-    points: list[dict] = [{}]
+    if any(child.count() is None for group in children.values() for child in group):
+        return None
+    dimensions = []
     for hp in (hp for hp in space if not hp.parent):
-        values = hp.grid_values()
-        if values is None:
+        count = hp.count()
+        if count is None:
             return None
-        grown = []
-        for point, value in ((point, value) for point in points for value in values):
-            combos = [{**point, hp.name: value}]
-            for child in children.get(hp.name, []):
-                if value in child.parent_values:
-                    child_values = child.grid_values()
-                    if child_values is None:
-                        return None
-                    combos = [{**combo, child.name: v} for combo in combos for v in child_values]
-            grown += combos
-        points = grown
-    return points
+        if hp.name not in children:
+            dimensions.append(_Dimension(hp, count))
+            continue
+        blocks = []
+        for index in range(count):
+            value = hp.value_at(index)
+            active = tuple(c for c in children[hp.name] if value in c.parent_values)
+            blocks.append((value, active, math.prod(c.count() or 1 for c in active)))
+        dimensions.append(_Dimension(hp, sum(size for *_, size in blocks), tuple(blocks)))
+    return dimensions
+
+
+def grid_size(space: list[HyperParameter]) -> Optional[int]:
+    """Number of distinct points of the space, or None when a range is continuous.
+
+    Computed from each key's count, never by listing the points.
+    """
+    dimensions = _dimensions(space)
+    return None if dimensions is None else math.prod(d.size for d in dimensions)
+
+
+class GridPoints(Sequence):
+    """The points of a grid in a fixed order, each computed when asked for, never all listed.
+
+    The first key varies slowest. `len()` is capped at `sys.maxsize`: no search gets there.
+    """
+
+    def __init__(self, dimensions: list[_Dimension]):
+        self.dimensions = dimensions
+        self.size = math.prod(d.size for d in dimensions)
+
+    def __len__(self) -> int:
+        return min(self.size, sys.maxsize)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += self.size
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        point: dict = {}
+        for dimension in reversed(self.dimensions):  # the last key varies fastest
+            index, local = divmod(index, dimension.size)
+            point.update(dimension.point(local))
+        return point
+
+
+def grid_points(space: list[HyperParameter]) -> Optional[GridPoints]:
+    """Every point of the grid, in a fixed order (None when a range is continuous).
+
+    A conditional key appears only in the points where its parent has a value that uses it.
+    The points are computed one at a time as they are asked for (`points[i]`).
+    """
+    dimensions = _dimensions(space)
+    return None if dimensions is None else GridPoints(dimensions)
 
 
 def hyperband_schedule(max_epochs: int, factor: int) -> list[tuple[int, int]]:
@@ -289,14 +367,11 @@ def trial_budget(config: Config, space: list[HyperParameter]) -> tuple[int, int]
     epochs = config.training.epochs
     if search.strategy == "hyperband":
         rounds = hyperband_schedule(search.max_epochs or epochs, search.factor)
-        trials, total, spent = 0, 0, 0
+        trials, spent = 0, 0
         for size, trained in rounds:
-            for _ in range(size):
-                if trials == search.max_trials:
-                    break
-                trials, spent = trials + 1, spent + trained
-            total = spent
-        return trials, total * search.executions_per_trial
+            taken = min(size, search.max_trials - trials)
+            trials, spent = trials + taken, spent + taken * trained
+        return trials, spent * search.executions_per_trial
     size = capacity_steps(space) if search.strategy == "capacity" else grid_size(space)
     trials = search.max_trials if size is None else min(search.max_trials, size)
     return trials, trials * epochs * search.executions_per_trial
@@ -306,7 +381,7 @@ def summary_line(config: Config, space: list[HyperParameter]) -> str:
     """Grid size and worst-case epoch budget in one sentence."""
     size = grid_size(space)
     trials, epochs = trial_budget(config, space)
-    grid = "infinite (continuous ranges)" if size is None else f"{size} point(s)"
+    grid = "infinite (continuous ranges)" if size is None else f"{amount_text(size)} point(s)"
     return (
         f"{len(space)} tuned hyperparameter(s); grid size: {grid}; "
         f"strategy {config.search.strategy}: at most {trials} trial(s), "
