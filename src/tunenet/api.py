@@ -77,11 +77,13 @@ def validate(config: ConfigLike) -> Validation:
     """
     from tunenet import space
     from tunenet.data.dataset import check_data
+    from tunenet.models import size
 
-    cfg = _load(config)
+    cfg = _load(config)  # refuses a space whose largest model exceeds search.max_model_params
     found = check_data(cfg)
     hps = space.build_space(cfg)
-    return Validation(cfg, hps, space.summary_line(cfg, hps), found)
+    lines = [space.summary_line(cfg, hps), size.describe(cfg)]
+    return Validation(cfg, hps, "\n".join(line for line in lines if line), found)
 
 
 def _load(config: ConfigLike, **overrides: Any) -> Config:

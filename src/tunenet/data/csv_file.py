@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,35 @@ log = logging.getLogger("tunenet")
 
 DELIMITERS = ",;\t|"
 SHOWN = 5  # bad cells named in a message
+CHUNK = 65536
+MAX_HEADER_BYTES = 64 * 2**20
+"""The header and first row are read whole up to this size (64 MiB: a million columns)."""
 
 
 def _head(path: Path, key: str) -> str:
-    """The file's first 64 kB as text, refusing binary files."""
+    """The header line and the first row, whole however wide, as text; binary files refused."""
+    head = bytearray()
+    lines = 0
     with open(path, "rb") as file:
-        head = file.read(65536)
-    if b"\x00" in head:
-        raise DataError(f"{key}: {path}: is a binary file, expected CSV text.")
+        while lines < 2 and len(head) < MAX_HEADER_BYTES:
+            chunk = file.read(CHUNK)
+            if not chunk:
+                break
+            if b"\x00" in chunk:
+                raise DataError(f"{key}: {path}: is a binary file, expected CSV text.")
+            head += chunk
+            lines += chunk.count(b"\n")
+    if lines < 1 and len(head) >= MAX_HEADER_BYTES:
+        raise DataError(
+            f"{key}: {path}: its first line is longer than {MAX_HEADER_BYTES // 2**20} MiB; "
+            "expected a CSV header row of column names."
+        )
     return head.decode("utf-8-sig", errors="ignore")
+
+
+def header_names(path: Path) -> list[str]:
+    """The column names of a CSV file's header, reading only its first lines."""
+    return _header(_head(path, "data.path"))[0]
 
 
 def _header(head: str) -> tuple[list[str], list[str], str]:
@@ -55,14 +76,15 @@ def _check_header(names: list[str], row: list[str], path: Path, key: str) -> Non
             f"{key}: {path}: the rows have {len(row)} fields but the header names "
             f"{len(names)} columns. Name every column in the header."
         )
-    for name in dict.fromkeys(names):
+    repeated = [name for name, seen in Counter(names).items() if name and seen > 1]
+    if repeated:  # the first, in header order; counted once (a header may have 100,000 names)
+        name = repeated[0]
         places = [index + 1 for index, other in enumerate(names) if other == name]
-        if name and len(places) > 1:
-            raise DataError(
-                f"{key}: {path}: column {name!r} appears {len(places)} times in the header "
-                f"(columns {', '.join(map(str, places[:-1]))} and {places[-1]}). Rename all but "
-                "one: every column name must be unique."
-            )
+        raise DataError(
+            f"{key}: {path}: column {name!r} appears {len(places)} times in the header "
+            f"(columns {', '.join(map(str, places[:-1]))} and {places[-1]}). Rename all but "
+            "one: every column name must be unique."
+        )
 
 
 def _read_csv(path: Path, key: str, missing_values: tuple[str, ...] = ()) -> Any:

@@ -1,9 +1,16 @@
-"""NumPy `.npz` archives -> Examples: x and y, or x_train and y_train (+ x_test and y_test)."""
+"""NumPy `.npz` archives -> Examples: x and y, or x_train and y_train (+ x_test and y_test).
+
+Every array's shape and dtype are read from its `.npy` header first: an array larger than
+`MAX_ARRAY_BYTES`, or one that inflates more than `MAX_INFLATION` times its compressed size (a
+decompression bomb), is refused before anything is decompressed.
+"""
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,6 +18,86 @@ from tunenet.config import DataConfig
 from tunenet.data.examples import Examples, infer_task
 from tunenet.data.paths import existing_file
 from tunenet.errors import DataError
+
+MAX_ARRAY_BYTES = 8 * 2**30
+"""The largest array tunenet reads from an npz file: 8 GiB, more than a search can train on in
+memory (it is read whole)."""
+MAX_INFLATION = 200
+"""How many times its compressed size an array may inflate to. Real data compresses 2 to 20
+times; a decompression bomb (a few MB that inflate to GBs) far more."""
+SMALL_ARRAY_BYTES = 2**20
+"""Arrays up to this size (1 MiB) may inflate any number of times (a constant column)."""
+
+
+def header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """The shape of every array of an npz file, from the `.npy` headers alone (no data read).
+
+    Raises:
+        OSError, ValueError: the file cannot be read as an npz archive.
+    """
+    return {name: shape for name, (shape, _, _) in _headers(path).items()}
+
+
+def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype, zipfile.ZipInfo]]:
+    """(shape, dtype, zip entry) of every `.npy` member, reading only each member's header."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = {}
+            for info in archive.infolist():
+                if info.filename.endswith(".npy"):
+                    with archive.open(info) as member:
+                        shape, dtype = _header(member)
+                    found[info.filename.removesuffix(".npy")] = (shape, dtype, info)
+            return found
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
+        raise ValueError(str(error)) from None
+
+
+def _header(member: Any) -> tuple[tuple[int, ...], np.dtype]:
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
+    return tuple(int(side) for side in shape), dtype
+
+
+def _check_sizes(path: Path, key: str, names: tuple[str, ...]) -> None:
+    """Refuse an array too large to hold, or a decompression bomb, before reading any data."""
+    try:
+        headers = _headers(path)
+    except (OSError, ValueError):
+        return  # np.load below says what is wrong with the file
+    for name in names:
+        if name not in headers:
+            continue
+        shape, dtype, info = headers[name]
+        size = math.prod(shape) * dtype.itemsize
+        if size > MAX_ARRAY_BYTES:
+            raise DataError(
+                f"{key}: {path}: array {name} has shape {shape} of {dtype}, "
+                f"{bytes_text(size)} once read; tunenet reads arrays up to "
+                f"{bytes_text(MAX_ARRAY_BYTES)}. Save fewer or smaller examples (data.limit "
+                "samples after reading)."
+            )
+        compressed = max(info.compress_size, 1)
+        if size > SMALL_ARRAY_BYTES and size > MAX_INFLATION * compressed:
+            raise DataError(
+                f"{key}: {path}: array {name} is {bytes_text(compressed)} compressed but declares "
+                f"shape {shape} of {dtype}, {bytes_text(size)} once decompressed (more than "
+                f"{MAX_INFLATION} times): refused as a decompression bomb. Save real data, "
+                "with numpy.savez (not compressed) if it is this regular."
+            )
+
+
+def bytes_text(count: int) -> str:
+    """A size in words: 48 kB, 4.8 TB (powers of 1000)."""
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _npz_arrays(path: Path, key: str, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -39,11 +126,17 @@ def _npz_arrays(path: Path, key: str, names: tuple[str, str]) -> tuple[np.ndarra
                 f"optionally x_test and y_test); it holds: {', '.join(sorted(found)) or 'none'}. "
                 "Save it with numpy.savez(path, x=x, y=y)."
             )
+        _check_sizes(path, key, wanted)
         try:
             x, y = archive[wanted[0]], archive[wanted[1]]
         except ValueError as error:  # object arrays need pickle, which tunenet never allows
             raise DataError(
                 f"{key}: {path}: {error}. Save numeric arrays (and text labels as str arrays)."
+            ) from None
+        except MemoryError:
+            raise DataError(
+                f"{key}: {path}: arrays {wanted[0]} and {wanted[1]} do not fit in memory. "
+                "Save fewer or smaller examples."
             ) from None
     return _check_arrays(x, y, path, wanted)
 
