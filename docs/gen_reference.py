@@ -259,7 +259,23 @@ Conventions shared by every command:
 - **Output**: results go to stdout, progress, logs and warnings to stderr, so
   `tunenet report runs/x -f json > report.json` and `tunenet schema > tunenet.schema.json`
   capture only the result.
-- **Errors** never print a Python traceback; set `TUNENET_DEBUG=1` to see it.
+- **Errors** never print a Python traceback; set `TUNENET_DEBUG=1` to see it. Messages are
+  printed without terminal escape sequences or other control characters (a file name or a CSV
+  header cannot drive your terminal), and the commands they suggest (`Full report: ...`,
+  `Continue it with: ...`) are quoted for a POSIX shell: paste them as they are.
+- **One search at a time on a run**: `tunenet search` (new, `--resume` or `--overwrite`) on a
+  run whose search is still running stops with exit code 2 before changing anything, and names
+  that search's process id, command and start time. The lock (`<run>/.search.lock`,
+  [run-format.md](run-format.md#searchlock)) goes with its process, kill -9 included: a killed
+  search's run is resumed without a word. The search's own workers (`--workers`,
+  `tunenet worker`) and the commands that read a run (`report`, `refine`, `learning-curve`,
+  `evaluate`) work while it runs.
+- **Your home directory** stays as it is: Keras writes `~/.keras/keras.json` and matplotlib a
+  font cache when they load, so `tunenet` points `KERAS_HOME` and `MPLCONFIGDIR` at
+  `<temp dir>/tunenet-<uid>/` (yours alone, mode 700), unless you set them or already have
+  `~/.keras` (`~/.config/matplotlib`, `~/.cache/matplotlib`): then your own settings and
+  downloaded datasets stay in use. The Python API leaves both variables to you (see
+  [api.md](api.md)).
 - `--help`, `validate`, `report`, `schema`, `init` and `refine` never import TensorFlow and
   answer in well under a second.
 - Every command takes `--help`.

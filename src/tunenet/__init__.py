@@ -17,7 +17,14 @@ import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
-from tunenet.errors import ConfigError, DataError, RunDirError, SearchError, TunenetError
+from tunenet.errors import (
+    ConfigError,
+    DataError,
+    OptionError,
+    RunDirError,
+    SearchError,
+    TunenetError,
+)
 
 # Set before any module imports TensorFlow: quiet C++ logs, and no oneDNN, which reorders float
 # sums (runs differ in the last digits) and logs before its logging can be silenced.
@@ -39,6 +46,7 @@ __all__ = [
     "Validation",
     "ConfigError",
     "DataError",
+    "OptionError",
     "RunDirError",
     "SearchError",
     "TunenetError",

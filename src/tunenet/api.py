@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from numbers import Integral, Real
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -16,7 +18,7 @@ import yaml
 
 from tunenet import loader
 from tunenet.config import Config
-from tunenet.errors import ConfigError, Problem, SearchError
+from tunenet.errors import ConfigError, OptionError, Problem, SearchError
 from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
 from tunenet.runs import run_name as run_name_of
 
@@ -328,17 +330,21 @@ class Report:
         """What report.json holds: one run's report, or {format_version, runs, reports}."""
         return json.loads(self.render("json"))
 
-    def render(self, fmt: str = "markdown", out_path: Optional[Path] = None) -> str:
+    def render(self, fmt: str = "markdown", out_path: Union[str, Path, None] = None) -> str:
         """The report as text.
 
         Args:
             fmt: "table" (plain text), "markdown", "csv", "json" or "html". Default: markdown.
             out_path: where the text will go, so that markdown links its plots relative to it.
                 Default: the current directory.
+
+        Raises:
+            OptionError: `fmt` is not one of the formats.
         """
         from tunenet import reporting
 
-        return reporting.render(fmt, self.runs, self.failures, out_path)
+        where = None if out_path is None else Path(out_path)
+        return reporting.render(fmt, self.runs, self.failures, where)
 
     def save(self, plots: bool = True) -> list[Path]:
         """Write each run's report.md/.html/.json/.csv (and plots) under `<run>/report/`.
@@ -366,7 +372,7 @@ class Report:
 def report(
     runs_or_run: Union[str, Path],
     *,
-    target_error: Optional[float] = None,
+    target_error: Union[float, str, None] = None,
     bias_threshold: Optional[float] = None,
     variance_threshold: Optional[float] = None,
     top: Optional[int] = None,
@@ -377,19 +383,24 @@ def report(
     report files.
 
     Args:
-        runs_or_run: one run directory, or a directory of runs.
-        target_error, bias_threshold, variance_threshold: override the run's `diagnosis`
-            settings. Default: the run's own.
-        top: keep only the best `top` trials. Default: all.
+        runs_or_run: one run directory, or a directory of runs (a str or a path).
+        target_error: override the run's `diagnosis.target_error`: a fraction in [0, 1] or
+            "auto" (the best baseline's validation error). Default: the run's own.
+        bias_threshold, variance_threshold: override the run's `diagnosis` thresholds, fractions
+            in [0, 1]. Default: the run's own.
+        top: keep only the best `top` trials, an integer >= 1. Default: all.
 
     Returns:
         A `Report`; `.to_dict()` is what report.json holds.
 
     Raises:
+        OptionError: an argument is not what is expected (also a ValueError), as the CLI's
+            options are checked.
         RunDirError: the run cannot be read, or no run under the directory can.
     """
     from tunenet import reporting
 
+    _check_report_arguments(runs_or_run, target_error, bias_threshold, variance_threshold, top)
     reports, failures = reporting.load_reports(
         Path(runs_or_run),
         target_error=target_error,
@@ -398,6 +409,38 @@ def report(
         top=top,
     )
     return Report(reports, failures)
+
+
+def _check_report_arguments(
+    runs_or_run: Any, target_error: Any, bias_threshold: Any, variance_threshold: Any, top: Any
+) -> None:
+    """`report`'s arguments, checked as the CLI checks its options (OptionError)."""
+    if not isinstance(runs_or_run, (str, PathLike)) or not str(runs_or_run):
+        raise OptionError(
+            f"runs_or_run: expected the path of a run directory or of a directory of runs "
+            f"(a str or pathlib.Path), got {_shown(runs_or_run)}."
+        )
+    fractions = {"bias_threshold": bias_threshold, "variance_threshold": variance_threshold}
+    if target_error != "auto":
+        fractions = {"target_error": target_error, **fractions}
+    for name, value in fractions.items():
+        if value is not None and not (_is_number(value) and 0 <= value <= 1):
+            allowed = ' or "auto"' if name == "target_error" else ""
+            raise OptionError(
+                f"{name}: expected a fraction between 0 and 1 (0.13 means 13 %){allowed}, "
+                f"got {_shown(value)}."
+            )
+    if top is not None and (isinstance(top, bool) or not isinstance(top, Integral) or top < 1):
+        raise OptionError(f"top: expected a whole number of trials, 1 or more, got {_shown(top)}.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{text[:60]}..." if len(text) > 60 else f"{text} ({type(value).__name__})"
 
 
 # ---------------------------------------------------------------- lr-find, learning curve

@@ -26,7 +26,7 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from tunenet import __version__
-from tunenet.errors import TunenetError
+from tunenet.errors import TunenetError, printable, shell_command
 from tunenet.tuning import handover
 
 app = typer.Typer(
@@ -57,7 +57,7 @@ class _WarningHandler(logging.Handler):
     """The library's log warnings (e.g. a CSV column left out) on stderr, as `warning: ...`."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        err.print(f"warning: {record.getMessage()}")  # err finds sys.stderr at each print
+        err.print(printable(f"warning: {record.getMessage()}"))  # err: sys.stderr at each print
 
 
 _library_log = logging.getLogger("tunenet")
@@ -106,7 +106,7 @@ def handle_errors(command: Callable) -> Callable:
         except TunenetError as error:
             if os.environ.get("TUNENET_DEBUG") == "1":
                 raise
-            err.print(f"error: {error}")
+            err.print(printable(f"error: {error}"))  # a quoted value cannot drive the terminal
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             if os.environ.get("TUNENET_DEBUG") == "1":
@@ -119,8 +119,8 @@ def handle_errors(command: Callable) -> Callable:
             if os.environ.get("TUNENET_DEBUG") == "1":
                 raise
             err.print(
-                f"internal error: {type(error).__name__}: {error}\n"
-                "This is a bug in tunenet; run again with TUNENET_DEBUG=1 to see the traceback."
+                printable(f"internal error: {type(error).__name__}: {error}\n")
+                + "This is a bug in tunenet; run again with TUNENET_DEBUG=1 to see the traceback."
             )
             raise typer.Exit(1) from None
 
@@ -310,7 +310,8 @@ def report(
     ],
     format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.table,
     out_path: Annotated[
-        Optional[Path], typer.Option("--out", help="Write the chosen format to this path.")
+        Optional[Path],
+        typer.Option("--out", help="Write the chosen format to this regular file."),
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Draw PNG plots.")] = True,
     target_error: Annotated[
@@ -324,7 +325,15 @@ def report(
     ] = None,
     top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best K trials.")] = None,
 ) -> None:
-    """Diagnose a run (or a directory of runs): bias, variance, divergence, what to change."""
+    """Diagnose a run (or a directory of runs): bias, variance, divergence, what to change.
+
+    Each run also gets its report.md, .html, .json, .csv and plots under RUN/report/. Nothing is
+    written through a symbolic link: a link in RUN/report/ (or a file in its place) is refused
+    with exit code 2, and --out writes only a regular file (a FIFO, a device, a directory or a
+    link there is refused, before anything is written). In csv, a text cell that a spreadsheet
+    would run as a formula (starting with =, +, -, @, a tab or CR) gets a leading single quote;
+    numbers stay numbers.
+    """
     from tunenet import api, reporting
 
     found = api.report(
@@ -454,7 +463,7 @@ def init(
         typer.echo(init_module.template_text(template), nl=False)
         return
     init_module.write_template(template, out_path)
-    err.print(f"wrote {out_path}. Next: tunenet validate {out_path}")
+    err.print(f"wrote {out_path}. Next: {shell_command('tunenet', 'validate', out_path)}")
 
 
 @app.command()
@@ -488,7 +497,7 @@ def refine(
     write_config(refinement.text, out_path)
     err.print(
         f"wrote {out_path}: {len(refinement.changes)} key(s) narrowed around the top "
-        f"{len(refinement.top)} trial(s). Next: tunenet validate {out_path}"
+        f"{len(refinement.top)} trial(s). Next: {shell_command('tunenet', 'validate', out_path)}"
     )
 
 
@@ -526,7 +535,8 @@ def lr_find(
     if result.suggestion is None:
         raise typer.Exit(1)  # the test ran, but the loss never fell: no range to suggest
     if result.config_out is not None:
-        err.print(f"wrote {result.config_out}. Next: tunenet validate {result.config_out}")
+        next_step = shell_command("tunenet", "validate", result.config_out)
+        err.print(f"wrote {result.config_out}. Next: {next_step}")
 
 
 # Keras writes ~/.keras/keras.json when it is imported, matplotlib a font cache in ~/.cache: the

@@ -1,13 +1,17 @@
 """One error hierarchy. User mistakes exit 2, runs that ran but failed exit 1.
 
-Library code raises these; only the CLI turns them into exit codes (`TunenetError.exit_code`).
+Library code raises these; only the CLI turns them into exit codes (`TunenetError.exit_code`)
+and prints them through `printable`. `shell_command` writes the commands that messages suggest.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 
 class TunenetError(Exception):
@@ -52,6 +56,11 @@ class ConfigError(TunenetError):
         self.errors = list(errors) if errors else [Problem(None, message)]
 
 
+class OptionError(TunenetError, ValueError):
+    """An option of a command, or an argument of a Python API function, is invalid (also a
+    ValueError, as Python code expects of a bad argument)."""
+
+
 class DataError(TunenetError):
     """The data could not be loaded or split."""
 
@@ -83,3 +92,21 @@ class Interrupted(TunenetError):
     """The user stopped the search (Ctrl-C)."""
 
     exit_code = 130
+
+
+# Terminal escape sequences (CSI, OSC, and two-character ones), then every other control
+# character but newline and tab: C0, DEL, C1, and the bidirectional overrides that reorder text.
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` without terminal escape sequences or control characters (newlines and tabs
+    kept): a file name or value quoted in a message cannot drive the user's terminal."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def shell_command(*words: Union[str, PathLike]) -> str:
+    """A command line to suggest in a message, each word quoted for a POSIX shell, so that a
+    path with spaces or `$(...)` is pasted as it is, never run."""
+    return shlex.join(str(word) for word in words)

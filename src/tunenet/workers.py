@@ -24,7 +24,7 @@ from typing import Any, Optional
 from rich.console import Console
 
 from tunenet.config import Config
-from tunenet.errors import Interrupted, RunDirError, SearchError
+from tunenet.errors import Interrupted, RunDirError, SearchError, shell_command
 from tunenet.runs import RunDir, RunOptions, TrialStatus
 
 RECYCLE_EXIT = 75  # a worker that asks to be replaced by a fresh process (memory, trial count)
@@ -312,11 +312,13 @@ def run_distributed(
     summary = SearchSummary(run=context.run, objective=context.objective)
     started = time.perf_counter()
     if workers.serve:
+        join_command = shell_command(
+            "tunenet", "worker", options.config_path, "--oracle",
+            f"{socket.gethostname()}:{port}", "--runs-dir", options.runs_dir,
+            "--name", context.run.name, *workers.overrides,
+        )  # fmt: skip
         console.print(
-            f"oracle serving on {host}:{port}; join from another machine with: tunenet worker "
-            f"{options.config_path} --oracle {socket.gethostname()}:{port} "
-            f"--runs-dir {options.runs_dir} --name {context.run.name}"
-            + "".join(f" {part}" for part in workers.overrides)
+            f"oracle serving on {host}:{port}; join from another machine with: {join_command}"
         )
     context.progress.start(done=len(context.trials.rows))
     seen = set(context.trials.rows)

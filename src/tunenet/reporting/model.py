@@ -85,7 +85,7 @@ def resolve_settings(
         "variance_threshold": variance_threshold,
     }
     for name, value in options.items():
-        if value is not None and not 0 <= value <= 1:
+        if value is not None and value != "auto" and not 0 <= value <= 1:
             raise TunenetError(
                 f"{THRESHOLD_OPTIONS[name]} {value}: expected a fraction between 0 and 1 "
                 "(0.13 means 13 %)."
@@ -93,9 +93,9 @@ def resolve_settings(
     from_file, config = _file_thresholds(run)
     chosen = {}
     for name, value in options.items():
-        if value is not None:
+        if value is not None and value != "auto":
             chosen[name] = Setting(float(value), THRESHOLD_OPTIONS[name])
-        elif getattr(config, name) == "auto":  # target_error: auto (explicit or the default)
+        elif value == "auto" or getattr(config, name) == "auto":  # target_error: given or set
             chosen[name] = _auto_target_error(run)
         else:
             source = "resolved.yaml" if name in from_file else "default"

@@ -15,7 +15,7 @@ from typing import Callable
 from rich.console import Console
 from rich.text import Text
 
-from tunenet.errors import RunDirError, TunenetError
+from tunenet.errors import OptionError, RunDirError, printable
 from tunenet.reporting.html import render_html
 from tunenet.reporting.markdown import render_markdown
 from tunenet.reporting.model import Failures, RunReport, load_reports
@@ -50,10 +50,10 @@ def render(
     (default: the current directory).
 
     Raises:
-        TunenetError: `fmt` is not one of `RENDERERS`.
+        OptionError: `fmt` is not one of `RENDERERS`.
     """
-    if fmt not in RENDERERS:
-        raise TunenetError(f"format {fmt!r}: expected one of {', '.join(RENDERERS)}.")
+    if not isinstance(fmt, str) or fmt not in RENDERERS:
+        raise OptionError(f"format {fmt!r}: expected one of {', '.join(RENDERERS)}.")
     base = out_path.parent if out_path else Path.cwd()
     return RENDERERS[fmt](reports, failures, base)
 
@@ -166,16 +166,20 @@ def publish(
     for report in reports:
         check_report_dir(report)
     for _, message in failures:
-        log.print(Text(f"warning: skipped a run: {message}"))
+        log.print(Text(printable(f"warning: skipped a run: {message}")))
     for report in reports:
         for warning in report.run.warnings:
-            log.print(Text(f"warning: {warning}"))
+            log.print(Text(printable(f"warning: {warning}")))
         try:
             write_report_files(report, plots=plots)
-            log.print(Text(f"report files: {report.report_dir}"))
+            log.print(Text(printable(f"report files: {report.report_dir}")))
         except OSError as error:
             log.print(
-                Text(f"warning: could not write {report.report_dir} ({error}); printing only.")
+                Text(
+                    printable(
+                        f"warning: could not write {report.report_dir} ({error}); printing only."
+                    )
+                )
             )
     if fmt == "table" and out_path is None:  # live tables, as wide as the terminal
         for item in render_rich(reports, failures):
@@ -193,7 +197,7 @@ def publish(
         raise RunDirError(
             f"--out {out_path}: cannot write ({error}). Choose a writable path."
         ) from None
-    log.print(Text(f"wrote {out_path}"))
+    log.print(Text(printable(f"wrote {out_path}")))
 
 
 def run(

@@ -11,6 +11,7 @@ from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from tunenet import diagnosis as dx
+from tunenet.errors import shell_command
 from tunenet.reporting.model import Failures, RunReport, build_report, resolve_settings
 from tunenet.reporting.rich_table import FittedTable
 from tunenet.reporting.sections import (
@@ -165,5 +166,5 @@ def best_trial_text(run_dir: Path) -> str:
     lines = best_lines(report, hyperparameters=False) + baseline_lines(report)[:1]
     if report.best and report.best.recommendations:
         lines.append("Next: " + recommendation_lines(report.best)[0])
-    lines.append(f"Full report: tunenet report {run_dir}")
+    lines.append(f"Full report: {shell_command('tunenet', 'report', run_dir)}")
     return "\n".join(lines)

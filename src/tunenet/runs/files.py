@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Iterable, Optional
 # The message for damage a crash cannot cause, which tunenet refuses to repair.
 REFUSED = "Restore the file from a copy, or start the run again with --overwrite."
 
+_BRACKETS = re.compile(r"[\[\]{}]")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -87,6 +89,48 @@ def csv_line(values: Iterable[Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([format_csv_value(v) for v in values])
     return buffer.getvalue()
+
+
+# A run's JSON and YAML files are small; a bigger or more deeply nested one is damaged (or
+# hostile): refused as unreadable instead of eating memory or the interpreter's stack.
+MAX_STRUCTURED_BYTES = 64 * 2**20
+MAX_NESTING = 100
+
+
+def read_json(path: Path) -> Any:
+    """A run's JSON file, parsed. Raises ValueError (unreadable) when it is not JSON, larger
+    than MAX_STRUCTURED_BYTES or nested deeper than MAX_NESTING; OSError when it cannot be read."""
+    return _parsed(path, json.loads)
+
+
+def read_yaml(path: Path) -> Any:
+    """A run's YAML file (resolved.yaml), parsed safely, with the bounds of `read_json`.
+    Raises ValueError or yaml.YAMLError (unreadable), OSError."""
+    import yaml
+
+    return _parsed(path, yaml.safe_load)
+
+
+def _parsed(path: Path, parse: Any) -> Any:
+    if path.stat().st_size > MAX_STRUCTURED_BYTES:
+        raise ValueError(f"larger than {MAX_STRUCTURED_BYTES // 2**20} MiB")
+    text = path.read_text(encoding="utf-8")
+    if _nesting(text) > MAX_NESTING:
+        raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+    try:
+        return parse(text)
+    except RecursionError:  # nesting the bracket count cannot see (YAML indentation)
+        raise ValueError(f"nested deeper than {MAX_NESTING} levels") from None
+
+
+def _nesting(text: str) -> int:
+    """An upper bound of the bracket depth (brackets inside strings count too: it may only
+    overestimate, which a run's own files never come near)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def text_or_none(path: Path) -> Optional[str]:

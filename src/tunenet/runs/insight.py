@@ -16,12 +16,11 @@ when it is damaged.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 import pandas as pd
 
-from tunenet.runs.files import csv_line, write_atomic, write_json
+from tunenet.runs.files import csv_line, read_json, write_atomic, write_json
 from tunenet.runs.paths import FORMAT_VERSION, RunDir
 
 LAYER_COLUMNS = (
@@ -96,7 +95,7 @@ def read_confusion(run: RunDir, warnings: list[str]) -> Optional[dict[str, Any]]
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)
         labels, splits = data["labels"], data["splits"]
         size = len(labels)
         for matrix in splits.values():

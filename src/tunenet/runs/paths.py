@@ -6,7 +6,6 @@ Format reference: docs/run-format.md.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from pathlib import Path
 from typing import Any, Optional
@@ -14,7 +13,7 @@ from typing import Any, Optional
 import yaml
 
 from tunenet.errors import RunDirError
-from tunenet.runs.files import write_json
+from tunenet.runs.files import read_json, read_yaml, write_json
 
 FORMAT_VERSION = 1
 
@@ -65,7 +64,7 @@ class RunDir:
 
     def read_manifest(self) -> dict:
         try:
-            return json.loads(self.manifest_file.read_text(encoding="utf-8"))
+            return read_json(self.manifest_file)
         except (OSError, ValueError) as error:
             raise RunDirError(f"{self.manifest_file}: cannot be read ({error}).") from None
 
@@ -77,7 +76,7 @@ class RunDir:
 
     def read_resolved(self) -> dict:
         try:
-            resolved = yaml.safe_load(self.resolved_file.read_text(encoding="utf-8")) or {}
+            resolved = read_yaml(self.resolved_file) or {}
         except (OSError, ValueError, yaml.YAMLError) as error:
             raise RunDirError(f"{self.resolved_file}: cannot be read ({error}).") from None
         if not isinstance(resolved, dict):

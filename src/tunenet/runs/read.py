@@ -7,7 +7,6 @@ manifest.json and resolved.yaml as mappings; refine reads the rows and the confi
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 
 from tunenet.errors import RunDirError
 from tunenet.runs.baselines import BASELINE_COLUMNS, read_baseline_rows
+from tunenet.runs.files import read_json, read_yaml
 from tunenet.runs.insight import read_confusion, read_layers, read_learning_curve
 from tunenet.runs.paths import FORMAT_VERSION, RunDir
 
@@ -216,8 +216,8 @@ def _read_manifest(path: Path, warnings: list[str]) -> dict | None:
     if not path.is_file():
         return None
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        manifest = read_json(path)
+    except (OSError, ValueError) as error:
         warnings.append(f"{path}: unreadable ({error}); reporting without it.")
         return None
     if not isinstance(manifest, dict):
@@ -236,8 +236,8 @@ def _read_resolved(path: Path, warnings: list[str]) -> dict | None:
     if not path.is_file():
         return None
     try:
-        resolved = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        resolved = read_yaml(path)
+    except (OSError, ValueError, yaml.YAMLError) as error:
         warnings.append(f"{path}: unreadable ({error}); using the default thresholds.")
         return None
     return resolved if isinstance(resolved, dict) else None

@@ -8,7 +8,6 @@ state is checked against trials.csv and discarded when it cannot be reloaded as 
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from pathlib import Path
 from typing import Optional
@@ -17,7 +16,7 @@ import yaml
 
 from tunenet.config import Config
 from tunenet.errors import RunDirError
-from tunenet.runs.files import REFUSED, short, text_or_none, write_atomic, write_json
+from tunenet.runs.files import REFUSED, read_json, short, text_or_none, write_atomic, write_json
 from tunenet.runs.paths import RunDir, new_manifest
 from tunenet.runs.resolved import EXTENDABLE, config_differences, fingerprint, resolved_dict
 from tunenet.runs.status import FINAL_STATUSES
@@ -60,7 +59,7 @@ def _repair_layers(run: RunDir, finished: set[str]) -> list[str]:
 def _manifest_or_damage(run: RunDir) -> tuple[Optional[dict], str]:
     """The manifest, or None and what is wrong with it."""
     try:
-        manifest = json.loads(run.manifest_file.read_text(encoding="utf-8"))
+        manifest = read_json(run.manifest_file)
     except UnicodeDecodeError:
         return None, "was not UTF-8 text"
     except ValueError as error:
@@ -139,7 +138,7 @@ def tuner_state_problem(run: RunDir, recorded: set[str]) -> str:
     states: dict[Path, dict] = {}
     for path in sorted(run.tuner_dir.glob("*.json")) + sorted(run.tuner_dir.glob("trial_*/*.json")):
         try:
-            states[path] = json.loads(path.read_text(encoding="utf-8"))
+            states[path] = read_json(path)
         except (OSError, ValueError) as error:
             return f"{path} is damaged ({type(error).__name__}: {error})"
         if not isinstance(states[path], dict):

@@ -25,7 +25,7 @@ from tunenet import space as space_module
 from tunenet.config import Config
 from tunenet.data.baselines import fit_baselines
 from tunenet.data.dataset import Dataset, load_dataset
-from tunenet.errors import Interrupted, RunDirError, SearchError
+from tunenet.errors import Interrupted, RunDirError, SearchError, shell_command
 from tunenet.models.saved import load_best_model
 from tunenet.models.shapes import check_fits
 from tunenet.objective import Objective
@@ -316,11 +316,10 @@ def resume_hint(options: RunOptions, run: RunDir) -> str:
 
 
 def resume_command(options: RunOptions, run: RunDir) -> str:
-    extra = "".join(f" {part}" for part in options.overrides)
-    return (
-        f"tunenet search {options.config_path} --runs-dir {options.runs_dir} "
-        f"--name {run.name}{extra} --resume"
-    )
+    return shell_command(
+        "tunenet", "search", options.config_path, "--runs-dir", options.runs_dir,
+        "--name", run.name, *options.overrides, "--resume",
+    )  # fmt: skip
 
 
 def _free_and_resume(options: RunOptions, run: RunDir) -> str:
