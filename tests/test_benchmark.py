@@ -64,7 +64,9 @@ def test_epochs_to_target_counts_rows_in_file_order():
     assert run.epochs_to_target([], 0.9) == (0, False, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
+@pytest.mark.timeout(900)  # some forty searches and TensorFlow start-ups
 def test_quick_benchmark_reports_every_row(tmp_path: Path):
     out = tmp_path / "RESULTS.md"
     done = subprocess.run(

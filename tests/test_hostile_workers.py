@@ -42,6 +42,7 @@ def bare_numbers(text: str) -> list[str]:
 # ---------------------------------------------------------------- stdout stays tunenet's
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_conditional_space_with_two_workers_prints_only_the_summary(write_config, tmp_path):
     config = write_config(CONDITIONAL.format(name="cond", epochs=1, strategy="random"))
@@ -198,6 +199,7 @@ def test_a_chief_back_within_the_budget_keeps_its_worker():
 # ---------------------------------------------------------------- end to end: SIGKILL the chief
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_remote_worker_exits_when_its_chief_is_killed(write_config, tmp_path):
     config = write_config(CONDITIONAL.format(name="orphan", epochs=3000, strategy="random"))

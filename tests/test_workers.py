@@ -64,6 +64,7 @@ def test_worker_environment_sets_oracle_threads_and_gpu():
     assert thread_share(2) == max(1, (os.cpu_count() or 1) // 2)
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_two_workers_finish_a_grid_once(write_config, tmp_path):
     config = write_config(GRID.format(name="two", epochs=3), name="two.yaml")
@@ -76,6 +77,7 @@ def test_two_workers_finish_a_grid_once(write_config, tmp_path):
     }  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_killed_worker_loses_only_its_trial(write_config, tmp_path):
     config = write_config(GRID.format(name="kill", epochs=25), name="kill.yaml")
@@ -97,6 +99,7 @@ def test_a_killed_worker_loses_only_its_trial(write_config, tmp_path):
     check_grid_done(tmp_path / "kill")
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_workers_are_recycled_after_a_trial_count(write_config, tmp_path):
     config = write_config(GRID.format(name="recycle", epochs=1), name="recycle.yaml")
@@ -109,6 +112,7 @@ def test_workers_are_recycled_after_a_trial_count(write_config, tmp_path):
     assert log.count("a fresh process takes over") == 2  # 4 trials, 2 per process
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_remote_worker_joins_a_serving_chief(write_config, tmp_path):
     config = write_config(GRID.format(name="joined", epochs=1), name="joined.yaml")
@@ -134,6 +138,7 @@ def test_remote_worker_joins_a_serving_chief(write_config, tmp_path):
     check_grid_done(tmp_path / "joined")
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_interrupted_distributed_run_resumes(write_config, tmp_path):
     config = write_config(GRID.format(name="again", epochs=8), name="again.yaml")
@@ -156,6 +161,7 @@ def test_interrupted_distributed_run_resumes(write_config, tmp_path):
     check_grid_done(tmp_path / "again")
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_silent_remote_worker_has_its_trial_given_to_another(write_config, tmp_path):
     config = write_config(GRID.format(name="silent", epochs=30), name="silent.yaml")

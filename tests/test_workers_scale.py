@@ -76,6 +76,7 @@ def environment_of(pid: int) -> dict[str, str]:
     return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
 def test_running_workers_are_pinned_and_finish_the_search(write_config, tmp_path):

@@ -377,6 +377,7 @@ def test_search_on_a_bad_csv_exits_2_and_creates_no_run(cli, write_config, untou
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.e2e
 def test_columns_named_like_tunenet_layers_train(cli, write_config, tmp_path):
     """Text columns make one model input per column, named by the column: any name works."""
     colors = ("red", "green", "blue")

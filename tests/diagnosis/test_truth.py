@@ -278,6 +278,7 @@ def test_an_l2_of_1e_7_makes_no_difference(searched):
     assert "regularization.l2 mattered most" not in case.report["verdict"]
 
 
+@pytest.mark.slow
 def test_a_gap_exactly_at_the_threshold_is_not_above_it(searched):
     """For each classification trial, set --variance-threshold to its gap counted in examples
     (errors / n, exactly): the gap is then at the threshold, not above it."""

@@ -140,6 +140,7 @@ def search_process(config: Path, runs: Path, *extra: str, every: int = 2) -> sub
     )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_search_handed_over_every_two_trials_records_the_same_run(cli, write_config, tmp_path):
     config = write_config(SEARCH.format(name="handed"), name="handed.yaml")
@@ -169,6 +170,7 @@ def test_a_search_handed_over_every_two_trials_records_the_same_run(cli, write_c
     assert manifest["best_trial"] in set(trials["trial_id"])
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_ctrl_c_after_a_hand_over_keeps_the_run_for_resume(write_config, tmp_path):
     config = write_config(SEARCH.format(name="stopped"), name="stopped.yaml")

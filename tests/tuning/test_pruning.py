@@ -342,6 +342,7 @@ def check_pruned_rows(run: Path) -> pd.DataFrame:
     return trials
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_median_pruning_stops_trials_and_records_them(searches):
     runs, results = searches
@@ -350,6 +351,7 @@ def test_median_pruning_stops_trials_and_records_them(searches):
     assert set(trials["status"]) == {"completed", "pruned"}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_pruning_does_not_change_the_trials_it_does_not_stop(searches):
     runs, results = searches
@@ -371,6 +373,7 @@ def test_pruning_does_not_change_the_trials_it_does_not_stop(searches):
     assert pruned["epochs_trained"].sum() < plain["epochs_trained"].sum()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_the_report_shows_pruned_trials_without_a_verdict(searches, cli):
     runs, _ = searches
@@ -390,6 +393,7 @@ def test_the_report_shows_pruned_trials_without_a_verdict(searches, cli):
     assert "pruned at epoch" in table.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_resume_after_a_kill_keeps_pruning(tmp_path):
     config = small_config(tmp_path, "killed", trials=10)
@@ -438,6 +442,7 @@ def _finished(run: Path, count: int) -> bool:
     return statuses.isin(["completed", "pruned"]).sum() >= count and (statuses == "pruned").any()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_two_workers_prune_from_the_shared_epochs_file(tmp_path):
     config = small_config(tmp_path, "workers", trials=8)

@@ -96,6 +96,7 @@ def check_consistent(run: Path, trials_expected: int) -> pd.DataFrame:
     ],
     ids=["grid", "hyperband", "random", "bayesian"],
 )
+@pytest.mark.slow
 def test_sigkill_then_resume_finishes_the_search(
     template, kill_after, expected, write_config, tmp_path
 ):
@@ -123,6 +124,7 @@ def test_sigkill_then_resume_finishes_the_search(
     pd.testing.assert_frame_equal(same, kept)
 
 
+@pytest.mark.slow
 def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes(write_config, tmp_path):
     config = write_config(GRID.format(name="stopped"), name="stop.yaml")
     runs, run = tmp_path / "runs", tmp_path / "runs" / "stopped"
@@ -144,6 +146,7 @@ def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes(write_config, tmp_
     check_consistent(run, 4)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files(cli, write_config, tmp_path):
     config = write_config(
         """
@@ -169,6 +172,7 @@ def test_same_seed_gives_identical_files(cli, write_config, tmp_path):
     assert trials["seed"].nunique() == 3  # each trial has its own recorded seed
 
 
+@pytest.mark.slow
 def test_resume_may_raise_max_trials_and_says_so(cli, write_config, tmp_path):
     text = """
         name: grow
