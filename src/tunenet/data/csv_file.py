@@ -162,7 +162,8 @@ def _check_columns(frame: Any, path: Path, config: DataConfig) -> list[str]:
             f"Set data.target to the column to predict.{suggestion}"
         )
     features = list(config.features) if config.features else [c for c in columns if c != target]
-    unknown = [name for name in features if name not in columns]
+    present = set(columns)
+    unknown = [name for name in features if name not in present]
     if unknown:
         raise DataError(
             f"data.features: {', '.join(repr(name) for name in unknown)} not in {path}; "
@@ -206,7 +207,10 @@ def _check_values(frame: Any, path: Path, config: DataConfig, features: list[str
     lines, the values and the fix before anything trains."""
     target = str(config.target)
     numeric_target = config.task in ("auto", "regression")
+    numeric = numeric_columns(frame)
     for name in [*features, target] if numeric_target else features:
+        if numeric[name]:
+            continue  # numbers only: no placeholder text among them
         texts = _placeholders(frame[name])
         if texts:
             raise _text_among_numbers(frame[name], texts, path, is_target=name == target)
@@ -264,6 +268,16 @@ def _missing(frame: Any, path: Path, features: list[str], target: str, mode: str
     return frame
 
 
+def numeric_columns(frame: Any) -> dict[str, bool]:
+    """Which columns hold numbers, read from the dtypes at once (a CSV may be 20,000 wide)."""
+    import pandas as pd
+
+    return {
+        str(name): bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+        for name, dtype in frame.dtypes.items()
+    }
+
+
 def _numeric(series: Any) -> bool:
     import pandas as pd
 
@@ -302,12 +316,26 @@ def _csv_part(
 ) -> tuple[Features, np.ndarray]:
     _check_values(frame, path, config, features)
     frame = _missing(frame, path, features, str(config.target), config.missing)
-    columns = {name: _column(frame[name], kinds[name], path) for name in features}
     target = frame[config.target]
     y = target.to_numpy() if _numeric(target) else _column(target, False, path)
     if all(kinds.values()):
+        matrix = _numeric_matrix(frame, features)
+        if matrix is not None:
+            return matrix, y
+    columns = {name: _column(frame[name], kinds[name], path) for name in features}
+    if all(kinds.values()):
         return np.stack([columns[name] for name in features], axis=1), y
     return columns, y
+
+
+def _numeric_matrix(frame: Any, features: list[str]) -> Any:
+    """All feature columns as one float32 matrix in one step, or None when a column holds text
+    or an infinite value (then `_column`, column by column, names the cells)."""
+    try:
+        values = frame[features].to_numpy(dtype="float32", na_value=np.nan)
+    except (ValueError, TypeError):
+        return None
+    return None if np.isinf(values).any() else values
 
 
 def load_csv(config: DataConfig, seed: int) -> Examples:
@@ -320,7 +348,8 @@ def load_csv(config: DataConfig, seed: int) -> Examples:
     path = existing_file(config.path, "data.path")
     frame = _read_csv(path, "data.path", tuple(config.missing_values))
     features = _check_columns(frame, path, config)
-    kinds = {name: _numeric(frame[name]) for name in features}
+    numeric = numeric_columns(frame)
+    kinds = {name: numeric[name] for name in features}
     text = [name for name, numeric in kinds.items() if not numeric]
     slashed = [name for name in features if "/" in name]
     if text and slashed:  # text columns make one model input per column, named by the column
