@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import yaml
 
-from tunenet.errors import ConfigError
 from tunenet.loader import validate_dict
 from tunenet.models import size
 
@@ -159,15 +158,6 @@ def test_search_refuses_the_same_before_anything_is_written(cli, write_config, u
     assert result.exit_code == 2
     assert LIMIT_MESSAGE in result.stderr
     assert not (tmp_path / "runs").exists()
-
-
-def test_check_fits_applies_the_limit_to_the_loaded_shape():
-    from tunenet.models.shapes import check_fits
-
-    cfg = validate_dict({"data": {"source": "npz", "path": "absent.npz"}, "model": {"units": 4096}})
-    check_fits(cfg, (10,))
-    with pytest.raises(ConfigError, match="search.max_model_params"):
-        check_fits(cfg, (100_000,))
 
 
 # ---------------------------------------------------------------- against Keras

@@ -181,16 +181,12 @@ def _shrink_problems(config: Config, input_shape: tuple[int, ...]) -> list[tuple
 
 
 def check_fits(config: Config, input_shape: tuple[int, ...]) -> None:
-    """Raise ConfigError when the CNN (or augmentation) of the space cannot take this input,
-    or when its largest model on this input exceeds `search.max_model_params`.
+    """Raise ConfigError when the CNN (or augmentation) of the space cannot take this input.
 
     Called by `tunenet validate` where the shape is known from the config, and at the start of
     `tunenet search` with the loaded data's shape (csv, npz), before any trial runs.
     """
-    from tunenet.models.size import size_problems
-
     problems = fit_problems(config, tuple(input_shape))
-    problems = problems or size_problems(config, tuple(input_shape))
     if problems:
         lines = [f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the config:"]
         lines += [f"  - {key}: {message}" for key, message in problems]
