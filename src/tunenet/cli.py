@@ -147,10 +147,12 @@ def root(
 @app.command()
 @handle_errors
 def validate(config: ConfigArg) -> None:
-    """Check a config and its data: schema, search space, grid size, epoch budget, data file.
+    """Check a config and its data: schema, search space, grid size, budget, model size, data file.
 
     A csv or npz file is read, and an images folder listed, as a search would, without
-    TensorFlow: a data problem stops `validate` with the same message.
+    TensorFlow: a data problem stops `validate` with the same message. The largest model of
+    the space is estimated from the data's shape and refused above search.max_model_params. A
+    config file is read up to 1 MiB.
     """
     from tunenet import api
     from tunenet.reporting import space_table
