@@ -222,3 +222,6 @@ def test_two_real_searches_on_one_run(cli, tmp_path):
     assert result.exit_code == 0, result.output
     trials = (run / "trials.csv").read_text().splitlines()
     assert len(trials) == 1 + 8 and all(",completed," in line for line in trials[1:])
+    after = hold(config, resume=True)  # the ended search gave the lock back
+    after.kill()
+    after.wait()
