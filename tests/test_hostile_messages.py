@@ -190,3 +190,9 @@ def test_report_takes_auto_and_valid_arguments(run):
 def test_render_checks_its_format(fmt, run):
     with pytest.raises(OptionError, match="expected one of table, markdown, csv, json, html"):
         tunenet.report(run).render(fmt)
+
+
+def test_render_checks_its_out_path(run):
+    with pytest.raises(OptionError, match=r"out_path: expected a path .* got 3 \(int\)"):
+        tunenet.report(run).render("markdown", out_path=3)
+    assert tunenet.report(run).render("markdown", out_path=str(run / "r.md")).startswith("#")

@@ -339,10 +339,14 @@ class Report:
                 Default: the current directory.
 
         Raises:
-            OptionError: `fmt` is not one of the formats.
+            OptionError: `fmt` is not one of the formats, or `out_path` is not a path.
         """
         from tunenet import reporting
 
+        if out_path is not None and not isinstance(out_path, (str, PathLike)):
+            raise OptionError(
+                f"out_path: expected a path (str or pathlib.Path), got {_shown(out_path)}."
+            )
         where = None if out_path is None else Path(out_path)
         return reporting.render(fmt, self.runs, self.failures, where)
 
