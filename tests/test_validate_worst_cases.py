@@ -40,6 +40,18 @@ CASES = [
     ("dev zero", "/dev/zero", ["/dev/zero", "1 MiB"]),
 ]  # fmt: skip
 
+# The largest spaces the bounds allow, which validate accepts and prints, as fast.
+ACCEPTED = [
+    ("widest choices",
+     "model: {layers: {min: 0, max: 100}, units: [" + ", ".join(map(str, range(1, 10_001)))
+     + "]}\nregularization: {dropout: [" + ", ".join(str(i / 20_000) for i in range(10_000))
+     + "]}\nsearch: {max_model_params: 100000000000}"),
+    ("largest grid",
+     "model: {layers: {min: 0, max: 100}, units: {min: 1, max: 4096}}\n"
+     "training: {batch_size: {min: 1, max: 1048576}}\n"
+     "search: {strategy: grid, max_model_params: 100000000000, max_trials: 100000}"),
+]  # fmt: skip
+
 SCRIPT = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -59,7 +71,7 @@ SCRIPT = textwrap.dedent(
 
 def test_validate_answers_the_worst_cases_within_5_s_and_1_gb(tmp_path: Path):
     paths = {}
-    for index, (name, text, _) in enumerate(CASES):
+    for index, (name, text, *_) in enumerate([*CASES, *ACCEPTED]):
         if text.startswith("/dev/"):
             paths[name] = text
             continue
@@ -83,3 +95,7 @@ def test_validate_answers_the_worst_cases_within_5_s_and_1_gb(tmp_path: Path):
         assert "Traceback" not in message and "internal error" not in message, (name, message)
         for text in shown:
             assert text in message, (name, text, message)
+    for name, _ in ACCEPTED:
+        seconds, code, message = results[name]
+        assert code == 0, (name, message)
+        assert seconds < 5, (name, seconds)

@@ -32,6 +32,7 @@ MODEL_KEYS = {
     ),
 }  # fmt: skip
 PER_LAYER = {"dense": "units", "cnn": "filters"}
+SHOWN_VALUES = 12  # values of a choice `tunenet validate` lists; a longer list is shortened
 # key -> (parent key, parent values under which the key is used)
 CONDITIONS = {
     "optimizer.momentum": ("optimizer.name", MOMENTUM_OPTIMIZERS),
@@ -91,8 +92,11 @@ class HyperParameter:
         return [self.value_at(index) for index in range(count)]
 
     def describe(self) -> str:
-        """The values or range in words, for `tunenet validate`."""
+        """The values or range in words, for `tunenet validate` (a long list shortened)."""
         if self.kind == "choice":
+            if len(self.values) > SHOWN_VALUES:
+                head = ", ".join(str(value) for value in self.values[: SHOWN_VALUES - 1])
+                return f"{head}, ..., {self.values[-1]} ({len(self.values):,} values)"
             return ", ".join(str(value) for value in self.values)
         text = f"{self.min} .. {self.max}"
         if self.sampling == "log":

@@ -58,8 +58,11 @@ class Estimate:
 
 
 def params_text(count: int) -> str:
-    """A parameter count in words: 12,345 or 1.2e+12."""
-    return f"{count:,}" if count < 10**9 else f"{count:.2g}".replace("e+", "e")
+    """A parameter count in words: 12,345,678 or 1.2e12."""
+    if count < 10**9:
+        return f"{count:,}"
+    exponent = math.floor(math.log10(count))
+    return f"{count / 10**exponent:.1f}e{exponent}"
 
 
 # ---------------------------------------------------------------- the input shape
