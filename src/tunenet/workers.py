@@ -9,6 +9,7 @@ run directory under the run lock. keras-tuner selects the roles from `KERASTUNER
 from __future__ import annotations
 
 import _thread
+import functools
 import math
 import os
 import signal
@@ -19,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from rich.console import Console
 
@@ -262,6 +263,21 @@ def _die_with_parent() -> None:
         pass
 
 
+def stops_on_signals(function: Callable) -> Callable:
+    """Run `function` with Ctrl-C and SIGTERM stopping it exactly (`tuner.stop_on_signals`);
+    TensorFlow is imported only when it runs."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tunenet.tuning.tuner import stop_on_signals
+
+        with stop_on_signals():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@stops_on_signals
 def run_distributed(
     config: Config,
     options: RunOptions,
@@ -274,15 +290,8 @@ def run_distributed(
     """The chief of a distributed search: serve the oracle, run local workers, finish the run.
     `dataset`: the data already loaded and checked (default: loaded here)."""
     from tunenet.tuning import kt_compat
-    from tunenet.tuning.tuner import (
-        SearchSummary,
-        finish,
-        interrupt_on_sigterm,
-        mark_interrupted,
-        open_search,
-        resume_hint,
-        start_tuner,
-    )
+    from tunenet.tuning.trial import stop_if_requested, stopped
+    from tunenet.tuning.tuner import SearchSummary, finish, interrupted, open_search, start_tuner
 
     console = console or Console(stderr=True)
     host, port = parse_address(workers.serve) if workers.serve else ("127.0.0.1", free_port())
@@ -304,9 +313,11 @@ def run_distributed(
         server = kt_compat.start_oracle_server(tuner.oracle, host, port, SERVER_OPTIONS)
         if server is None:
             raise RunDirError(f"--serve: cannot listen on {host}:{port}. Choose another address.")
-    except BaseException:
+    except BaseException as error:
         for pool in pools:
             pool.stop()  # no worker outlives a chief that could not start
+        if pools and stopped(error) and not isinstance(error, Interrupted):
+            raise interrupted(pools[0].run, options) from None
         raise
     pool = pools[0]
     summary = SearchSummary(run=context.run, objective=context.objective)
@@ -322,7 +333,6 @@ def run_distributed(
         )
     context.progress.start(done=len(context.trials.rows))
     seen = set(context.trials.rows)
-    previous = interrupt_on_sigterm()
 
     def lost(tuner_id: str, code: int) -> None:
         console.print(f"worker {tuner_id} died (exit code {code}); a fresh one reruns its trial")
@@ -336,20 +346,26 @@ def run_distributed(
             for note in reclaim_silent(tuner.oracle, context, local, workers.timeout):
                 console.print(note)
             seen = _report_new_trials(context, seen)
-    except KeyboardInterrupt:
-        pool.stop()
-        mark_interrupted(context)
-        raise Interrupted(resume_hint(options, context.run)) from None
-    except SearchError as error:
+        stop_if_requested()
+    except BaseException as error:
+        if stopped(error):  # Ctrl-C or SIGTERM, whatever error it came out as
+            pool.stop()  # the workers record their trials as interrupted first
+            raise interrupted(context.run, options) from None
+        if not isinstance(error, SearchError):
+            raise
         summary.exit_code, summary.message = 1, str(error)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         pool.stop()  # whatever happened, no worker outlives its chief
         context.progress.stop()
         server.stop(grace=1)
     _report_new_trials(context, seen)
     summary.seconds = round(time.perf_counter() - started, 1)
-    return finish(context, summary)
+    try:
+        return finish(context, summary)
+    except BaseException as error:
+        if stopped(error):  # during the test evaluation of the best model
+            raise interrupted(context.run, options) from None
+        raise
 
 
 def _finished(pool: WorkerPool, workers: WorkerOptions, server: Any) -> bool:
@@ -542,9 +558,15 @@ class ChiefWatch:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    """The chief is gone: the trial stops as for Ctrl-C (recorded interrupted, whatever error
+    its KeyboardInterrupt comes out as)."""
+    from tunenet.tuning import trial
+
+    trial.stop_requested = True
     raise KeyboardInterrupt
 
 
+@stops_on_signals
 def run_worker(
     config: Config,
     options: RunOptions,
@@ -564,6 +586,7 @@ def run_worker(
     from tunenet.tuning import kt_compat
     from tunenet.tuning.handover import Handover
     from tunenet.tuning.tf_memory import cheap_collections
+    from tunenet.tuning.trial import stop_if_requested
     from tunenet.tuning.tuner import Recycle, join_search, limit_threads, make_tuner
 
     kt_compat.silence_keras_tuner()
@@ -598,6 +621,7 @@ def run_worker(
             raise
         raise link.error() from None  # the watch stopped the trial
     except grpc.RpcError as error:
+        stop_if_requested()  # Ctrl-C or SIGTERM: the chief stops too
         raise SearchError(
             f"worker {tuner_id} lost the chief at {host}:{port} ({error.code().name}); "
             "its current trial runs again when the chief is resumed."

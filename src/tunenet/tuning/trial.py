@@ -36,15 +36,24 @@ from tunenet.tuning.pruning import Pruning
 
 TRIAL_TIME = "milliseconds"  # trials.csv times: a small trial lasts about a second
 
-# Set by the search's SIGTERM handler. Its KeyboardInterrupt can be lost when the signal lands
-# in a finalizer (a garbage collection between trials prints "Exception ignored" and goes on),
-# so the trial loop checks the flag at each epoch and trial start too.
+# Set by the search's Ctrl-C (SIGINT) and SIGTERM handler (`tuner.stop_on_signals`) before it
+# raises KeyboardInterrupt. That KeyboardInterrupt does not always arrive as one: raised inside
+# TensorFlow it can come out as another error ("ValueError: None values not supported."), and
+# in a finalizer it is printed and dropped ("Exception ignored"). So whatever ends a trial is
+# an interruption while this flag is set (`stopped`), and the trial loop checks the flag at
+# each epoch, before scoring and at each trial's start and end.
 stop_requested = False
 
 
 def stop_if_requested() -> None:
     if stop_requested:
         raise KeyboardInterrupt
+
+
+def stopped(error: BaseException) -> bool:
+    """Whether `error` ends a trial because the user stopped the search (Ctrl-C, SIGTERM):
+    then the trial is `interrupted` and runs again on --resume, never `failed`."""
+    return isinstance(error, KeyboardInterrupt) or stop_requested
 
 
 # trials.csv's standard errors of train_error, val_error and test_error (regression only)
@@ -102,6 +111,7 @@ class EpochRecorder(keras.callbacks.Callback):
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        stop_if_requested()  # a stop lost during the epoch: its row is not written
         values = {key: float(value) for key, value in (logs or {}).items()}
         values["learning_rate"] = float(
             keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
@@ -218,10 +228,13 @@ class TrialRunner:
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> dict:
         try:
             return self._run_trial(trial)
-        except kt.errors.FatalError:
+        except Exception as error:  # keras-tuner would record it and go on to the next trial
+            stop_if_requested()  # a stop that came out as another error: the search stops
+            if isinstance(error, (OSError, RunDirError)) and not isinstance(
+                error, kt.errors.FatalError
+            ):  # out here, from writing the run directory
+                raise CannotWrite(write_failure(error)) from error
             raise
-        except (OSError, RunDirError) as error:  # out here, from writing the run directory
-            raise CannotWrite(write_failure(error)) from error  # keras-tuner would go on
 
     def _run_trial(self, trial: Trial) -> dict:
         ctx = self.context
@@ -236,23 +249,21 @@ class TrialRunner:
         ctx.heartbeat()
         values = active_values(trial)
         seed = trial_seed(ctx.config.seed, trial.trial_id)
-        ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
         row = ctx.base_row(trial.trial_id, values, seed)
         try:
+            ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
             executions = []
             for index in range(ctx.config.search.executions_per_trial):
                 executions.append(self._fit(trial, values, seed + index, index))
                 if executions[-1].pruned:
                     break  # a pruned trial runs no further execution
-        except kt.errors.FatalError:
-            raise
-        except KeyboardInterrupt:
-            message = "interrupted; runs again on --resume"
-            row.update(seconds=_elapsed(started), finished_at=now(TRIAL_TIME), message=message)
-            with ctx.lock:
-                ctx.trials.put(row)
-            raise
-        except Exception as error:  # a trial's own failure: record it and let the search go on
+            stop_if_requested()  # a stop lost during the fit: the trial is not scored
+        except BaseException as error:
+            if stopped(error):  # before anything else: a stop is never the trial's failure
+                self._interrupted(row, started)
+                raise KeyboardInterrupt from None
+            if isinstance(error, kt.errors.FatalError) or not isinstance(error, Exception):
+                raise
             if cannot_write(error):
                 raise  # the run directory's failure, not the trial's: run_trial stops the search
             message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
@@ -260,10 +271,34 @@ class TrialRunner:
             row.update(status=TrialStatus.FAILED, message=message, **ended)
             ctx.finish_trial(row)
             raise kt.errors.FailedTrialError(message) from error
-        result = ctx.score(row, executions, trial.trial_id, _elapsed(started))
+        try:
+            result = ctx.score(row, executions, trial.trial_id, _elapsed(started))
+        except BaseException as error:
+            if not stopped(error):
+                raise
+            self._interrupted(row, started)  # unless its row was written: then it stays
+            raise KeyboardInterrupt from None
         if row["status"] == TrialStatus.DIVERGED:
             raise kt.errors.FailedTrialError("diverged: the loss became NaN or infinite")
         return result
+
+    def _interrupted(self, row: dict, started: float) -> None:
+        """Record the running trial as interrupted, unless it already has its final row."""
+        ctx = self.context
+        with ctx.lock:
+            ctx.trials.reload()
+            recorded = ctx.trials.find(row["trial_id"])
+            if recorded is not None and recorded.get("status") in FINAL_STATUSES:
+                return  # stopped after its row was written: it is done
+            ctx.trials.put(
+                {
+                    **row,
+                    "status": TrialStatus.INTERRUPTED,
+                    "seconds": _elapsed(started),
+                    "finished_at": now(TRIAL_TIME),
+                    "message": "interrupted; runs again on --resume",
+                }
+            )
 
     def _epochs(self, trial: Trial) -> tuple[int, int]:
         values = trial.hyperparameters.values

@@ -12,8 +12,10 @@ import io
 import logging
 import os
 import signal
+import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -60,6 +62,7 @@ from tunenet.tuning.trial import (
     TrialRunner,
     best_row,
     resolve_objective,
+    stopped,
     write_failure,
 )
 
@@ -103,6 +106,9 @@ class Tuner(TrialRunner, kt.Tuner):
         self.max_trials_here, self.memory_mb = max_trials, memory_mb
 
     def on_trial_end(self, trial: Any) -> None:
+        # a stop keras-tuner swallowed (it records any error as a failed trial and goes on):
+        # the search stops here, before keras-tuner records the trial as ended
+        trial_module.stop_if_requested()
         super().on_trial_end(trial)
         self.trials_here += 1
         if self.memory is not None:
@@ -203,13 +209,15 @@ def open_search(
     dataset = dataset if dataset is not None else load_dataset(config)
     check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
-    run = prepare(config, options)
-    if on_prepared is not None:
-        on_prepared(run)
-    for note in run.notes:
-        console.print(note)
-    planned, _ = space_module.trial_budget(config, space_module.build_space(config))
+    run = None
     try:
+        with stops_deferred():  # a stop half-way would leave half a run directory
+            run = prepare(config, options)
+        if on_prepared is not None:
+            on_prepared(run)
+        for note in run.notes:
+            console.print(note)
+        planned, _ = space_module.trial_budget(config, space_module.build_space(config))
         context = SearchContext(config, dataset, run, SearchProgress(console, planned, quiet))
         context.tensorboard, context.resumed = options.tensorboard, options.resume
         if options.resume:
@@ -221,8 +229,14 @@ def open_search(
         from tunenet.reporting.live import live_labeler  # the report's rules, no TensorFlow
 
         context.progress.labeler = live_labeler(run.path)
-    except OSError as error:
-        raise RunDirError(f"{write_failure(error)} {_free_and_resume(options, run)}") from None
+    except BaseException as error:
+        if run is None:
+            raise
+        if stopped(error):  # Ctrl-C while preparing the run or fitting the baselines
+            raise interrupted(run, options) from None
+        if isinstance(error, OSError):
+            raise RunDirError(f"{write_failure(error)} {_free_and_resume(options, run)}") from None
+        raise
     return context
 
 
@@ -258,36 +272,59 @@ def run_search(
         dataset: the data already loaded and checked; default: loaded here.
     """
     console = console or Console(stderr=True)
-    context = open_search(config, options, quiet=quiet, console=console, dataset=dataset)
-    tuner = start_tuner(context, resume=options.resume)
+    with stop_on_signals():
+        context = open_search(config, options, quiet=quiet, console=console, dataset=dataset)
+        try:
+            return finish(context, _run_tuner(context))
+        except BaseException as error:
+            ended = search_stopped(context, options, error)
+            if ended is error:
+                raise
+            raise ended from None
+        finally:
+            context.progress.stop()
+
+
+def _run_tuner(context: SearchContext) -> SearchSummary:
+    """Run the trials; a SearchError (too many failures in a row) ends them with exit 1."""
+    tuner = start_tuner(context, resume=context.resumed)
     tuner.handover = handover_module.plan()
     # a hand-over's successor counts the search's time from its first process's start
     started = tuner.handover.started if tuner.handover else time.time()
     summary = SearchSummary(run=context.run, objective=context.objective)
     _start_progress(context.progress, len(context.trials.rows), started)
-    previous = interrupt_on_sigterm()
     try:
         with cheap_collections():
             tuner.search(verbose=0)
+        trial_module.stop_if_requested()  # a stop swallowed after the last trial's end
     except Recycle as reason:  # past its memory budget: a fresh process continues the search
+        trial_module.stop_if_requested()
         _clear_progress(context.progress)
         tuner.handover.execute_successor(str(reason))
-    except KeyboardInterrupt:
-        context.progress.stop()
-        mark_interrupted(context)
-        raise Interrupted(resume_hint(options, context.run)) from None
     except SearchError as error:
+        trial_module.stop_if_requested()  # a failure the stop caused is not the search's
         summary.exit_code, summary.message = 1, str(error)
-    except (RunDirError, OSError, tf.errors.ResourceExhaustedError) as error:
-        raise stopped_writing(context, options, error) from None  # keras-tuner's files too
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        context.progress.stop()
+    context.progress.stop()
     summary.seconds = round(time.time() - started, 1)
-    try:
-        return finish(context, summary)
-    except OSError as error:
-        raise stopped_writing(context, options, error) from None
+    return summary
+
+
+# what ends a search because the run directory cannot be written (keras-tuner's files too)
+WRITE_ERRORS = (RunDirError, OSError, tf.errors.ResourceExhaustedError)
+
+
+def search_stopped(
+    context: SearchContext, options: RunOptions, error: BaseException
+) -> BaseException:
+    """The error that ends a search stopped by `error`: Interrupted (exit 130) for Ctrl-C or
+    SIGTERM, whatever error the stop came out as; a RunDirError when the run directory cannot
+    be written; else `error` itself."""
+    if stopped(error):
+        context.progress.stop()
+        return interrupted(context.run, options)
+    if isinstance(error, WRITE_ERRORS):
+        return stopped_writing(context, options, error)
+    return error
 
 
 def _start_progress(progress: SearchProgress, done: int, started: float) -> None:
@@ -344,6 +381,49 @@ def limit_threads(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# A second signal this soon after the first is the same stop: Ctrl-C in a terminal reaches a
+# worker both from the terminal and from its chief; it must not cut the worker's last writes.
+REPEAT_GRACE = 2.0
+_first_stop = 0.0
+_deferring = False  # in `stops_deferred`
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM stop the search exactly: the handler records the stop
+    (`trial.stop_requested`) before it raises KeyboardInterrupt, so that the trial running is
+    recorded `interrupted` whatever error the KeyboardInterrupt comes out as. A signal the
+    process ignores (a background job's SIGINT) stays ignored. Only the main thread may set
+    handlers: elsewhere Python's own Ctrl-C handling stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    trial_module.stop_requested = False
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, _interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        trial_module.stop_requested = False
+
+
+@contextlib.contextmanager
+def stops_deferred() -> Iterator[None]:
+    """A stop (Ctrl-C, SIGTERM) during the block is recorded, and raised once it is done."""
+    global _deferring
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+    trial_module.stop_if_requested()
+
+
 def interrupt_on_sigterm() -> Any:
     """Make SIGTERM stop a search like Ctrl-C; returns the previous handler."""
     trial_module.stop_requested = False
@@ -351,10 +431,15 @@ def interrupt_on_sigterm() -> Any:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM stops a search like Ctrl-C: the run is kept and can be resumed. The flag stops
-    it at the next epoch or trial when this KeyboardInterrupt is lost in a finalizer."""
+    """Ctrl-C or SIGTERM: the search stops, the run is kept and can be resumed. The flag stops
+    it at the next check when this KeyboardInterrupt is lost or turned into another error."""
+    global _first_stop
+    if trial_module.stop_requested and time.monotonic() - _first_stop < REPEAT_GRACE:
+        return  # the same stop, already under way
     trial_module.stop_requested = True
-    raise KeyboardInterrupt
+    _first_stop = time.monotonic()
+    if not _deferring:
+        raise KeyboardInterrupt
 
 
 # ---------------------------------------------------------------- resume, manifest, finish
@@ -425,6 +510,7 @@ def _reference_baselines(
     try:
         baselines = fit_baselines(context.dataset, config.data.normalize, config.seed)
     except Exception as error:  # references are a help: they never stop the search
+        trial_module.stop_if_requested()  # but a stop does, whatever error it came out as
         console.print(
             f"warning: baselines left out ({type(error).__name__}: {error})", markup=False
         )
@@ -439,6 +525,13 @@ def _reference_baselines(
 
 def mark_interrupted(context: SearchContext) -> None:
     context.run.update_manifest(status="interrupted", finished_at=now())
+
+
+def interrupted(run: RunDir, options: RunOptions) -> Interrupted:
+    """The error that ends a search stopped by Ctrl-C or SIGTERM, its run marked interrupted."""
+    with contextlib.suppress(OSError):  # a full disk: resume does not need the mark
+        run.update_manifest(status="interrupted", finished_at=now())
+    return Interrupted(resume_hint(options, run))
 
 
 def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
