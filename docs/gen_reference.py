@@ -253,9 +253,10 @@ Conventions shared by every command:
 
 - **Exit codes**: 0 success; 1 the work ran but failed (e.g. no trial completed, too many
   failed trials in a row); 2 bad usage or bad input (config, data, run directory); 130
-  interrupted (Ctrl-C; the run is kept, continue it with `--resume`); 75 (`tunenet worker`
-  only) the worker asks to be replaced by a fresh process (`--max-trials-per-worker`,
-  `--worker-memory`).
+  interrupted (Ctrl-C, or SIGTERM, which every command takes as Ctrl-C rather than ending
+  with 143; a search keeps its run, records the trial that was running as `interrupted` and
+  says how to continue it with `--resume`); 75 (`tunenet worker` only) the worker asks to be
+  replaced by a fresh process (`--max-trials-per-worker`, `--worker-memory`).
 - **Output**: results go to stdout, progress, logs and warnings to stderr, so
   `tunenet report runs/x -f json > report.json` and `tunenet schema > tunenet.schema.json`
   capture only the result.
