@@ -191,3 +191,15 @@ def test_estimate_equals_keras_count_params(raw):
     model = build_model(cfg, {}, dataset, 10, dataset.normalization(cfg.data.normalize))
     shape, outputs, _ = size.data_shape(cfg)
     assert size.largest_model(cfg, shape, outputs).params == model.count_params()
+
+
+def test_the_limit_does_not_stop_a_resume():
+    """A run started before search.max_model_params existed (or with another value) resumes."""
+    from tunenet.runs import config_differences, fingerprint, resolved_dict
+
+    cfg = validate_dict({"data": {"source": "digits"}})
+    raised = validate_dict({"data": {"source": "digits"}, "search": {"max_model_params": 10**9}})
+    assert fingerprint(cfg) == fingerprint(raised)
+    older = resolved_dict(cfg)
+    del older["search"]["max_model_params"]
+    assert config_differences(older, resolved_dict(raised)) == []

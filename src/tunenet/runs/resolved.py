@@ -10,6 +10,9 @@ from tunenet.config import Config
 
 # Keys a resumed run may change: more trials or epochs extend the search without mixing configs.
 EXTENDABLE = ("search.max_trials", "training.epochs")
+# Limits checked when the config loads, which change no trial: left out of the comparison, so a
+# run started before a limit existed (or with another one) still resumes.
+LIMITS = ("search.max_model_params",)
 
 
 def resolved_dict(config: Config) -> dict:
@@ -21,7 +24,7 @@ def fingerprint(config: Config) -> str:
     """A hash of the resolved config, without the keys a resume may extend."""
     data = resolved_dict(config)
     data.pop("name", None)
-    for dotted in EXTENDABLE:
+    for dotted in (*EXTENDABLE, *LIMITS):
         section, key = dotted.split(".")
         data[section].pop(key, None)
     text = json.dumps(data, sort_keys=True)
@@ -44,5 +47,5 @@ def config_differences(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
     keys += [key for key in after if key not in before]
     return [
         (key, before.get(key), after.get(key)) for key in dict.fromkeys(keys)
-        if before.get(key) != after.get(key)
+        if before.get(key) != after.get(key) and key not in LIMITS
     ]  # fmt: skip
