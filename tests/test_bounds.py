@@ -171,6 +171,10 @@ def test_range_max_must_be_finite():
         ("optimizer.learning_rate",
          {"min": 1.0e-4, "max": 1.0, "sampling": "log", "step": 1.000000001},
          "9,210,339,615 values"),
+        ("regularization.dropout", {"min": 0.0, "max": 0.5, "step": 1e-320}, "about 1e+319"),
+        ("optimizer.learning_rate",
+         {"min": 1e-300, "max": 1e300, "sampling": "log", "step": 1.0000000000000002},
+         "6.2e+18 values"),
     ],
 )  # fmt: skip
 def test_a_range_lists_a_bounded_number_of_values_counted_not_listed(dotted, value, shown):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import (
@@ -148,10 +149,13 @@ def range_count(low: Any, high: Any, step: Any, sampling: str = "linear") -> int
     if step is None:
         return high - low + 1 if integer else 0
     if sampling == "log":
-        return math.floor(math.log(high / low) / math.log(step) + 1e-9) + 1
+        return math.floor((math.log(high) - math.log(low)) / math.log(step) + 1e-9) + 1
     if integer and isinstance(step, int):
         return (high - low) // step + 1
-    return math.floor((high - low) / step + 1e-9) + 1
+    ratio = (high - low) / step
+    if not math.isfinite(ratio):  # a step of 1e-320: exact in decimal, where floats overflow
+        return int((Decimal(high) - Decimal(low)) / Decimal(step)) + 1
+    return math.floor(ratio + 1e-9) + 1
 
 
 def amount_text(count: int) -> str:
@@ -486,7 +490,6 @@ class Config(Section):
 
     name: Annotated[
         Optional[str],
-        Field(max_length=MAX_RUN_NAME),
         AfterValidator(_run_name),
         WithJsonSchema(_RUN_NAME_SCHEMA),  # for editors: the same rule as a pattern
     ] = None

@@ -289,6 +289,14 @@ class GridPoints(Sequence):
     def __len__(self) -> int:
         return min(self.size, sys.maxsize)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list (or another grid) of the same points in the same order."""
+        if not isinstance(other, (list, tuple, GridPoints)) or len(other) != len(self):
+            return False
+        return all(mine == theirs for mine, theirs in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]

@@ -32,6 +32,7 @@ FLOAT32_BYTES = 4
 # Output units of the sources whose classes the config determines (binary and regression: 1).
 KNOWN_OUTPUTS = {"digits": 10, "iris": 3, "wine": 3, "keras:mnist": 10,
                  "keras:fashion_mnist": 10, "keras:cifar10": 10}  # fmt: skip
+SINGLE_OUTPUT = ("circles", "moons", "breast_cancer", "diabetes")  # binary or regression
 
 
 @dataclass(frozen=True)
@@ -74,30 +75,27 @@ def data_shape(config: Config) -> tuple[Optional[tuple[int, ...]], int, bool]:
     Reads at most a file's header: an npz file's array header, a csv file's first line.
     """
     data = config.data
-    outputs = _outputs(config)
-    exact_outputs = data.source in KNOWN_OUTPUTS or data.source in ("circles", "moons",
-        "breast_cancer", "diabetes") or data.task in ("binary", "regression")  # fmt: skip
+    outputs, exact = _outputs(config)
     shape = known_input_shape(config)
-    if shape is not None:
-        return shape, outputs, not exact_outputs
-    if data.source == "npz" and data.path:
-        return _npz_shape(config), outputs, not exact_outputs
-    if data.source == "csv" and data.path:
+    if shape is None and data.source == "npz" and data.path:
+        shape = _npz_shape(config)
+    if shape is None and data.source == "csv" and data.path:
         features = _csv_features(config)
-        return (None if features is None else (features,)), outputs, True
-    return None, outputs, True
+        shape, exact = (None if features is None else (features,)), False
+    return shape, outputs, not exact
 
 
-def _outputs(config: Config) -> int:
+def _outputs(config: Config) -> tuple[int, bool]:
+    """The output layer's units, and whether that is known (else 1, a lower bound)."""
     data = config.data
-    if data.task in ("binary", "regression"):
-        return 1
+    if data.task in ("binary", "regression") or data.source in SINGLE_OUTPUT:
+        return 1, True
     if data.source in KNOWN_OUTPUTS:
-        return KNOWN_OUTPUTS[data.source]
+        return KNOWN_OUTPUTS[data.source], True
     if data.source == "images" and data.path:
         classes = _class_folders(Path(data.path).expanduser())
-        return classes if classes > 2 else 1
-    return 1
+        return (classes if classes > 2 else 1), classes > 0
+    return 1, False
 
 
 def _class_folders(folder: Path) -> int:
@@ -184,8 +182,12 @@ def largest_model(
     """
     model = config.model
     batch_norm = True in _values(model.batch_norm)
-    if model.kind == "cnn" and len(input_shape) == 3:
-        return _largest_cnn(config, input_shape, outputs, batch_norm)
+    if model.kind == "cnn":  # on a flat input it cannot be built: `shapes.fit_problems` says so
+        return (
+            _largest_cnn(config, input_shape, outputs, batch_norm)
+            if len(input_shape) == 3
+            else None
+        )
     width = _ends(model.units)[-1]
     features = math.prod(input_shape)
     best = None
