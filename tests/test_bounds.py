@@ -242,6 +242,23 @@ def test_logged_metrics_are_the_keys_the_trial_logs():
         assert logged_metrics(task) == metric_names(dataset)
 
 
+@pytest.mark.slow  # imports Keras
+def test_the_search_checks_monitor_again_against_the_data_task():
+    """A csv with task auto: any task's keys pass the config check; the search, once the data
+    says classification, refuses val_mae before any file is written."""
+    pytest.importorskip("keras")
+    from types import SimpleNamespace
+
+    from tunenet.tuning.trial import resolve_objective
+
+    raw = {"data": {"source": "csv", "path": "a.csv", "target": "y"},
+           "training": {"early_stopping": {"monitor": "val_mae"}}}  # fmt: skip
+    cfg = validate_dict(raw)
+    with pytest.raises(ConfigError, match=r"training\.early_stopping\.monitor: got 'val_mae'"):
+        resolve_objective(cfg, SimpleNamespace(task="binary", classes=["a", "b"]))
+    assert resolve_objective(cfg, SimpleNamespace(task="regression", classes=[])).name == "val_loss"
+
+
 # ---------------------------------------------------------------- sizes of the space
 
 

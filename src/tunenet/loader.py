@@ -604,25 +604,14 @@ SOURCE_TASKS = {"circles": "binary", "moons": "binary", "breast_cancer": "binary
 
 def _check_monitor(config: Config) -> list[tuple[str, str]]:
     """Early stopping on a key Keras does not log would silently never stop a trial."""
-    from tunenet.objective import logged_metrics
+    from tunenet.objective import monitor_problem
 
     settings = config.training.early_stopping
     if settings is False:
         return []
     task = config.data.task if config.data.task != "auto" else SOURCE_TASKS.get(config.data.source)
-    known = logged_metrics(task)
-    if settings.monitor in known:
-        return []
-    hint = difflib.get_close_matches(settings.monitor, known, n=1, cutoff=0.6)
-    which = f"a {task} model logs" if task else "a model logs"
-    return [
-        (
-            "training.early_stopping.monitor",
-            f"got {_short(settings.monitor)}: not a metric {which}, so early stopping would "
-            f"never stop a trial; choose one of {', '.join(known)}"
-            + (f"; did you mean {hint[0]!r}?" if hint else ""),
-        )
-    ]
+    problem = monitor_problem(settings.monitor, task)
+    return [("training.early_stopping.monitor", problem)] if problem else []
 
 
 def _check_model_size(config: Config) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ workers ask an `Objective`.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Hashable, Iterable, Literal, Mapping, Optional
@@ -32,6 +33,21 @@ def logged_metrics(task: Optional[str] = None) -> list[str]:
     for metric in metrics:
         keys += [metric, f"val_{metric}"]
     return keys
+
+
+def monitor_problem(monitor: str, task: Optional[str] = None) -> Optional[str]:
+    """Why early stopping cannot watch `monitor` in a model of `task` (None or "auto": any
+    task), or None when Keras logs it. The search, knowing the data's task, asks again."""
+    known = logged_metrics(task)
+    if monitor in known:
+        return None
+    hint = difflib.get_close_matches(monitor, known, n=1, cutoff=0.6)
+    shown = repr(monitor) if len(monitor) <= 60 else repr(monitor[:57]) + "..."
+    which = f"a {task} model logs" if task and task != "auto" else "a model logs"
+    return (
+        f"got {shown}: not a metric {which}, so early stopping would never stop a trial; "
+        f"choose one of {', '.join(known)}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+    )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from tunenet.data.dataset import Dataset
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.models.build import build_model, metric_names
 from tunenet.models.saved import export_model
-from tunenet.objective import Objective
+from tunenet.objective import Objective, monitor_problem
 from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
 from tunenet.runs.insight import LAYER_COLUMNS
 from tunenet.tuning.confusion import write_best_confusion
@@ -71,6 +71,10 @@ def resolve_objective(config: Config, dataset: Dataset) -> Objective:
             f"search.objective: got {name!r}, which a {dataset.task} model does not log. "
             f"Choose one of: {', '.join(k for k in known if k.startswith('val_'))}."
         )
+    stopping = config.training.early_stopping  # checked again now that the task is known
+    problem = stopping and monitor_problem(stopping.monitor, dataset.task)
+    if problem:
+        raise ConfigError(f"training.early_stopping.monitor: {problem}")
     return Objective.named(name, chosen.direction if chosen else None)
 
 
