@@ -66,7 +66,7 @@ def hold(config: Path, resume: bool = False) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     line = process.stdout.readline()
-    assert line == "locked\n", process.stderr.read()
+    assert line == "locked\n", line or process.stderr.read()  # stderr: only once it ended
     return process
 
 
@@ -170,6 +170,42 @@ def test_a_lock_file_that_is_a_fifo_is_refused_without_blocking(config, tmp_path
     os.mkfifo(tmp_path / "runs" / "g" / ".search.lock")
     with pytest.raises(RunDirError, match="is not a regular file"):
         runs.locate(load_config(config), options(config, overwrite=True))
+
+
+HANDOVER = """
+import os, sys, time
+from pathlib import Path
+from tunenet.runs import lock
+run = Path(sys.argv[1])
+if sys.argv[2] == "first":
+    held = lock.acquire(run)
+    held.record()
+    os.execv(sys.executable, [sys.executable, "-c", sys.argv[3], *sys.argv[1:2], "successor"])
+inherited = lock._inherited(lock.lock_path(run))  # the very descriptor, still open
+lock.check_free(run)  # its own lock: not another search
+print("adopted", inherited is not None and lock.acquire(run).fd == inherited, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_search_that_hands_over_to_a_fresh_process_keeps_its_lock(tmp_path):
+    """os.execv (a hand-over, tuning/handover.py): the successor adopts the lock, never lets go."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    env.pop(lock.INHERITED_ENV, None)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HANDOVER, str(tmp_path), "first", HANDOVER],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        assert line == "adopted True\n", line or process.stderr.read()
+        with pytest.raises(RunDirError, match=f"pid {process.pid}, "):  # exec keeps the pid
+            lock.check_free(tmp_path)
+    finally:
+        process.kill()
+        process.wait()
+    lock.acquire(tmp_path)  # gone with its process
+    lock.release(tmp_path)
 
 
 def test_the_same_process_may_take_its_own_lock_again(tmp_path):

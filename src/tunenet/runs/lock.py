@@ -7,9 +7,12 @@ run is refused, naming the process that holds the lock. The workers of that sear
 (`report`, `refine`, `learning-curve`) never take it.
 
 The kernel drops the lock when its process ends, even by kill -9: a lock file left behind by a
-killed search is taken over without a word. The file holds the holder's pid, command and start
-time, for the message; it is never deleted (deleting a lock file races with a process opening
-it). Format reference: docs/run-format.md.
+killed search is taken over without a word. A search that hands over to a fresh process of
+itself (`os.execv`, tuning/handover.py) passes the lock on: its file descriptor survives the
+exec, and `INHERITED_ENV` tells the successor which one it is, so no other search can slip in.
+
+The file holds the holder's pid, command and start time, for the message; it is never deleted
+(deleting a lock file races with a process opening it). Format reference: docs/run-format.md.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ INFO_LIMIT = 4096  # bytes of the lock file read for the message
 # A process that only looks (`check_free`) holds the lock for microseconds: retry for this long.
 RETRY_SECONDS = 0.5
 
+INHERITED_ENV = "TUNENET_SEARCH_LOCK"  # "<fd>:<lock file>" the process holds, across an exec
+
 _held: dict[str, "SearchLock"] = {}  # the locks this process holds, by lock file
 
 
@@ -49,6 +54,8 @@ class SearchLock:
 
     def release(self) -> None:
         _held.pop(str(self.path), None)
+        if os.environ.get(INHERITED_ENV) == f"{self.fd}:{self.path}":
+            del os.environ[INHERITED_ENV]
         try:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
         finally:
@@ -69,10 +76,14 @@ def acquire(run_path: Path) -> SearchLock:
     path = lock_path(run_path)
     if str(path) in _held:
         return _held[str(path)]
-    fd = _open(path, os.O_RDWR | os.O_CREAT)
-    if not _try_lock(fd, fcntl.LOCK_EX, patience=RETRY_SECONDS):
-        os.close(fd)
-        raise RunDirError(busy_message(Path(run_path), _holder(path)))
+    fd = _inherited(path)
+    if fd is None:
+        fd = _open(path, os.O_RDWR | os.O_CREAT)
+        if not _try_lock(fd, fcntl.LOCK_EX, patience=RETRY_SECONDS):
+            os.close(fd)
+            raise RunDirError(busy_message(Path(run_path), _holder(path)))
+    os.set_inheritable(fd, True)  # kept by os.execv; subprocess.Popen still closes it
+    os.environ[INHERITED_ENV] = f"{fd}:{path}"
     _held[str(path)] = SearchLock(path, fd)
     return _held[str(path)]
 
@@ -87,7 +98,7 @@ def release(run_path: Path) -> None:
 def check_free(run_path: Path) -> None:
     """Raise RunDirError when another process holds the run's search lock. Creates nothing."""
     path = lock_path(run_path)
-    if str(path) in _held or not os.path.lexists(path):
+    if str(path) in _held or not os.path.lexists(path) or _inherited(path) is not None:
         return
     fd = _open(path, os.O_RDONLY)
     try:
@@ -127,6 +138,19 @@ def _open(path: Path, flags: int) -> int:
         os.close(fd)
         raise RunDirError(f"{path}: is not a regular file; the search lock must be. Remove it.")
     return fd
+
+
+def _inherited(path: Path) -> int | None:
+    """The descriptor of `path` this process inherited from the search it continues, if any."""
+    fd_text, _, named = os.environ.get(INHERITED_ENV, "").partition(":")
+    if named != str(path) or not fd_text.isdigit():
+        return None
+    try:
+        held, current = os.fstat(int(fd_text)), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    same = (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
+    return int(fd_text) if same else None
 
 
 def _try_lock(fd: int, kind: int, patience: float) -> bool:
