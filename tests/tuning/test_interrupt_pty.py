@@ -109,7 +109,8 @@ class Terminal:
                 self.process.kill()
                 pytest.fail(f"still running {limit}s after the stop:\n{self.text[-2000:]}")
             self.read(0.05)
-        for _ in range(20):  # what is left in the pty (a worker may hold it open: no EOF)
+        end = time.monotonic() + 1  # what is left in the pty (a worker might hold it open)
+        while not self.closed and time.monotonic() < end:
             self.read(0.05)
         os.close(self.master)
         return self.process.returncode
@@ -120,10 +121,6 @@ class Terminal:
 
 def read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"trial_id": str}) if path.exists() else pd.DataFrame()
-
-
-def data_rows(path: Path) -> int:
-    return max(0, len(path.read_text().splitlines()) - 1) if path.exists() else 0
 
 
 def running_rows(run: Path) -> int:
