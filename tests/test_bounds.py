@@ -181,7 +181,7 @@ def test_a_range_lists_a_bounded_number_of_values_counted_not_listed(dotted, val
     start = time.perf_counter()
     with pytest.raises(ConfigError) as error:
         validate_dict(with_key(dotted, value))
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 5  # enumerating would take hours
     assert dotted in str(error.value) and shown in str(error.value)
     assert f"at most {MAX_RANGE_VALUES:,}" in str(error.value)
 
@@ -276,7 +276,7 @@ def test_the_largest_space_is_counted_at_once():
     line = space.summary_line(cfg, hps)
     points = space.grid_points(hps)
     last = points[points.size - 1]
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 5  # a hang guard: listing would never end
     assert size > 10**300 and "e+" in line
     assert last["model.layers"] == 100 and last["model.units.99"] == 4_096
     assert points[0]["model.layers"] == 0 and "model.units.0" not in points[0]
@@ -288,7 +288,7 @@ def test_hyperband_budget_is_computed_not_walked():
     )
     start = time.perf_counter()
     trials, epochs = space.trial_budget(cfg, space.build_space(cfg))
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 5  # enumerating would take hours
     assert 0 < trials <= 100_000 and epochs > trials
 
 
@@ -298,7 +298,7 @@ def test_hyperband_budget_is_computed_not_walked():
 def test_dev_zero_is_refused_at_once_naming_the_file_and_the_limit(cli):
     start = time.perf_counter()
     result = cli("validate", "/dev/zero")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 5  # a hang guard: listing would never end
     assert result.exit_code == 2
     assert "/dev/zero" in result.stderr and "1 MiB" in result.stderr
 
@@ -316,7 +316,7 @@ def test_too_many_values_are_refused_while_parsing(cli, tmp_path: Path):
     path.write_text(f"data: {{source: digits}}\nmodel: {{units: {[1] * 200_000}}}\n")
     start = time.perf_counter()
     result = cli("validate", path)
-    assert time.perf_counter() - start < 4
+    assert time.perf_counter() - start < 10  # parsing stops at the limit
     assert result.exit_code == 2
     assert f"{path}:2:" in result.stderr and f"more than {MAX_YAML_NODES:,} values" in result.stderr
 

@@ -39,7 +39,7 @@ def refused(cli, untouched, config: Path) -> str:
     with untouched():
         start = time.perf_counter()
         result = cli("validate", config)
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 10  # from the header: reading would take minutes or fail
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     return result.stderr
@@ -113,7 +113,7 @@ def test_a_20000_column_csv_is_read_whole(cli, write_config, tmp_path):
     )
     start = time.perf_counter()
     result = cli("validate", config)
-    assert time.perf_counter() - start < 10
+    assert time.perf_counter() - start < 60  # a hang guard; the read itself takes about 2 s
     assert result.exit_code == 0, result.output
     assert "20000 features" in result.stdout
 
