@@ -24,14 +24,19 @@ demo: install
 	$(BIN)/tunenet search configs/quickstart.yaml --overwrite
 	$(BIN)/tunenet report runs/quickstart
 
+# pytest-xdist processes: one per core of a 2-core machine (most tests use one core each).
+# PYTEST_WORKERS=0 runs the tests in this one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal
+
 # The example configs' smoke searches first, then the test suite (whose summary ends the output).
 test: install-test
 	$(BIN)/python scripts/smoke.py
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # The inner loop: everything but the tests that train real models (e2e) or take seconds (slow).
 test-fast: install-test
-	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+	$(PYTEST) -m "not e2e and not slow"
 
 smoke: install
 	$(BIN)/python scripts/smoke.py

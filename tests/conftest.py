@@ -37,11 +37,29 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 FUZZ_MEMORY = 1 << 30
 
 
+TERMINAL_VARIABLES = ("COLUMNS", "LINES")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Searches started by the tests get Ctrl-C as a terminal would send it: a shell's
-    background job (`make test &`) ignores SIGINT, and the processes it starts inherit that."""
+    background job (`make test &`) ignores SIGINT, and the processes it starts inherit that.
+    A pytest-xdist worker sees the terminal variables of the command that started the run
+    (workers start with COLUMNS=80 and LINES=24 set; the output-width tests read COLUMNS)."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    started_by = getattr(config, "workerinput", {}).get("terminal")
+    if started_by is not None:
+        for name in TERMINAL_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(started_by)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, on the controller: hand each worker this process's terminal variables."""
+    node.workerinput["terminal"] = {
+        name: os.environ[name] for name in TERMINAL_VARIABLES if name in os.environ
+    }
 
 
 def _address_space() -> int | None:

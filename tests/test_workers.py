@@ -193,14 +193,16 @@ def test_silent_remote_worker_has_its_trial_given_to_another(write_config, tmp_p
     check_grid_done(tmp_path / "silent")
 
 
-def test_worker_without_a_chief_says_so(write_config, tmp_path):
+def test_worker_without_a_chief_says_so(cli, write_config, tmp_path):
     config = write_config(GRID.format(name="alone", epochs=1), name="alone.yaml")
-    result = subprocess.run(
-        tunenet_command("worker", config, "--oracle", f"127.0.0.1:{free_port()}",
-                        "--runs-dir", tmp_path),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 2
+    environment = dict(os.environ)  # a worker sets keras-tuner's variables for its process
+    try:
+        result = cli("worker", config, "--oracle", f"127.0.0.1:{free_port()}",
+                     "--runs-dir", tmp_path)  # fmt: skip
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+    assert result.exit_code == 2
     assert "no run to join" in result.stderr and "Traceback" not in result.stderr
 
 
