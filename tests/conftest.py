@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 # first next time: HYPOTHESIS_PROFILE=dev pytest -m fuzz.
 _FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.register_profile(
-    "ci", derandomize=True, database=None, max_examples=200, print_blob=True, **_FUZZ
+    "ci", derandomize=True, database=None, max_examples=150, print_blob=True, **_FUZZ
 )
 settings.register_profile("dev", max_examples=1000, **_FUZZ)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
