@@ -153,3 +153,30 @@ def test_an_ignored_ctrl_c_stays_ignored():
             assert signal.getsignal(signal.SIGTERM) is tuner_module._interrupt
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class RaisesInFinalizer:
+    """An object whose finalizer raises, as a Ctrl-C landing in a garbage collection does."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __del__(self) -> None:
+        raise self.error
+
+
+def test_a_stop_lost_in_a_finalizer_prints_no_traceback(monkeypatch):
+    """Python prints "Exception ignored ... KeyboardInterrupt" for it; the stop flag already
+    stops the search, so the user sees no traceback. Other errors there are still reported."""
+    import gc
+    import sys
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda item: reported.append(item.exc_value))
+    recorder = sys.unraisablehook
+    with tuner_module.stop_on_signals():
+        RaisesInFinalizer(KeyboardInterrupt())
+        RaisesInFinalizer(ValueError("a real bug"))
+        gc.collect()
+    assert [type(error) for error in reported] == [ValueError]
+    assert sys.unraisablehook is recorder  # the search gives the hook back

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -404,12 +405,27 @@ def stop_on_signals() -> Iterator[None]:
     for number, handler in previous.items():
         if handler is not signal.SIG_IGN:
             signal.signal(number, _interrupt)
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _quiet_lost_stop(unraisable)
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        sys.unraisablehook = unraisable
         trial_module.stop_requested = False
+
+
+def _quiet_lost_stop(hook: Any) -> Any:
+    """A KeyboardInterrupt raised in a finalizer is dropped by Python with an "Exception
+    ignored" traceback on the terminal; the stop flag already stops the search, so it goes
+    unprinted. Every other unraisable error goes to `hook`."""
+
+    def handle(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+
+    return handle
 
 
 @contextlib.contextmanager
