@@ -418,7 +418,7 @@ def _run_child(
 
     instrument_keras(timers, tool)
     if tool == "tunenet":
-        from tunenet import loader
+        from tunenet.config import load as loader
         from tunenet.runs import RunOptions
         from tunenet.tuning import tuner
 
@@ -483,7 +483,7 @@ def rss_mb() -> float:
 
 def memory_child(variants: list[str], trials: int) -> dict:
     """The memory row's search, in this process, with RSS sampled after every trial."""
-    from tunenet import loader
+    from tunenet.config import load as loader
     from tunenet.runs import RunOptions
     from tunenet.tuning import tuner
 

@@ -37,7 +37,7 @@ from typing import Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import TUNENET, csv_rows, load_average, log, spawn, write_yaml  # noqa: E402
 
-from tunenet.objective import Objective  # noqa: E402
+from tunenet.config.objective import Objective  # noqa: E402
 from tunenet.tuning.pruning import AshaPruner, EpochCurves, MedianPruner, Pruner  # noqa: E402
 
 RULES = ("none", "median", "asha")

@@ -4,8 +4,8 @@
     python docs/gen_reference.py --check    # exit 1 if either is out of date
 
 Both references come from the code, so they list every key and every option the installed
-tunenet has: the config models (`tunenet.config`, via `tunenet.schema`) and the Typer app
-(`tunenet.cli`). Neither import loads TensorFlow.
+tunenet has: the config models (`tunenet.config.sections`, via `tunenet.config.schema`) and the
+Typer app (`tunenet.cli`). Neither import loads TensorFlow.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from tunenet.schema import TUNABLE_KEYWORD, config_schema
+from tunenet.config.schema import TUNABLE_KEYWORD, config_schema
 
 DOCS = Path(__file__).resolve().parent
 GENERATED = (

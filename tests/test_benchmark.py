@@ -32,7 +32,7 @@ def _load(name: str):
 def test_hand_written_scripts_use_tunenets_split(tmp_path: Path):
     """kt_script.py and keras_loop.py split with scikit-learn the way a user would; the
     split must be the very one tunenet makes, or the overhead rows compare different work."""
-    from tunenet import loader
+    from tunenet.config import load as loader
     from tunenet.data.dataset import load_dataset
 
     run = _load("run")

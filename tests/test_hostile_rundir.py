@@ -188,7 +188,7 @@ def test_a_run_linked_outside_the_runs_dir_is_refused(flag, cli, run, tmp_path, 
 
 
 def test_a_worker_does_not_join_a_run_linked_outside(run, tmp_path):
-    from tunenet.loader import load_config
+    from tunenet.config.load import load_config
 
     outside = tmp_path / "outside"
     shutil.move(run, outside)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 import yaml
 
-from tunenet import loader
-from tunenet.config import Config
+from tunenet.config import load as loader
+from tunenet.config.sections import Config
 from tunenet.errors import ConfigError, OptionError, Problem, SearchError
 from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
 from tunenet.runs import run_name as run_name_of
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from tunenet.config.space import HyperParameter
     from tunenet.data.dataset import Dataset
     from tunenet.reporting import RunReport
-    from tunenet.space import HyperParameter
 
 ConfigLike = Union[str, Path, dict, Config]
 
@@ -77,7 +77,7 @@ def validate(config: ConfigLike) -> Validation:
         ConfigError: the config is invalid; `.errors` lists every problem (key, message, line).
         DataError: the data file cannot be read as the config says.
     """
-    from tunenet import space
+    from tunenet.config import space
     from tunenet.data.dataset import check_data
     from tunenet.models import size
 
@@ -286,7 +286,7 @@ def _run(
         from tunenet.tuning import tuner  # imports TensorFlow
 
         return tuner.run_search(cfg, options, quiet=quiet, console=console, dataset=dataset)
-    from tunenet import workers  # the chief imports TensorFlow too
+    from tunenet.tuning import workers  # the chief imports TensorFlow too
 
     gpus = overrides.get("gpus")
     plan = workers.WorkerOptions(
@@ -479,7 +479,7 @@ def lr_find(
     Raises:
         TunenetError: bad options; ConfigError, DataError, RunDirError as `search`.
     """
-    from tunenet.tuning import lr_find as lr_find_module  # TensorFlow when it trains
+    from tunenet.studies import lr_find as lr_find_module  # TensorFlow when it trains
 
     lr_find_module.check_options(min_lr, max_lr, steps)
     return lr_find_module.run_lr_find(
@@ -519,7 +519,7 @@ def learning_curve(
         TunenetError: bad fractions. RunDirError: not a run, or no completed trial.
         DataError: a fraction keeps too few examples.
     """
-    from tunenet.tuning import learning_curve as curve_module  # TensorFlow when it trains
+    from tunenet.studies import learning_curve as curve_module  # TensorFlow when it trains
 
     return curve_module.learning_curve_run(
         Path(run_dir), fractions, console=console or _stderr_console(), quiet=quiet

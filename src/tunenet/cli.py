@@ -281,14 +281,14 @@ def worker(
     """Join a search: fetch trials from the chief's oracle and write into the shared run dir."""
     import socket
 
-    from tunenet import loader
+    from tunenet.config import load as loader
     from tunenet.runs import RunOptions
 
     cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
     options = RunOptions(
         config_path=config, runs_dir=runs_dir, name=name, resume=True, tensorboard=tensorboard
     )
-    from tunenet import workers as workers_module  # imports TensorFlow
+    from tunenet.tuning import workers as workers_module  # imports TensorFlow
 
     tuner_id = worker_id or os.environ.get("KERASTUNER_TUNER_ID")
     code = workers_module.run_worker(
@@ -375,7 +375,7 @@ def activations(
 ) -> None:
     """Draw what each conv and pooling layer of a CNN run's best model makes of one image."""
     names = [name.strip() for item in layers or [] for name in item.split(",") if name.strip()]
-    from tunenet.activations import draw_activations  # imports TensorFlow when it runs
+    from tunenet.studies.activations import draw_activations  # imports TensorFlow when it runs
 
     result = draw_activations(run, input, layers=names or None, out=out_path, filters=filters)
     out.print(str(result.path))
@@ -403,7 +403,7 @@ def evaluate(
     format: Annotated[EvaluateFormat, typer.Option("--format", "-f")] = EvaluateFormat.table,
 ) -> None:
     """Evaluate a run's best model on its test (or val, train) split: loss, metrics, error."""
-    from tunenet import evaluate as evaluate_module  # imports TensorFlow when it runs
+    from tunenet.studies import evaluate as evaluate_module  # imports TensorFlow when it runs
 
     result = evaluate_module.evaluate_run(run, split.value)
     for warning in result.warnings:
@@ -428,7 +428,7 @@ def learning_curve(
 
     Writes RUN/learning_curve.csv and learning_curve.png; `tunenet report` shows the verdict.
     """
-    from tunenet.tuning import learning_curve as curve_module  # TensorFlow only when it trains
+    from tunenet.studies import learning_curve as curve_module  # TensorFlow only when it trains
 
     chosen = curve_module.parse_fractions(fractions)  # before TensorFlow loads
     result = curve_module.learning_curve_run(run, chosen, console=err, quiet=quiet)
@@ -455,7 +455,7 @@ def init(
     ] = False,
 ) -> None:
     """Start a config from a commented template (printed, or written with --out)."""
-    from tunenet import init as init_module
+    from tunenet.studies import init as init_module
 
     if list_templates:
         for name in init_module.template_names():
@@ -472,7 +472,7 @@ def init(
 @handle_errors
 def schema() -> None:
     """Print the JSON Schema of the config file, for editor completion and checking."""
-    from tunenet.schema import schema_text
+    from tunenet.config.schema import schema_text
 
     typer.echo(schema_text(), nl=False)
 
@@ -490,7 +490,7 @@ def refine(
     ] = None,
 ) -> None:
     """Coarse to fine: a config with ranges narrowed around a run's best trials."""
-    from tunenet.refine import refine_run, write_config
+    from tunenet.studies.refine import refine_run, write_config
 
     refinement = refine_run(run, top=top)
     if out_path is None:
@@ -526,7 +526,7 @@ def lr_find(
     checked before TensorFlow loads. --out writes a config that validates: the suggested log
     range, or for search.strategy grid log-spaced rates from it (said in the output).
     """
-    from tunenet.tuning import lr_find as lr_find_module
+    from tunenet.studies import lr_find as lr_find_module
 
     lr_find_module.check_options(min_lr, max_lr, steps)  # before TensorFlow loads
     result = lr_find_module.run_lr_find(

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from tunenet.config.load import validate_dict
 from tunenet.data import baselines as baselines_module
 from tunenet.data.baselines import fit_baselines
 from tunenet.data.dataset import Dataset, load_dataset
-from tunenet.loader import validate_dict
 from tunenet.runs import BASELINE_COLUMNS, RunDir, read_baseline_rows, write_baselines
 
 

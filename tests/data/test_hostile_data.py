@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from conftest import tunenet_command
+from tunenet.config.load import validate_dict
 from tunenet.data import dataset as data_module
-from tunenet.loader import validate_dict
 
 ROWS = 40
 
@@ -341,7 +341,7 @@ def test_data_package_checks_csv_without_tensorflow(no_tensorflow_env, tmp_path)
         "import tunenet.data.sources\n"
         "from tunenet.data.dataset import check_data\n"
         "from tunenet.errors import DataError\n"
-        "from tunenet.loader import validate_dict\n"
+        "from tunenet.config.load import validate_dict\n"
         "def config(path):\n"
         "    return validate_dict({'data': {'source': 'csv', 'path': path, 'target': 'y'}})\n"
         f"print(check_data(config({str(good)!r})))\n"

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from conftest import table_rows, write_csv
+from tunenet.config.load import validate_dict
 from tunenet.data import dataset as data_module
 from tunenet.data.examples import infer_task
 from tunenet.errors import ConfigError, DataError
-from tunenet.loader import validate_dict
 
 COLORS = ("red", "green", "blue")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tunenet.config.objective import Objective
 from tunenet.diagnosis.capacity import CapacityStep
 from tunenet.diagnosis.labels import Thresholds
-from tunenet.objective import Objective
 
 WORKED = Thresholds(target_error=0.13, bias_threshold=0.05, variance_threshold=0.05)
 ACCURACY = Objective("val_accuracy", "max")

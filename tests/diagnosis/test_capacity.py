@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tunenet.config.objective import Objective
 from tunenet.diagnosis.capacity import CapacityStep, capacity_curve
-from tunenet.objective import Objective
 
 from .samples import capacity_steps
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tunenet.config.objective import Objective
 from tunenet.diagnosis.effects import QUANTILE_BINS, hp_effects, rank, search_evidence
 from tunenet.diagnosis.significance import (
     holm,
@@ -16,7 +17,6 @@ from tunenet.diagnosis.significance import (
     smallest_permutation_p,
     variance_share,
 )
-from tunenet.objective import Objective
 
 from .samples import ACCURACY, random_search, search_trials, trials_of
 

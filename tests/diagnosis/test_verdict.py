@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from tunenet.config.objective import Objective
 from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import capacity_curve
 from tunenet.diagnosis.effects import hp_effects
 from tunenet.diagnosis.labels import GOOD_FIT, HIGH_VARIANCE, fit_diagnosis
 from tunenet.diagnosis.verdict import capacity_sentence, verdict
-from tunenet.objective import Objective
 
 from .samples import ACCURACY, WORKED, capacity_steps, search_trials, trials_of
 

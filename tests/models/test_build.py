@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from tunenet.config.load import validate_dict
 from tunenet.data.dataset import Dataset
-from tunenet.loader import validate_dict
 from tunenet.models.build import build_model
 
 

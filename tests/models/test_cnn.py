@@ -8,10 +8,10 @@ import keras
 import numpy as np
 import pytest
 
-from tunenet import loader
-from tunenet.config import Config
+from tunenet.config import load as loader
+from tunenet.config.load import validate_dict
+from tunenet.config.sections import Config
 from tunenet.data.dataset import Dataset
-from tunenet.loader import validate_dict
 from tunenet.models import shapes
 from tunenet.models.build import build_model
 

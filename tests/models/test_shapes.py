@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tunenet.config import Config
+from tunenet.config.sections import Config
 from tunenet.errors import ConfigError
 from tunenet.models import shapes
 
@@ -119,7 +119,7 @@ def test_shapes_import_and_check_without_tensorflow(no_tensorflow_env):
     """The module validate uses loads neither TensorFlow nor Keras, nor the model builders."""
     script = (
         "import sys\n"
-        "from tunenet.config import Config\n"
+        "from tunenet.config.sections import Config\n"
         "from tunenet.models import shapes\n"
         "config = Config.model_validate({'data': {'source': 'digits'},\n"
         "    'model': {'kind': 'cnn', 'layers': 4, 'padding': 'valid'}})\n"

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO, tunenet_command
 from tunenet.cli import app
-from tunenet.objective import Objective
+from tunenet.config.objective import Objective
 from tunenet.reporting.rich_table import FittedTable, fit_widths, short_names, split_columns
 from tunenet.reporting.search import search_summary
 from tunenet.reporting.terminal import TEXT_WIDTH, render_rich, render_text

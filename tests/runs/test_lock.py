@@ -20,8 +20,8 @@ import pytest
 
 from conftest import REPO
 from tunenet import runs
+from tunenet.config.load import load_config
 from tunenet.errors import RunDirError
-from tunenet.loader import load_config
 from tunenet.runs import lock
 
 CONFIG = """
@@ -37,7 +37,7 @@ HOLDER = """
 import sys, time
 from pathlib import Path
 from tunenet import runs
-from tunenet.loader import load_config
+from tunenet.config.load import load_config
 config_path, runs_dir, resume = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "resume"
 options = runs.RunOptions(config_path=config_path, runs_dir=runs_dir, resume=resume)
 runs.prepare(load_config(config_path), options)

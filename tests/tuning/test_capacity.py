@@ -8,8 +8,9 @@ from typing import Callable
 
 import pytest
 
-from tunenet import loader, space
-from tunenet.space import layer_ladder, width_ladder
+from tunenet.config import load as loader
+from tunenet.config import space
+from tunenet.config.space import layer_ladder, width_ladder
 from tunenet.tuning.oracles import Growth, ladders
 
 CONFIG = {

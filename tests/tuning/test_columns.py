@@ -17,9 +17,9 @@ import pytest
 from rich.console import Console
 
 import tunenet
-from tunenet import loader
+from tunenet.config import load as loader
+from tunenet.config.objective import Objective
 from tunenet.data.dataset import load_dataset
-from tunenet.objective import Objective
 from tunenet.runs import RunDir
 from tunenet.tuning.pipelines import standard_error
 from tunenet.tuning.progress import SearchProgress

@@ -13,7 +13,7 @@ import keras_tuner as kt
 import pytest
 from rich.console import Console
 
-from tunenet import loader
+from tunenet.config import load as loader
 from tunenet.data.dataset import load_dataset
 from tunenet.runs import RunDir, TrialTable
 from tunenet.tuning import trial as trial_module

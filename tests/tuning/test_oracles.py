@@ -7,8 +7,9 @@ from pathlib import Path
 import keras_tuner as kt
 import pytest
 
-from tunenet import loader, space
-from tunenet.objective import Objective
+from tunenet.config import load as loader
+from tunenet.config import space
+from tunenet.config.objective import Objective
 from tunenet.tuning.oracles import (
     CapacityOracle,
     CappedHyperbandOracle,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from conftest import tunenet_command
-from tunenet.objective import Objective
+from tunenet.config.objective import Objective
 from tunenet.runs import csv_line
 from tunenet.tuning.pruning import AshaPruner, EpochCurves, MedianPruner
 
@@ -190,7 +190,7 @@ def test_epoch_curves_read_a_rewritten_file_again(tmp_path):
 
 
 def test_pruning_marks_the_trials_that_trials_csv_records_as_pruned(tmp_path):
-    from tunenet.config import SearchConfig
+    from tunenet.config.sections import SearchConfig
     from tunenet.tuning.pruning import Pruning
 
     epochs, trials = tmp_path / "epochs.csv", tmp_path / "trials.csv"
@@ -216,7 +216,7 @@ class FakeModel:
 def test_the_callback_stops_a_trial_behind_but_not_at_its_end(
     tmp_path, epoch, already_stopping, pruned
 ):
-    from tunenet.config import SearchConfig
+    from tunenet.config.sections import SearchConfig
     from tunenet.tuning.pruning import Pruning
 
     epochs, trials = tmp_path / "epochs.csv", tmp_path / "trials.csv"
@@ -236,7 +236,7 @@ def test_the_callback_stops_a_trial_behind_but_not_at_its_end(
 def test_the_callback_sees_a_tie_as_epochs_csv_records_it(tmp_path):
     """Keras logs float32 values; epochs.csv keeps 8 digits (0.97222221 for 350/360). A trial
     tied with the median is not pruned because of that rounding."""
-    from tunenet.config import SearchConfig
+    from tunenet.config.sections import SearchConfig
     from tunenet.tuning.pruning import Pruning
 
     epochs, trials = tmp_path / "epochs.csv", tmp_path / "trials.csv"

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from tunenet import loader
+from tunenet.config import load as loader
+from tunenet.config.objective import Objective
 from tunenet.data.dataset import load_dataset
 from tunenet.errors import ConfigError
-from tunenet.objective import Objective
 from tunenet.runs import RunDir, TrialStatus
 from tunenet.tuning.pipelines import error_of
 from tunenet.tuning.progress import SearchProgress

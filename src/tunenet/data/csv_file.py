@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tunenet.config import DataConfig
+from tunenet.config.sections import DataConfig
 from tunenet.data.examples import Examples, Features, infer_task
 from tunenet.data.paths import existing_file
 from tunenet.errors import DataError

@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from tunenet.config import Config, DataConfig
+from tunenet.config.sections import Config, DataConfig
 from tunenet.data.examples import Examples, Features, subsample
 from tunenet.data.sources import SCANS, SOURCES
 from tunenet.errors import DataError

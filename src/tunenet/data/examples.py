@@ -12,7 +12,7 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
-from tunenet.config import DataConfig
+from tunenet.config.sections import DataConfig
 
 # x is an array (n, ...) or, for a CSV with text columns, a dict of columns (name -> array (n,)).
 Features = Union[np.ndarray, dict[str, np.ndarray]]

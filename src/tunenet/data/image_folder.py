@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tunenet.config import DataConfig
+from tunenet.config.sections import DataConfig
 from tunenet.data.examples import Examples, infer_task, subsample
 from tunenet.data.paths import existing_folder
 from tunenet.errors import DataError

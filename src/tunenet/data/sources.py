@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tunenet.config import DataConfig
+from tunenet.config.sections import DataConfig
 from tunenet.data.csv_file import load_csv
 from tunenet.data.examples import Examples, Source
 from tunenet.data.image_folder import load_images, scan_images

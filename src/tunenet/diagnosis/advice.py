@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tunenet.config import BUILTIN_SOURCES, KERAS_SOURCES
+from tunenet.config.sections import BUILTIN_SOURCES, KERAS_SOURCES
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import Evidence
 from tunenet.diagnosis.labels import NOT_LEARNING, VARIANCE, FitDiagnosis

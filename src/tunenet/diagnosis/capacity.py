@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tunenet.config.objective import Objective
 from tunenet.diagnosis.labels import DECIMALS
 from tunenet.diagnosis.text import finite
-from tunenet.objective import Objective
 
 
 @dataclass(frozen=True)

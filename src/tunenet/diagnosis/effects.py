@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from tunenet.config.objective import Objective
 from tunenet.diagnosis import significance as sig
 from tunenet.diagnosis.intervals import Z, difference_ci, error_ci, half_width
 from tunenet.diagnosis.text import format_value
-from tunenet.objective import Objective
 from tunenet.runs import TrialStatus
 
 # Numeric hyperparameters with more distinct values than this are binned by quantile.

@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 import keras
 
-from tunenet.config import Config
-from tunenet.space import value_of
+from tunenet.config.sections import Config
+from tunenet.config.space import value_of
 
 
 class Params:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import keras
 import numpy as np
 
-from tunenet.config import Config
+from tunenet.config.sections import Config
 from tunenet.data.dataset import Dataset
 from tunenet.models.augmentation import augmentation_block
 from tunenet.models.blocks import LayerNames, Params

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from tunenet.config import Choice, Config, Fixed, Range
+from tunenet.config.sections import Choice, Config, Fixed, Range
 from tunenet.errors import ConfigError
 
 POOL_SIZE = 2  # pooling halves each side (pool 2, stride 2, valid padding: floor(n / 2))

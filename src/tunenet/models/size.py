@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from tunenet.config import Choice, Config, Fixed, Range
+from tunenet.config.sections import Choice, Config, Fixed, Range
 from tunenet.data.npz_file import bytes_text, header_shapes
 from tunenet.errors import TunenetError
 from tunenet.models.shapes import known_input_shape, output_size
@@ -158,7 +158,7 @@ def _values(param: Any) -> list:
     if isinstance(param, Choice):
         return list(param.values)
     assert isinstance(param, Range)  # the schema allows nothing else
-    from tunenet.space import HyperParameter
+    from tunenet.config.space import HyperParameter
 
     hp = HyperParameter("", "int", min=param.min, max=param.max, step=param.step,
                         sampling=param.sampling)  # fmt: skip

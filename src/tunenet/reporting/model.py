@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from tunenet import diagnosis as dx
-from tunenet.config import DiagnosisConfig
+from tunenet.config.objective import Objective
+from tunenet.config.sections import DiagnosisConfig
 from tunenet.errors import RunDirError, TunenetError
-from tunenet.objective import Objective
 from tunenet.reporting.confusion import ConfusionReport, confusion_report
 from tunenet.reporting.noise import chance, is_regression, trial_intervals, validation_size
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run

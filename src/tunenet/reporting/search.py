@@ -10,9 +10,9 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
-from tunenet.config import Config
+from tunenet.config.sections import Config
+from tunenet.config.space import HyperParameter
 from tunenet.reporting.rich_table import FittedTable, short_names
-from tunenet.space import HyperParameter
 
 
 def space_table(config: Config, hps: list[HyperParameter]) -> Any:

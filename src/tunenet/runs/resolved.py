@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from tunenet.config import Config
+from tunenet.config.sections import Config
 
 # Keys a resumed run may change: more trials or epochs extend the search without mixing configs.
 EXTENDABLE = ("search.max_trials", "training.epochs")

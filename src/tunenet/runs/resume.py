@@ -14,7 +14,7 @@ from typing import Optional
 
 import yaml
 
-from tunenet.config import Config
+from tunenet.config.sections import Config
 from tunenet.errors import RunDirError
 from tunenet.runs.files import REFUSED, read_json, short, text_or_none, write_atomic, write_json
 from tunenet.runs.paths import RunDir, new_manifest

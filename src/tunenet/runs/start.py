@@ -17,7 +17,7 @@ from typing import Optional
 import yaml
 
 from tunenet import __version__
-from tunenet.config import RUN_NAME_RULE, Config, run_name_problem
+from tunenet.config.sections import RUN_NAME_RULE, Config, run_name_problem
 from tunenet.errors import RunDirError
 from tunenet.runs import lock
 from tunenet.runs.files import short, write_atomic, write_json

@@ -24,9 +24,9 @@ from typing import Any, Optional
 
 import keras_tuner as kt
 
-from tunenet.config import Config
-from tunenet.objective import Objective
-from tunenet.space import HyperParameter, grid_points, layer_ladder, width_ladder
+from tunenet.config.objective import Objective
+from tunenet.config.sections import Config
+from tunenet.config.space import HyperParameter, grid_points, layer_ladder, width_ladder
 from tunenet.tuning import kt_compat
 
 LAYERS = "model.layers"

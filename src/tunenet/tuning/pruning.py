@@ -41,9 +41,9 @@ from typing import Optional, Protocol
 
 import keras
 
-from tunenet.config import SearchConfig
+from tunenet.config.objective import Objective
+from tunenet.config.sections import SearchConfig
 from tunenet.errors import RunDirError
-from tunenet.objective import Objective
 from tunenet.runs import TrialStatus, read_trial_rows
 from tunenet.runs.files import format_csv_value
 

@@ -18,13 +18,13 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from tunenet import space as space_module
-from tunenet.config import Config
+from tunenet.config import space as space_module
+from tunenet.config.objective import Objective, monitor_problem
+from tunenet.config.sections import Config
 from tunenet.data.dataset import Dataset
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.models.build import build_model, metric_names
 from tunenet.models.saved import export_model
-from tunenet.objective import Objective, monitor_problem
 from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
 from tunenet.runs.insight import LAYER_COLUMNS
 from tunenet.tuning.confusion import write_best_confusion

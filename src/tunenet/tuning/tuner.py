@@ -24,14 +24,14 @@ import keras_tuner as kt
 import tensorflow as tf
 from rich.console import Console
 
-from tunenet import space as space_module
-from tunenet.config import Config
+from tunenet.config import space as space_module
+from tunenet.config.objective import Objective
+from tunenet.config.sections import Config
 from tunenet.data.baselines import fit_baselines
 from tunenet.data.dataset import Dataset, load_dataset
 from tunenet.errors import Interrupted, RunDirError, SearchError, shell_command
 from tunenet.models.saved import load_best_model
 from tunenet.models.shapes import check_fits
-from tunenet.objective import Objective
 from tunenet.runs import (
     FINAL_STATUSES,
     FORMAT_VERSION,

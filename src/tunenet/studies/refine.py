@@ -1,0 +1,492 @@
+"""Coarse to fine: a new config whose ranges are narrowed around the best trials of a run.
+
+`tunenet refine RUN` reads `RUN/resolved.yaml` (every default spelled out) and `RUN/trials.csv`,
+takes the completed trials tied with the best (validation error inside the best trial's 95%
+interval; at most K of them, best first) and writes a config in which
+
+- a numeric range becomes [min, max] of the chosen values, widened a little (10% of that span,
+  at least 5% of the old one; in log space for log ranges) so it is never a point, and never
+  wider than before; integer ranges stay integer, a `step` is kept and the bounds stay on its
+  grid;
+- a choice keeps only the values the chosen trials used (one value left: it becomes fixed);
+- fixed keys, and tuned keys the chosen trials never used (e.g. `optimizer.momentum` when they
+  all chose adam), are kept as they were.
+
+Failed, diverged and not-learning trials (train error no better than the majority class, or the
+mean, of baselines.csv) are never narrowed around. Without an interval (no `val_error` with
+`val_n` in trials.csv or the manifest's validation size) the top K are used. A comment header
+says where the config came from and which trials it used. Pure Python: no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import textwrap
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from tunenet.config import load as loader
+from tunenet.config import space as space_module
+from tunenet.config.objective import Objective
+from tunenet.config.sections import Choice, Config, Fixed, Range
+from tunenet.diagnosis.intervals import Interval, error_ci
+from tunenet.diagnosis.labels import (
+    NOT_LEARNING,
+    Chance,
+    Noise,
+    Thresholds,
+    chance_error,
+    fit_diagnosis,
+)
+from tunenet.errors import ConfigError, RunDirError
+from tunenet.runs import (
+    RunDir,
+    TrialStatus,
+    read_baseline_rows,
+    read_resolved_text,
+    read_trials_text,
+    write_atomic,
+)
+
+DEFAULT_TOP = 5
+SIGNIFICANT = 3  # digits kept when float bounds are rounded outward
+CHANCE_MODELS = ("majority", "mean")  # baselines.csv's chance level: classification, regression
+TOLERANCE = 1e-9  # errors this close are equal (float noise, not a difference)
+# Only the not-learning part of a diagnosis matters to refine: its thresholds do not.
+ANY_THRESHOLDS = Thresholds(target_error=0.0, bias_threshold=0.0, variance_threshold=0.0)
+
+
+@dataclass
+class Refinement:
+    """The refined config and what changed."""
+
+    text: str
+    config: Config
+    objective: Objective
+    top: list[dict]
+    completed: int
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # key, before, after
+    kept: list[str] = field(default_factory=list)  # tuned keys the top trials never used
+    basis: list[str] = field(default_factory=list)  # how `top` was chosen, for the header
+
+
+def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) -> Refinement:
+    """Narrow a run's search space around the completed trials tied with the best.
+
+    Args:
+        path: the run directory (holds resolved.yaml and trials.csv; manifest.json and
+            baselines.csv optional).
+        top: the most trials to narrow around (the best first). Default 5.
+        today: the date written in the header (default: today, ISO format).
+
+    Raises:
+        RunDirError: no completed trial, or every one is no better than chance.
+    """
+    run = RunDir(Path(path))
+    resolved = _read_resolved(run)
+    base = loader.validate_dict(copy.deepcopy(resolved), source=str(run.resolved_file))
+    rows = _read_trials(run)
+    objective = _objective(run, base, rows)
+    completed = [row for row in rows if _score(row) is not None]
+    if not completed:
+        raise RunDirError(
+            f"{run.trials_file}: no completed trial with an objective value; "
+            "nothing to refine around. Run or resume the search first."
+        )
+    best, basis = _neighbours(run, objective.ordered(completed), max(1, top))
+
+    refined = copy.deepcopy(resolved)
+    refined.pop("name", None)  # the new config's run is named after its own file
+    changes, kept = [], []
+    for key in space_module.tunable_keys(base):
+        param = space_module._param(base, key)
+        if param is None or isinstance(param, Fixed):
+            continue
+        seen = _seen_values(base, key, best)
+        if not seen:
+            kept.append(key)
+            continue
+        new = (
+            _narrow_choice(param, seen) if isinstance(param, Choice) else _narrow_range(param, seen)
+        )
+        old = _plain(param)
+        if new != old:
+            _set(refined, key, new)
+            changes.append((key, old, new))
+    config = loader.validate_dict(copy.deepcopy(refined), source="the refined config")
+    refinement = Refinement(
+        text="",
+        config=config,
+        objective=objective,
+        top=best,
+        completed=len(completed),
+        changes=changes,
+        kept=kept,
+        basis=basis,
+    )
+    refinement.text = _header(run, refinement, today) + _dump(refined)
+    return refinement
+
+
+def write_config(text: str, out: Path) -> None:
+    """Write a generated config; never replaces an existing file."""
+    if out.exists():
+        raise ConfigError(
+            f"{out} already exists; tunenet never overwrites a config. "
+            "Choose another --out, or remove the file first."
+        )
+    try:
+        write_atomic(out, text)
+    except OSError as error:
+        raise ConfigError(f"{out}: cannot be written ({error.strerror}).") from None
+
+
+# ---------------------------------------------------------------- reading the run
+
+
+def _read_resolved(run: RunDir) -> dict:
+    text = read_resolved_text(run)
+    try:
+        raw = loader.parse_yaml(text, str(run.resolved_file))
+    except ConfigError as error:
+        raise RunDirError(str(error)) from None
+    if not isinstance(raw, dict):
+        raise RunDirError(f"{run.resolved_file}: expected a mapping of config sections.")
+    return raw
+
+
+def _read_trials(run: RunDir) -> list[dict]:
+    rows = read_trials_text(run)  # every value a str, trial_id included
+    if rows and not {"trial_id", "status", "objective"} <= set(rows[0]):
+        raise RunDirError(
+            f"{run.trials_file}: expected the columns trial_id, status and objective."
+        )
+    return rows
+
+
+def _objective(run: RunDir, config: Config, rows: list[dict]) -> Objective:
+    """The objective's name and direction: the manifest's, else the config's, else inferred."""
+    manifest = _manifest(run)
+    recorded = manifest.get("objective") if isinstance(manifest.get("objective"), dict) else {}
+    chosen = config.search.objective
+    name = recorded.get("name") or (chosen.name if chosen else None)
+    if name is None:
+        name = "val_accuracy" if rows and "val_accuracy" in rows[0] else "val_loss"
+    direction = recorded.get("direction") or (chosen.direction if chosen else None)
+    return Objective.named(name, direction)
+
+
+def _manifest(run: RunDir) -> dict:
+    """manifest.json, or {} when it is missing or unreadable (it is optional)."""
+    if not run.manifest_file.exists():
+        return {}
+    try:
+        manifest = run.read_manifest()
+    except RunDirError:
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _score(row: dict) -> Optional[float]:
+    if row.get("status") != TrialStatus.COMPLETED:
+        return None
+    try:
+        value = float(row.get("objective") or "nan")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+# ---------------------------------------------------------------- the trials to narrow around
+
+
+@dataclass(frozen=True)
+class _DataFacts:
+    """What refine knows of the run's data: whether errors are regression's normalized MSE
+    (intervals only from `*_error_se`), split sizes from the manifest (`train`, `val`), and the
+    train error of a model that learned nothing (None: unknown, no trial is left out as such)."""
+
+    regression: bool
+    sizes: dict[str, float]
+    chance: Optional[Chance]
+
+
+def _neighbours(run: RunDir, ranked: list[dict], top: int) -> tuple[list[dict], list[str]]:
+    """The learning trials tied with the best (at most `top`, best first) and the header lines
+    that say how they were chosen.
+
+    Raises:
+        RunDirError: every completed trial is no better than chance.
+    """
+    facts = _data_facts(run, ranked)
+    stuck = [row["trial_id"] for row in ranked if _not_learning(row, facts)]
+    learning = [row for row in ranked if row["trial_id"] not in stuck]
+    if not learning:
+        raise RunDirError(
+            f"{run.trials_file}: every completed trial is not learning ({_chance_text(facts)}): "
+            "nothing to refine around. Fix the learning first: optimizer.learning_rate, "
+            "optimizer.name, data.normalize, model.layers, model.units."
+        )
+    basis = []
+    if stuck:
+        basis.append(f"left out, not learning ({_chance_text(facts)}): {', '.join(stuck)}.")
+    best = learning[0]
+    interval = _error_ci(best, "val", facts)
+    if interval is None:
+        unknown = "no interval on the best trial's validation error (val_error with val_n or "
+        basis.insert(0, unknown + "val_error_se unknown): the top trials by the objective.")
+        return learning[:top], basis
+    tied = [best] + [row for row in learning[1:] if _tied(row, interval)]
+    basis.insert(0, _tie_line(interval, len(tied), top))
+    return tied[:top], basis
+
+
+def _tied(row: dict, interval: Interval) -> bool:
+    """Validation error inside the best trial's interval (or below it: no worse)."""
+    error = _number(row, "val_error")
+    return error is not None and error <= interval[1] + TOLERANCE
+
+
+def _tie_line(interval: Interval, tied: int, top: int) -> str:
+    low, high = interval
+    where = f"validation error within the best trial's 95% interval [{low:.1%}, {high:.1%}]"
+    if tied == 1:
+        return f"only the best trial is tied with the best ({where}): narrowed around it alone."
+    capped = f"; --top {top} keeps the best {top}" if tied > top else ""
+    return f"{tied} trials tied with the best ({where}){capped}."
+
+
+def _not_learning(row: dict, facts: _DataFacts) -> bool:
+    """The report's `not learning` label: train error not clearly below chance."""
+    train, val = _number(row, "train_error"), _number(row, "val_error")
+    if facts.chance is None or train is None:
+        return False
+    noise = Noise(train_ci=_error_ci(row, "train", facts), proportions=not facts.regression)
+    val = val if val is not None else train  # only the train error decides
+    fit = fit_diagnosis(train, val, ANY_THRESHOLDS, noise, facts.chance)
+    return fit is not None and fit.label == NOT_LEARNING
+
+
+def _error_ci(row: dict, split: str, facts: _DataFacts) -> Optional[Interval]:
+    """The 95% interval of a row's `<split>_error`: from `<split>_error_se` for regression, else
+    Wilson on `<split>_n` (or the manifest's size of that split)."""
+    error = _number(row, f"{split}_error")
+    if facts.regression:
+        return error_ci(error, None, _number(row, f"{split}_error_se"))
+    return error_ci(error, _number(row, f"{split}_n") or facts.sizes.get(split))
+
+
+def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
+    data = _manifest(run).get("data")
+    data = data if isinstance(data, dict) else {}
+    task = data.get("task") if isinstance(data.get("task"), str) else None
+    if task is None and rows and any(column.endswith("_error_se") for column in rows[0]):
+        task = "regression"
+    classes = data.get("classes")
+    count = len(classes) if isinstance(classes, list) and classes else None
+    majority = next(
+        (row["train_error"] for row in read_baseline_rows(run) or []
+         if row["model"] in CHANCE_MODELS),
+        None,
+    )  # fmt: skip
+    sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
+    known = {"train": _number(sizes, "train"), "val": _number(sizes, "validation")}
+    return _DataFacts(
+        regression=task == "regression",
+        sizes={split: n for split, n in known.items() if n is not None},
+        chance=chance_error(task, count, majority),
+    )
+
+
+def _chance_text(facts: _DataFacts) -> str:
+    chance = facts.chance
+    if chance is None:
+        return ""
+    return f"train error not clearly below {chance.error:.1%}, the error of {chance.source}"
+
+
+def _number(row: dict, column: str) -> Optional[float]:
+    try:
+        value = float(row.get(column) or "nan")
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _seen_values(config: Config, key: str, rows: list[dict]) -> list[str]:
+    """The key's values in the rows, as CSV text; per-layer columns count for their key."""
+    per_layer = f"model.{space_module.PER_LAYER[config.model.kind]}"
+    columns = [f"hp.{key}"]
+    if key == per_layer and rows:
+        columns += [
+            column for column in rows[0]
+            if column.startswith(f"hp.{key}.") and column.rsplit(".", 1)[-1].isdigit()
+        ]  # fmt: skip
+    return [
+        row[column].strip() for row in rows for column in columns
+        if (row.get(column) or "").strip() not in ("", "nan")
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- narrowing
+
+
+def _plain(param: Any) -> Any:
+    """A tunable in the user's syntax (a list or a range mapping)."""
+    return param.model_dump(mode="json")
+
+
+def _narrow_choice(param: Choice, seen: list[str]) -> Any:
+    kept = [
+        value
+        for value in param.values
+        if any(space_module.same_value(value, text) for text in seen)
+    ]
+    if not kept:
+        return _plain(param)
+    return kept[0] if len(kept) == 1 else kept
+
+
+def _narrow_range(param: Range, seen: list[str]) -> Any:
+    try:
+        values = [float(text) for text in seen]
+    except ValueError:
+        return _plain(param)
+    integer = isinstance(param.min, int) and isinstance(param.max, int)
+    log = param.sampling == "log"
+    forward = math.log if log else float
+    backward = math.exp if log else float
+    low, high = forward(min(values)), forward(max(values))
+    old_low, old_high = forward(param.min), forward(param.max)
+    margin = max(0.1 * (high - low), 0.05 * (old_high - old_low))
+    low = backward(max(old_low, low - margin))
+    high = backward(min(old_high, high + margin))
+    if integer:
+        low, high = _int_bounds(param, low, high)
+    else:
+        low, high = _float_bounds(param, low, high)
+    narrowed: dict[str, Any] = {"min": low, "max": high, "sampling": param.sampling}
+    if param.step is not None:
+        narrowed["step"] = param.step
+    return narrowed
+
+
+def _int_bounds(param: Range, low: float, high: float) -> tuple[int, int]:
+    """Integer bounds on the range's grid (its step), never a point."""
+    step = param.step
+    if step is None:
+        low_int, high_int = max(param.min, math.floor(low)), min(param.max, math.ceil(high))
+        if low_int >= high_int:  # one value: widen by one, inside the old range
+            if high_int < param.max:
+                high_int += 1
+            else:
+                low_int -= 1
+        return low_int, high_int
+    grid = [int(round(value)) for value in _grid(param)]
+    below = [value for value in grid if value <= low + 1e-9] or grid[:1]
+    above = [value for value in grid if value >= high - 1e-9] or grid[-1:]
+    low_int, high_int = below[-1], above[0]
+    if low_int >= high_int:
+        index = grid.index(low_int)
+        low_int, high_int = (grid[index - 1], low_int) if index > 0 else (low_int, grid[1])
+    return low_int, high_int
+
+
+def _float_bounds(param: Range, low: float, high: float) -> tuple[float, float]:
+    """Float bounds rounded outward to a few significant digits (on the step's grid)."""
+    if param.step is not None:
+        grid = _grid(param)
+        below = [value for value in grid if value <= low * (1 + 1e-9)] or grid[:1]
+        above = [value for value in grid if value >= high * (1 - 1e-9)] or grid[-1:]
+        rounded = (_clean(below[-1]), _clean(above[0]))
+        if rounded[0] >= rounded[1]:
+            return _clean(param.min), _clean(param.max)
+        return rounded
+    rounded_low = max(param.min, _round(low, up=False))
+    rounded_high = min(param.max, _round(high, up=True))
+    if rounded_low < rounded_high:
+        return rounded_low, rounded_high
+    return low, high
+
+
+def _grid(param: Range) -> list[float]:
+    """The values a range with a step allows (a factor with log sampling)."""
+    values, value, index = [], float(param.min), 0
+    while value <= param.max * (1 + 1e-9) and index < 10_000:
+        values.append(value)
+        index += 1
+        value = (
+            param.min * param.step**index if param.sampling == "log"
+            else param.min + index * param.step
+        )  # fmt: skip
+    return values
+
+
+def _round(value: float, up: bool) -> float:
+    if value == 0 or not math.isfinite(value):
+        return value
+    exponent = math.floor(math.log10(abs(value))) - (SIGNIFICANT - 1)
+    scaled = value / 10**exponent
+    scaled = math.ceil(scaled - 1e-9) if up else math.floor(scaled + 1e-9)
+    return _clean(scaled * 10**exponent)
+
+
+def _clean(value: float) -> float:
+    return float(f"{value:.12g}")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _set(raw: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
+        return text.strip()
+    return str(value)
+
+
+def _header(run: RunDir, refinement: Refinement, today: Optional[str]) -> str:
+    best, objective = _score(refinement.top[0]), refinement.objective
+    lines = [
+        f"# Refined by `tunenet refine` on {today or date.today().isoformat()} "
+        f"from the run {run.path}:",
+        f"# ranges narrowed around the top {len(refinement.top)} of {refinement.completed} "
+        f"completed trial(s) by {objective.name} ({objective.direction}; best {best:.4g},",
+        f"# trial(s) {', '.join(row['trial_id'] for row in refinement.top)}).",
+    ]
+    for line in refinement.basis:
+        lines += textwrap.wrap(line[0].upper() + line[1:], 98, initial_indent="# ",
+                               subsequent_indent="#   ")  # fmt: skip
+    if refinement.changes:
+        lines.append("# Changed:")
+        lines += [
+            f"#   {key}: {_flow(old)} -> {_flow(new)}" for key, old, new in refinement.changes
+        ]
+    else:
+        lines.append("# Nothing could be narrowed: the top trials span the whole space.")
+    if refinement.kept:
+        lines.append(f"# Kept (the top trials did not use them): {', '.join(refinement.kept)}.")
+    lines += [
+        "# Every other key is as in the run's resolved.yaml (defaults spelled out).",
+        "# The run name defaults to this file's stem. Next: tunenet validate FILE, then "
+        "tunenet search FILE.",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _dump(raw: dict) -> str:
+    return yaml.safe_dump(raw, sort_keys=False, default_flow_style=None, width=100)
