@@ -1,4 +1,4 @@
-"""Pruning benchmark (SPEC §9, the `search.pruning` row): one random search on digits run with
+"""Pruning benchmark (benchmarks/README.md, the `search.pruning` row): one random search on digits run with
 `search.pruning: none`, `median` and `asha` (same config, same seed); epochs spent and best
 objective of each.
 
@@ -55,7 +55,7 @@ class Sizes:
     min_trials: int
 
 
-FULL = Sizes(trials=40, epochs=30, patience=5, warmup=3, min_trials=5)  # SPEC's defaults
+FULL = Sizes(trials=40, epochs=30, patience=5, warmup=3, min_trials=5)  # the default
 QUICK = Sizes(trials=6, epochs=4, patience=2, warmup=1, min_trials=2)
 
 

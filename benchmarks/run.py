@@ -1,4 +1,4 @@
-"""tunenet's benchmark (SPEC.md §9): ratios measured side by side in one run.
+"""tunenet's benchmark (benchmarks/README.md): ratios measured side by side in one run.
 
     .venv/bin/python benchmarks/run.py [--quick] [--pairs N] [--out benchmarks/RESULTS.md]
 
@@ -123,7 +123,7 @@ class Sizes:
     grid_learning_rates: tuple[float, ...]
     grid_epochs: int
     memory_trials: int
-    memory_base: int  # memory growth is counted from this trial (SPEC §8: 20)
+    memory_base: int  # memory growth is counted from this trial (docs/workers.md: 20)
     memory_epochs: int
     memory_recycled_trials: int
     memory_recycle: int  # trials per worker process in the recycled memory row
@@ -1133,7 +1133,7 @@ def workers_details(sizes: Sizes, measured: dict[str, dict[str, Throughput]]) ->
 
 
 def monitoring_config(sizes: Sizes, monitor: bool) -> dict:
-    """Small digits trials, the layer monitor on or off (SPEC §6.3: cost ≤ 5%)."""
+    """Small digits trials, the layer monitor on or off (docs/dynamics.md: cost ≤ 5%)."""
     return {
         "name": f"bench-monitor-{'on' if monitor else 'off'}",
         "seed": 5,

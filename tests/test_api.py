@@ -1,4 +1,4 @@
-"""The Python API (SPEC §10): search, report, validate, and the errors they raise."""
+"""The Python API (docs/api.md): search, report, validate, and the errors they raise."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ TINY = {
     "training": {"epochs": 2},
     "search": {"strategy": "grid", "max_trials": 2},
 }
-# trials.csv's columns in order (SPEC §5; *_error_se only for regression)
-SPEC_COLUMNS = [
+# trials.csv's columns in order (docs/run-format.md; *_error_se only for regression)
+DOCUMENTED_COLUMNS = [
     "trial_id", "status", "hp.optimizer.learning_rate", "epochs_trained", "best_epoch", "stopped_early",
     "loss", "val_loss", "accuracy", "val_accuracy", "train_error", "val_error", "test_error",
     "objective", "seconds", "seed", "message", "started_at", "finished_at", "train_n", "val_n",
@@ -117,7 +117,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> tunenet.SearchResult:
 def test_search_returns_the_run_and_its_tables(searched):
     assert searched.run_dir.name == "iris-api" and searched.run_dir.is_dir()
     trials = searched.trials
-    assert list(trials.columns) == SPEC_COLUMNS
+    assert list(trials.columns) == DOCUMENTED_COLUMNS
     assert (trials["train_n"] + trials["val_n"] + trials["test_n"] == 150).all()
     ids = trials["trial_id"].tolist()
     assert len(ids) == 2 and all(isinstance(trial_id, str) for trial_id in ids)

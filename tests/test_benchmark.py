@@ -1,6 +1,6 @@
 """The benchmark (benchmarks/run.py) runs and reports every row; it is not a timing test.
 
-SPEC §9: performance is measured by `benchmarks/`, never by timed tests. CI runs only the
+benchmarks/README.md: performance is measured by `benchmarks/`, never by timed tests. CI runs only the
 `--quick` variant, which checks that each measure still runs against the current CLI.
 """
 

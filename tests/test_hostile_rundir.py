@@ -1,4 +1,4 @@
-"""Hostile run names and damaged run directories (SPEC §7, issue 12 items 1 and 6).
+"""Hostile run names and damaged run directories (docs/reproducibility.md, issue 12 items 1 and 6).
 
 A run name never leads outside --runs-dir, --overwrite deletes only a tunenet run, and --resume
 repairs what a crash or a full disk can leave behind (or refuses, naming the file): no finished

@@ -65,7 +65,7 @@ def test_import_tunenet_loads_neither_tensorflow_nor_pandas():
     ids=["help", "validate", "report", "report-json"],
 )
 def test_light_commands_never_import_tensorflow(args, shown, heavy, tmp_path):
-    """SPEC §3: they answer in well under a second, so TensorFlow is not even tried (nor pandas
+    """docs/cli.md: they answer in well under a second, so TensorFlow is not even tried (nor pandas
     where no table is read)."""
     run = tmp_path / "minimal"
     shutil.copytree(FIXTURE_RUN, run)  # report writes <run>/report/

@@ -1,4 +1,4 @@
-"""The Python API (SPEC §10): `search`, `report` and `validate`, as a notebook calls them.
+"""The Python API (docs/api.md): `search`, `report` and `validate`, as a notebook calls them.
 
 The CLI is a thin layer over these functions. They raise `tunenet.errors` exceptions and never
 exit or print results; TensorFlow is imported only when `search` trains.
@@ -459,7 +459,7 @@ def lr_find(
     steps: int = 100,
     out: Optional[Union[str, Path]] = None,
 ) -> Any:
-    """The learning-rate range test of `tunenet lr-find` (SPEC §6.4).
+    """The learning-rate range test of `tunenet lr-find` (docs/guide.md).
 
     Writes `<runs_dir>/<name>-lr-find/lr_find.csv` and `lr_find.png`.
 
@@ -499,7 +499,7 @@ def learning_curve(
     quiet: bool = True,
     console: Optional[Console] = None,
 ) -> Any:
-    """Retrain a run's best trial on growing fractions of its training split (SPEC §6.4).
+    """Retrain a run's best trial on growing fractions of its training split (docs/guide.md).
 
     Writes `<run>/learning_curve.csv` and `learning_curve.png`; `report()` then says whether
     more data is likely to help.

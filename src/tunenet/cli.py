@@ -40,7 +40,7 @@ app = typer.Typer(
 # No markup and no emoji codes: user text such as a header "a:b:y" is printed as it is.
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
-PIPED_WIDTH = 160  # stdout piped without COLUMNS (SPEC §6.5)
+PIPED_WIDTH = 160  # stdout piped without COLUMNS (docs/report.md)
 
 
 def _fit_output_width() -> None:

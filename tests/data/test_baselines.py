@@ -1,4 +1,4 @@
-"""Reference baselines (SPEC §6.2): fitted on the search's split, scored like the network,
+"""Reference baselines (docs/report.md): fitted on the search's split, scored like the network,
 written to baselines.csv, reused on resume. No training of networks except the e2e test."""
 
 from __future__ import annotations

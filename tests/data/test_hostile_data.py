@@ -2,7 +2,7 @@
 
 Each case writes a few-dozen-row file, runs the CLI and checks what the user sees: exit code 2,
 a message naming the file, the column or key, the bad value and the fix, no traceback, and
-nothing created. Only empty cells are missing values (SPEC §7).
+nothing created. Only empty cells are missing values (docs/reproducibility.md).
 """
 
 from __future__ import annotations

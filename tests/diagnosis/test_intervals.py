@@ -1,4 +1,4 @@
-"""95% intervals of errors and of their differences (SPEC §6.1)."""
+"""95% intervals of errors and of their differences (docs/report.md)."""
 
 from __future__ import annotations
 

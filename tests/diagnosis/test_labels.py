@@ -1,4 +1,4 @@
-"""Bias and variance labels against the thresholds and the noise; not learning (SPEC §6.1)."""
+"""Bias and variance labels against the thresholds and the noise; not learning (docs/report.md)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_missing_errors_give_no_label(errors: tuple) -> None:
     assert fit_diagnosis(*errors, WORKED) is None
 
 
-# ---------------------------------------------------------------- noise (SPEC §6.1)
+# ---------------------------------------------------------------- noise (docs/report.md)
 
 
 def _noise(train: float, val: float, train_n: int, val_n: int) -> Noise:

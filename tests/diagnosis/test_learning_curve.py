@@ -1,4 +1,4 @@
-"""Will more data help? The rule of SPEC §6.4 on hand-made curves, and the report's section."""
+"""Will more data help? The rule of docs/guide.md on hand-made curves, and the report's section."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One epoch per row (SPEC §7): every metric of a trials.csv row and the saved model describe
+"""One epoch per row (docs/reproducibility.md): every metric of a trials.csv row and the saved model describe
 `best_epoch`, the epoch with the best objective, whatever early stopping does."""
 
 from __future__ import annotations

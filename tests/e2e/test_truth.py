@@ -32,7 +32,7 @@ import tunenet
 
 pytestmark = pytest.mark.e2e
 
-# SPEC §6.1: report.json `label`, exactly one per trial
+# docs/report.md: report.json `label`, exactly one per trial
 LABELS = {
     "good fit", "high bias", "high variance", "high bias and high variance", "not learning",
     "uncertain", "diverged", "failed", "pruned",
@@ -40,7 +40,7 @@ LABELS = {
 HIGH_VARIANCE_LABELS = {"high variance", "high bias and high variance"}
 HIGH_BIAS_LABELS = {"high bias", "high bias and high variance"}
 CAPACITY_KEYS = {"model.layers", "model.units"}
-# SPEC §6.1: advice for `not learning` is about these, never regularization or more data
+# docs/report.md: advice for `not learning` is about these, never regularization or more data
 NOT_LEARNING_KEYS = {
     "optimizer.learning_rate", "optimizer.name", "optimizer.momentum", "data.normalize",
     "model.layers", "model.units", "model.batch_norm", "model.activation", "model.initializer",

@@ -1,4 +1,4 @@
-"""The baselines in the report (SPEC §6.2) and `diagnosis.target_error: auto`."""
+"""The baselines in the report (docs/report.md) and `diagnosis.target_error: auto`."""
 
 from __future__ import annotations
 

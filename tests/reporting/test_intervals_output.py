@@ -1,4 +1,4 @@
-"""The 95% intervals of SPEC §6.1 in every format, computed from the run's files alone, and the
+"""The 95% intervals of docs/report.md in every format, computed from the run's files alone, and the
 labels they allow (tests/fixtures/runs/small-split: 320 / 106 / 106 examples, a 1×4 network with a
 gap inside the noise, one at the majority class, one diverged, one interrupted)."""
 

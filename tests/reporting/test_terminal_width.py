@@ -1,5 +1,5 @@
 """The terminal report, the search summary and the search space fit 80, 100 and 120 columns
-(COLUMNS, stdout piped) without a cell cut with "…"; piped without COLUMNS: 160 (SPEC §6.5)."""
+(COLUMNS, stdout piped) without a cell cut with "…"; piped without COLUMNS: 160 (docs/report.md)."""
 
 from __future__ import annotations
 

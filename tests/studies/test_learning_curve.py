@@ -1,4 +1,4 @@
-"""`tunenet learning-curve RUN`: the best trial retrained on growing data (SPEC §6.4).
+"""`tunenet learning-curve RUN`: the best trial retrained on growing data (docs/guide.md).
 
 Fast tests check the input (fractions, run directory, subset sizes: all refused before
 TensorFlow loads) and the subsets; two small searches (module fixtures, e2e) check the curve a

@@ -1,4 +1,4 @@
-"""`tunenet lr-find`: the learning-rate range test (SPEC §6.4)."""
+"""`tunenet lr-find`: the learning-rate range test (docs/guide.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""trials.csv's last columns (SPEC §5): when each trial ran, the split sizes and, for regression,
+"""trials.csv's last columns (docs/run-format.md): when each trial ran, the split sizes and, for regression,
 the standard error of each error; and runs written before them still resume."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_a_row_starts_with_its_split_sizes_and_start_time(tmp_path):
     row = context.base_row("0", {}, seed=1)
     assert (row["train_n"], row["val_n"], row["test_n"]) == (72, 24, 24)  # 120 rows, 60/20/20
     assert datetime.fromisoformat(row["started_at"]).tzinfo == timezone.utc
-    # milliseconds: trials of about a second are counted from these times (SPEC §9)
+    # milliseconds: trials of about a second are counted from these times (benchmarks/README.md)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", row["started_at"])
 
 

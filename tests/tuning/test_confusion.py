@@ -1,4 +1,4 @@
-"""best/confusion.json: the best model's confusion matrix, written by the search (SPEC §5)."""
+"""best/confusion.json: the best model's confusion matrix, written by the search (docs/run-format.md)."""
 
 from __future__ import annotations
 

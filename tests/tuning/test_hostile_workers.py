@@ -229,7 +229,7 @@ def test_remote_worker_exits_when_its_chief_is_killed(write_config, tmp_path):
         chief.kill()  # SIGKILL: no goodbye to the worker
         chief.wait()
     try:
-        stdout, stderr = worker.communicate(timeout=60)  # SPEC §7: within a minute
+        stdout, stderr = worker.communicate(timeout=60)  # docs/reproducibility.md: within a minute
     except subprocess.TimeoutExpired:
         worker.kill()
         pytest.fail(f"the worker outlived its chief by a minute: {worker.communicate()[1]}")

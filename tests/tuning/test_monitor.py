@@ -1,4 +1,4 @@
-"""Per-layer training dynamics (SPEC §6.3): layers.csv as a search writes it, and the findings
+"""Per-layer training dynamics (docs/dynamics.md): layers.csv as a search writes it, and the findings
 the report draws from it on constructed networks that are broken in known ways."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The search's progress on stderr: a live display on a terminal, plain lines in a CI log, a line
-per finished trial, nothing with --quiet (SPEC §3)."""
+per finished trial, nothing with --quiet (docs/cli.md)."""
 
 from __future__ import annotations
 

@@ -457,7 +457,7 @@ def test_two_workers_prune_from_the_shared_epochs_file(tmp_path):
     trials = check_pruned_rows(tmp_path / "runs" / "workers")
     assert len(trials) == 8 and set(trials["status"]) <= {"completed", "pruned"}
     assert "pruned" in set(trials["status"])
-    # the workers' layer monitors append to the same layers.csv (SPEC §6.3), one set per epoch
+    # the workers' layer monitors append to the same layers.csv (docs/dynamics.md), one set per epoch
     layers = pd.read_csv(tmp_path / "runs" / "workers" / "layers.csv", dtype={"trial_id": str})
     epochs = pd.read_csv(tmp_path / "runs" / "workers" / "epochs.csv", dtype={"trial_id": str})
     assert set(layers["trial_id"]) == set(epochs["trial_id"])

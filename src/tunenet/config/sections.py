@@ -447,7 +447,8 @@ RUN_NAME_RULE = (
 
 
 def run_name_problem(name: str) -> Optional[str]:
-    """What makes `name` unfit to be a run directory's name (SPEC §7), or None when it is fine."""
+    """What makes `name` unfit to be a run directory's name (docs/reproducibility.md), or None when
+    it is fine."""
     if not name:
         return "is empty"
     if not name.strip():

@@ -1,4 +1,4 @@
-"""Reference baselines (SPEC §6.2): scikit-learn models fitted in seconds on a search's split.
+"""Reference baselines (docs/report.md): scikit-learn models fitted in seconds on a search's split.
 
 The majority class (regression: the mean), logistic (linear) regression and histogram gradient
 boosting, fitted on the training split with the network's own preprocessing (the Dataset's
@@ -23,7 +23,7 @@ from tunenet.data.examples import Features, subsample
 MAX_ROWS = 20_000  # training rows fitted at most
 MAX_VALUES = 8_000_000  # rows × input values fitted at most: wide inputs get fewer rows
 MIN_ROWS = 1_000  # ... but never fewer than this (or the whole training split)
-BOOSTING_MAX_VALUES = 4096  # inputs larger than this (images) skip boosting (SPEC §6.2)
+BOOSTING_MAX_VALUES = 4096  # inputs larger than this (images) skip boosting (docs/report.md)
 # Boosting's cost grows with trees × input values (~60 µs each on one core, measured with 784
 # values and 2,000-8,000 rows); this many keep it to seconds. Fewer than BOOSTING_MIN_ITER
 # iterations would not be a fair reference: then boosting is left out.

@@ -1,4 +1,4 @@
-"""What one trial's layers.csv shows (SPEC §6.3): vanishing or exploding gradients, dead and
+"""What one trial's layers.csv shows (docs/dynamics.md): vanishing or exploding gradients, dead and
 saturated units — each with its evidence (layer, epoch, value), the threshold it crossed, and
 advice in config keys. Pure pandas; `docs/dynamics.md` gives the measurements behind the
 thresholds.
@@ -20,7 +20,7 @@ from tunenet.diagnosis.text import format_value
 VANISHING_RATIO = 0.01
 # a layer's gradient norm this many times its first epoch's: exploding (two orders of magnitude)
 EXPLODING_GROWTH = 100.0
-# share of a layer's ReLU-family units dead at the best epoch (SPEC §6.3)
+# share of a layer's ReLU-family units dead at the best epoch (docs/dynamics.md)
 DEAD_SHARE = 0.5
 # share of a layer's sigmoid / tanh units saturated at the best epoch
 SATURATED_SHARE = 0.5

@@ -371,7 +371,7 @@ def _trial_errors(
 
 def _proportions(trials: pd.DataFrame, task: str | None) -> bool:
     """Whether errors are proportions (classification): the task says so, else trials.csv has no
-    `*_error_se` column (SPEC §5: regression runs write them)."""
+    `*_error_se` column (docs/run-format.md: regression runs write them)."""
     if task in CLASSIFICATION_TASKS or task == "regression":
         return task != "regression"
     return not any(str(c).endswith("_error_se") for c in trials.columns)

@@ -1,5 +1,5 @@
-"""One trial's diagnosis (SPEC §6.1): avoidable bias and variance against their thresholds, each
-asserted only where its 95% interval clears zero, and `not learning` at chance.
+"""One trial's diagnosis (docs/report.md): avoidable bias and variance against their
+thresholds, each asserted only where its 95% interval clears zero, and `not learning` at chance.
 
 Each part is decided on its own. A part above its threshold whose interval clears zero is
 asserted; one above its threshold whose interval includes zero is uncertain (`uncertain` lists

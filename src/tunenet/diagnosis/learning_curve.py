@@ -1,4 +1,4 @@
-"""Will more data help? The data-size learning curve of `tunenet learning-curve` (SPEC §6.4).
+"""Will more data help? The data-size learning curve of `tunenet learning-curve` (docs/guide.md).
 
 The best trial's hyperparameters are retrained on growing fractions of the training split; each
 fraction gives a train error and a validation error with their 95% intervals. At the largest

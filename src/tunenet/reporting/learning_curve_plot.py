@@ -1,5 +1,5 @@
 """The data-size learning curve as a figure: train and validation error against the number of
-training examples, each with its 95% interval as a band (SPEC §6.4).
+training examples, each with its 95% interval as a band (docs/guide.md).
 
 `tunenet learning-curve` saves it as `runs/<name>/learning_curve.png`; the report draws it as
 `report/plots/learning_curve.png`. Importing this module selects matplotlib's Agg backend; it

@@ -1,6 +1,6 @@
 """The diagnosis label of a trial as it finishes, for the search's one line per trial.
 
-The same rules and settings as `tunenet report` (SPEC §6.1: the run's thresholds, the auto
+The same rules and settings as `tunenet report` (docs/report.md: the run's thresholds, the auto
 target error from baselines.csv with its interval, each error's interval from its example
 counts), read once from the run directory when the search starts, then applied to each new
 trials.csv row. No TensorFlow; a few milliseconds per trial.

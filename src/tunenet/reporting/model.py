@@ -104,7 +104,7 @@ def resolve_settings(
 
 
 def _auto_target_error(run: Run) -> Setting:
-    """`target_error: auto`: the lowest validation error of the run's baselines (SPEC §6.2);
+    """`target_error: auto`: the lowest validation error of the run's baselines (docs/report.md);
     0 for a run without them (older runs, hand-written ones)."""
     found = [b for b in reference_baselines(run) if b.val_error is not None]
     if not found:
@@ -134,7 +134,7 @@ def _file_thresholds(run: Run) -> tuple[set[str], DiagnosisConfig]:
 
 @dataclass(frozen=True)
 class Baseline:
-    """One reference model of baselines.csv (SPEC §6.2)."""
+    """One reference model of baselines.csv (docs/report.md)."""
 
     model: str
     train_error: float | None
@@ -262,7 +262,7 @@ class RunReport:
     baselines: list[Baseline] = field(default_factory=list)
     baselines_note: str | None = None
     confusion: ConfusionReport | None = None  # best/confusion.json, per-class errors
-    # learning_curve.csv's curve and whether more data is likely to help (SPEC §6.4)
+    # learning_curve.csv's curve and whether more data is likely to help (docs/guide.md)
     learning_curve: dx.LearningCurve | None = None
 
     @property

@@ -1,4 +1,5 @@
-"""How precisely each trial's errors are known, from the run's files alone (SPEC §5, §6.1).
+"""How precisely each trial's errors are known, from the run's files alone (docs/run-format.md,
+docs/report.md).
 
 Split sizes come from trials.csv's `train_n, val_n, test_n`, else manifest.json's `data.sizes`;
 regression's standard errors from trials.csv's `*_error_se` (a regression run without them has

@@ -1,4 +1,4 @@
-"""Rich tables that fit their width without cutting a cell with "…" (SPEC §6.5).
+"""Rich tables that fit their width without cutting a cell with "…" (docs/report.md).
 
 Rich narrows the widest columns first, below their longest word, and then cuts that word. Here
 each column keeps at least its longest word (a number keeps its "± x" with it) and the room left

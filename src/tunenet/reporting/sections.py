@@ -201,9 +201,9 @@ def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
 
 
 def baseline_lines(report: RunReport) -> list[str]:
-    """The best network beside the reference baselines (SPEC §6.2), best first: "Baselines: your
-    network 21.5% validation error; logistic 25.2%, boosting 29.9%, majority 35.0%."; then how
-    they were fitted when it matters. Empty for a run without baselines.csv."""
+    """The best network beside the reference baselines (docs/report.md), best first:
+    "Baselines: your network 21.5% validation error; logistic 25.2%, boosting 29.9%, majority
+    35.0%."; then how they were fitted when it matters. Empty for a run without baselines.csv."""
     fitted = sorted(
         (b for b in report.baselines if b.val_error is not None), key=lambda b: b.val_error or 0
     )
@@ -363,7 +363,7 @@ def summary_rows(reports: list[RunReport], failures: Failures | None) -> list[li
     return rows
 
 
-# ---------------------------------------------------------------- training dynamics (SPEC §6.3)
+# ------------------------------------------------- training dynamics (docs/dynamics.md)
 
 
 def dynamics_lines(report: RunReport) -> list[str]:
@@ -418,7 +418,7 @@ def _healthy_line(m: dx.DynamicsSummary) -> str:
 INSIGHT_SECTIONS.append(("Training dynamics", dynamics_lines))
 
 
-# ---------------------------------------------------------------- learning curve (SPEC §6.4)
+# ---------------------------------------------------------------- learning curve (docs/guide.md)
 
 
 def learning_curve_lines(report: RunReport) -> list[str]:

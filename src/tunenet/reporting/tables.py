@@ -160,7 +160,7 @@ def _capacity_dict(curve: dx.CapacityCurve) -> dict[str, Any]:
 
 
 def _learning_curve_dict(curve: dx.LearningCurve | None) -> dict[str, Any] | None:
-    """learning_curve.csv's rows and whether more data is likely to help (SPEC §6.4)."""
+    """learning_curve.csv's rows and whether more data is likely to help (docs/guide.md)."""
     if curve is None:
         return None
     return {

@@ -1,4 +1,4 @@
-"""The run directory (SPEC §5): the only code that knows its file names and formats.
+"""The run directory (docs/run-format.md): the only code that knows its file names and formats.
 
 `paths` says where each file lives; `status` holds the trial statuses; `files` writes files
 safely; `tables` owns trials.csv and epochs.csv as the search writes them; `baselines` owns

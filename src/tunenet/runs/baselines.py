@@ -1,4 +1,4 @@
-"""baselines.csv (SPEC §6.2): the reference models fitted at the start of a search.
+"""baselines.csv (docs/report.md): the reference models fitted at the start of a search.
 
 Columns, in this order: `model, train_error, val_error, test_error` (empty without a test split),
 `seconds`. Written once, atomically; a resumed search reuses a readable file instead of fitting

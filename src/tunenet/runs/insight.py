@@ -1,4 +1,4 @@
-"""The run's files about what happened inside training (SPEC §5, §6.3, §6.4).
+"""The run's files about what happened inside training (docs/run-format.md, docs/dynamics.md).
 
 - `layers.csv`: per-layer dynamics of every trial, one row per trial × execution × epoch × layer,
   appended like epochs.csv (columns: LAYER_COLUMNS).

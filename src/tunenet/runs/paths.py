@@ -1,4 +1,5 @@
-"""Where each file of a run directory lives (SPEC §5), and the whole-file operations on them.
+"""Where each file of a run directory lives (docs/run-format.md), and the whole-file operations on
+them.
 
 Format reference: docs/run-format.md.
 """

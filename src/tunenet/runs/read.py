@@ -40,8 +40,8 @@ class Run:
     resolved: dict | None
     warnings: list[str] = field(default_factory=list)
     baselines: pd.DataFrame | None = None  # baselines.csv, when the search wrote one
-    layers: pd.DataFrame | None = None  # layers.csv (training dynamics, SPEC §6.3)
-    learning_curve: pd.DataFrame | None = None  # learning_curve.csv (SPEC §6.4)
+    layers: pd.DataFrame | None = None  # layers.csv (training dynamics, docs/dynamics.md)
+    learning_curve: pd.DataFrame | None = None  # learning_curve.csv (docs/guide.md)
     confusion: dict | None = None  # best/confusion.json (classification)
 
 

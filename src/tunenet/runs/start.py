@@ -59,7 +59,8 @@ def versions() -> dict[str, str]:
 def run_name(config: Config, options: RunOptions) -> str:
     """The run's name: --name, else the config's `name`, else the config file's stem.
 
-    Each must be one plain directory name (SPEC §7), so that the run stays inside --runs-dir.
+    Each must be one plain directory name (docs/reproducibility.md), so that the run stays inside
+    --runs-dir.
     """
     if options.name is not None:
         problem = run_name_problem(options.name)

@@ -1,4 +1,4 @@
-"""The status of a trial, as trials.csv records it (SPEC §5)."""
+"""The status of a trial, as trials.csv records it (docs/run-format.md)."""
 
 from __future__ import annotations
 

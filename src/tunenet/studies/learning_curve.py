@@ -1,5 +1,5 @@
 """`tunenet learning-curve RUN`: the best trial retrained on growing fractions of the training
-split, to tell whether more data is likely to help (SPEC §6.4).
+split, to tell whether more data is likely to help (docs/guide.md).
 
 The run's resolved.yaml gives the config, trials.csv the best trial's hyperparameters (`hp.*`)
 and seed. The data are loaded and split as the search split them (same seed: validation and test

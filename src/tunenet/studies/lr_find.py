@@ -1,4 +1,4 @@
-"""`tunenet lr-find CONFIG`: the learning-rate range test (SPEC §6.4).
+"""`tunenet lr-find CONFIG`: the learning-rate range test (docs/guide.md).
 
 One model — the config's first value of each tuned key — trains for `steps` batches while a
 constant learning rate, set before each batch, grows exponentially from `min_lr` to `max_lr`.
@@ -42,7 +42,7 @@ from tunenet.studies.lr_range import (
     suggest,
 )
 
-MIN_LR, MAX_LR, STEPS = 1e-7, 10.0, 100  # the CLI's defaults (SPEC §6.4)
+MIN_LR, MAX_LR, STEPS = 1e-7, 10.0, 100  # the CLI's defaults (docs/guide.md)
 MIN_STEPS = 10
 COLUMNS = ("step", "learning_rate", "loss", "smoothed_loss")
 CSV_NAME, PLOT_NAME = "lr_find.csv", "lr_find.png"

@@ -1,4 +1,4 @@
-"""The arithmetic of the learning-rate range test (`tunenet lr-find`, SPEC §6.4), pure Python.
+"""The arithmetic of the learning-rate range test (`tunenet lr-find`, docs/guide.md), pure Python.
 
 The rates grow exponentially over the steps; each step's loss is smoothed by a bias-corrected
 exponential moving average (the `smoothed_loss` column) that decides when the test stops; the

@@ -1,4 +1,4 @@
-"""The best model's confusion matrix per split, written to best/confusion.json (SPEC §5).
+"""The best model's confusion matrix per split, written to best/confusion.json (docs/run-format.md).
 
 Written with best/model.keras (validation split) and again when the search ends (test split
 added), so that `report` shows it without TensorFlow. Classification only. A class is

@@ -1,4 +1,4 @@
-"""Per-layer training dynamics (SPEC §6.3): at every epoch end, measure each Dense / Conv2D
+"""Per-layer training dynamics (docs/dynamics.md): at every epoch end, measure each Dense / Conv2D
 layer on a fixed probe batch of the training split and append one row per layer to layers.csv.
 
 The probe is the same ≤ 256 training examples every epoch (chosen once with the trial's seed).

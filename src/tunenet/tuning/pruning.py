@@ -1,4 +1,5 @@
-"""Pruning (SPEC §4 `search.pruning`): stop a trial that is far behind the others at the same epoch.
+"""Pruning (docs/config-reference.md `search.pruning`): stop a trial that is far behind the others
+at the same epoch.
 
 The pruners decide from epochs.csv, which every process of a run appends to (an in-process
 search, `--workers`, a `--resume`), so no oracle state is needed: `EpochCurves` reads the file

@@ -327,7 +327,7 @@ class TrialRunner:
         # after the stopper: a fit early stopping ends at this epoch is not pruned
         pruner = ctx.pruning.callback(trial.trial_id, epochs) if ctx.pruning else None
         callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
-        if ctx.layer_log is not None:  # training.monitor_layers (SPEC §6.3)
+        if ctx.layer_log is not None:  # training.monitor_layers (docs/dynamics.md)
             probe = probe_batch(ctx.dataset, ctx.pipelines.scale, seed)
             callbacks.append(LayerMonitor(ctx.layer_log, trial.trial_id, index, probe))
         callbacks += [c for c in (stopper, pruner) if c is not None] + [keeper]

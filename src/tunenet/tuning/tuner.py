@@ -515,7 +515,7 @@ def _start_manifest(
 def _reference_baselines(
     context: SearchContext, *, resume: bool, quiet: bool, console: Console
 ) -> None:
-    """Fit the reference baselines (SPEC §6.2) into baselines.csv; a resume reuses a complete
+    """Fit the reference baselines (docs/report.md) into baselines.csv; a resume reuses a complete
     file. A baseline that fails is left out with a warning: it never stops the search."""
     run = context.run
     if resume and read_baseline_rows(run) is not None:

@@ -26,7 +26,7 @@ from tunenet.reporting.plots import capacity, curves, hyperparameters, insight, 
 
 log = logging.getLogger(__name__)
 
-# SPEC §6.5: the file names start with these words (the learning curves per trial are
+# docs/report.md: the file names start with these words (the learning curves per trial are
 # `trial_curves_<quantity>`: "learning_curve" is the data-size curve of `tunenet learning-curve`).
 HISTORY = "history"
 OVERLAY = "curves_overlay"

@@ -1,5 +1,5 @@
-"""Plots of what happened inside training (SPEC §6.3, §6.4): the best model's confusion matrix
-(best/confusion.json) and the best trial's layer dynamics (layers.csv)."""
+"""Plots of what happened inside training (docs/dynamics.md, docs/report.md): the best
+model's confusion matrix (best/confusion.json) and the best trial's layer dynamics (layers.csv)."""
 
 from __future__ import annotations
 
