@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import typer
 
 import tunenet
 from conftest import REPO
+from tunenet.cli import app
 
 TINY = {
     "name": "iris-api",
@@ -71,6 +75,21 @@ def test_search_of_a_dict_without_name_asks_for_one(tmp_path):
 def test_search_refuses_unknown_options(tmp_path):
     with pytest.raises(TypeError, match="max_trail"):
         tunenet.search(TINY, runs_dir=tmp_path / "runs", max_trail=3)
+
+
+def test_search_takes_every_option_of_the_search_command():
+    """`tunenet.search` and `tunenet search` cannot drift apart: same names, same defaults,
+    each keyword in docs/api.md's table."""
+    command = typer.main.get_command(app).commands["search"]
+    cli = {param.name: param.default for param in command.params}
+    api = inspect.signature(tunenet.search).parameters
+    assert set(api) == set(cli) | {"console"}
+    assert Path(api["runs_dir"].default) == cli["runs_dir"]
+    assert (api["quiet"].default, cli["quiet"]) == (True, False)  # a notebook shows no progress
+    for name in set(cli) - {"config", "runs_dir", "quiet"}:
+        assert api[name].default == cli[name], name
+    table = (REPO / "docs" / "api.md").read_text()
+    assert [name for name in api if f"| `{name}` |" not in table] == []
 
 
 def test_report_of_a_directory_without_runs_raises_run_dir_error(tmp_path):

@@ -23,6 +23,8 @@ from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
 from tunenet.runs import run_name as run_name_of
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
     from rich.console import Console
 
@@ -31,14 +33,6 @@ if TYPE_CHECKING:
     from tunenet.reporting import RunReport
 
 ConfigLike = Union[str, Path, dict, Config]
-
-# `search` keywords that change the config, as the CLI's --max-trials, --epochs, --seed, --smoke.
-CONFIG_OVERRIDES = ("max_trials", "epochs", "seed", "smoke")
-# `search` keywords for keras-tuner's distributed mode and TensorBoard, as the CLI's options.
-RUN_OVERRIDES = (
-    "workers", "serve", "max_trials_per_worker", "worker_memory", "gpus", "worker_timeout",
-    "tensorboard",
-)  # fmt: skip
 
 
 # ---------------------------------------------------------------- validate
@@ -151,23 +145,49 @@ def search(
     overwrite: bool = False,
     quiet: bool = True,
     *,
+    max_trials: Optional[int] = None,
+    epochs: Optional[int] = None,
+    seed: Optional[int] = None,
+    smoke: bool = False,
+    workers: int = 0,
+    serve: Optional[str] = None,
+    max_trials_per_worker: Optional[int] = None,
+    worker_memory: Optional[int] = None,
+    gpus: Union[str, Sequence[Union[int, str]], None] = None,
+    worker_timeout: float = 600.0,
+    tensorboard: bool = False,
     console: Optional[Console] = None,
-    **overrides: Any,
 ) -> SearchResult:
     """Run the search a config describes and write its run directory.
 
+    The keywords are the options of `tunenet search` (docs/cli.md), under the same names.
+
     Args:
         config: a YAML file's path, a dict (the YAML's content) or a `Config`.
-        runs_dir: directory that holds the run directories. Default: "runs".
-        name: the run's name. Default: the config's `name`, else the file's stem; a dict or a
-            `Config` without `name` needs it.
-        resume: continue an existing run. Default: False.
-        overwrite: replace an existing run. Default: False.
-        quiet: no progress display. Default: True.
+        runs_dir: directory that holds the run directories (`--runs-dir`). Default: "runs".
+        name: the run's name (`--name`). Default: the config's `name`, else the file's stem; a
+            dict or a `Config` without `name` needs it.
+        resume: continue an existing run (`--resume`). Default: False.
+        overwrite: replace an existing run (`--overwrite`). Default: False.
+        quiet: no progress display (`--quiet`). Default: True, unlike the CLI.
+        max_trials: override `search.max_trials` (`--max-trials`). Default: the config's.
+        epochs: override `training.epochs` (`--epochs`). Default: the config's.
+        seed: override the config's `seed` (`--seed`). Default: the config's.
+        smoke: a smoke run: at most 2 trials, 2 epochs, 512 examples (`--smoke`). Default: False.
+        workers: worker processes on keras-tuner's distributed mode, 0: train in this process
+            (`--workers`). Default: 0.
+        serve: HOST:PORT where the oracle waits for remote `tunenet worker`s (`--serve`).
+            Default: None (no remote workers).
+        max_trials_per_worker: replace a worker by a fresh process after this many trials
+            (`--max-trials-per-worker`). Default: None (never).
+        worker_memory: replace a worker by a fresh process past this RSS, in MB
+            (`--worker-memory`). Default: None (never).
+        gpus: the workers' GPUs, "0,1" or a list such as [0, 1] (`--gpus`). Default: None (all
+            visible, one per worker).
+        worker_timeout: seconds a remote worker may stay silent before its trial is given to
+            another worker (`--worker-timeout`). Default: 600.
+        tensorboard: TensorBoard logs per trial, with HParams (`--tensorboard`). Default: False.
         console: where progress and notes go. Default: a stderr console.
-        **overrides: the CLI's options: `max_trials`, `epochs`, `seed`, `smoke` change the
-            config; `workers`, `serve`, `max_trials_per_worker`, `worker_memory` (MB), `gpus`
-            ("0,1" or a list), `worker_timeout` (seconds) and `tensorboard` as in `tunenet search`.
 
     Returns:
         A `SearchResult`.
@@ -180,8 +200,14 @@ def search(
         SearchError: the search ran but failed (no trial completed); `.summary` and
             `.run_dir` tell what happened.
     """
-    _check_arguments(resume, overwrite, overrides)
-    edits = {key: overrides.pop(key) for key in CONFIG_OVERRIDES if key in overrides}
+    if resume and overwrite:
+        raise ValueError("resume and overwrite cannot both be True.")
+    edits = dict(max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)  # change the config
+    overrides = dict(
+        workers=workers, serve=serve, max_trials_per_worker=max_trials_per_worker,
+        worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
+        tensorboard=tensorboard,
+    )  # fmt: skip
     cfg = _load(config, **edits)
     options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, overrides)
     locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
@@ -194,17 +220,6 @@ def search(
         message = summary.message or "the search failed."
         raise SearchError(message, summary=summary, run_dir=summary.run.path)
     return SearchResult(summary.run.path, summary)
-
-
-def _check_arguments(resume: bool, overwrite: bool, overrides: dict) -> None:
-    if resume and overwrite:
-        raise ValueError("resume and overwrite cannot both be True.")
-    unknown = sorted(set(overrides) - set(CONFIG_OVERRIDES + RUN_OVERRIDES))
-    if unknown:
-        raise TypeError(
-            f"search() got unknown keyword(s) {', '.join(unknown)}; "
-            f"expected some of {', '.join(CONFIG_OVERRIDES + RUN_OVERRIDES)}."
-        )
 
 
 def _run_options(
