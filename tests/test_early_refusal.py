@@ -121,3 +121,26 @@ def test_commands_on_a_run_refuse_its_bad_data_before_tensorflow(
         result = run(no_tensorflow_env, tmp_path, command, run_dir)
     assert_refused(result, [str(tmp_path / "houses.csv"), "'price'", "'inf'"])
     assert result.stdout == ""
+
+
+def test_an_objective_the_datas_task_does_not_log_is_refused_before_tensorflow(
+    no_tensorflow_env, tmp_path, untouched, cli, monkeypatch
+):
+    """The task comes from the data (auto): a regression target cannot be judged by accuracy.
+    validate says so, and search says the same before TensorFlow loads."""
+    config = bad_config(tmp_path, ROWS.format(bad="4.5"), "price", "auto")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "search: {max_trials: 1}", "search: {max_trials: 1, objective: val_accuracy}"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # the config's data path is relative to the working directory
+    with untouched():
+        checked = cli("validate", config)
+        result = run(no_tensorflow_env, tmp_path, "search", "bad.yaml")
+    for output in (checked.stderr, result.stderr):
+        assert "search.objective: got 'val_accuracy'" in output
+        assert "a regression model does not log" in output and "val_mae" in output
+    assert checked.exit_code == 2 and result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "blocked in this test" not in result.stderr

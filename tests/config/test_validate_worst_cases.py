@@ -1,5 +1,5 @@
 """`tunenet validate` answers any config within 5 s and 1 GB: the worst cases of issue 22, run
-in one subprocess under a 1 GiB address-space limit, each timed."""
+in one subprocess under a 1 GiB address-space limit, each timed in CPU seconds."""
 
 from __future__ import annotations
 
@@ -61,9 +61,10 @@ SCRIPT = textwrap.dedent(
 
     results = {}
     for name, path in json.loads(sys.argv[1]).items():
-        start = time.perf_counter()
+        # CPU seconds: what validate itself spends, whatever else the machine runs
+        start = time.process_time()
         result = CliRunner().invoke(app, ["validate", path])
-        results[name] = [time.perf_counter() - start, result.exit_code, result.stderr]
+        results[name] = [time.process_time() - start, result.exit_code, result.stderr]
     print(json.dumps(results))
     """
 )

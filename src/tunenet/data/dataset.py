@@ -14,6 +14,7 @@ from typing import Optional
 
 import numpy as np
 
+from tunenet.config.load import check_task
 from tunenet.config.sections import Config, DataConfig
 from tunenet.data.examples import Examples, Features, subsample
 from tunenet.data.sources import SCANS, SOURCES
@@ -359,6 +360,7 @@ def load_dataset(full: Config) -> Dataset:
     if len(examples.y) == 0:
         raise DataError(f"data.source: {config.source!r} has no examples.")
     examples = _apply_task(examples, config)
+    check_task(full, examples.task)  # the objective and monitor this task's model logs
     examples = _limit(examples, config.limit, seed)
     examples = _finalize_types(examples)
     if full.model.kind == "cnn":
@@ -381,6 +383,7 @@ def check_data(full: Config) -> Optional[str]:
     if scan is None:
         return None
     examples = _apply_task(scan(full.data, full.seed), full.data)
+    check_task(full, examples.task)
     if full.model.kind == "cnn" and full.data.source != "images":
         as_images(examples)
     return _found(examples, full.data)
