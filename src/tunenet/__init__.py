@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from tunenet.errors import (
@@ -32,7 +33,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # distributed mode: no fork/epoll chatter
 
-__version__ = "0.1.0"
+try:  # pyproject.toml is the one place the version is written
+    __version__ = version("tunenet")
+except PackageNotFoundError:  # a source tree used without installing it
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from tunenet.api import Report, SearchResult, Validation, report, search, validate

@@ -94,3 +94,31 @@ def test_text_or_none(tmp_path: Path) -> None:
     (tmp_path / "binary").write_bytes(b"\xff\xfe\x00")
     assert text_or_none(tmp_path / "missing") is None
     assert text_or_none(tmp_path / "binary") is None
+
+
+def test_replace_atomic_writes_through_a_temp_file_with_the_suffix(tmp_path: Path) -> None:
+    target = tmp_path / "best" / "model.keras"
+    seen: list[Path] = []
+
+    def save(temp: Path) -> None:
+        seen.append(temp)
+        temp.write_bytes(b"zip")
+
+    files.replace_atomic(target, save, suffix=".keras")
+    assert target.read_bytes() == b"zip"
+    assert seen[0].parent == target.parent and seen[0].name.endswith(".keras")
+    assert [p.name for p in target.parent.iterdir()] == ["model.keras"]
+
+
+def test_replace_atomic_that_fails_keeps_the_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "plot.png"
+    target.write_bytes(b"old")
+
+    def interrupted(temp: Path) -> None:
+        temp.write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.replace_atomic(target, interrupted, suffix=".png")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]

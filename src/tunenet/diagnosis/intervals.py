@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+from tunenet.runs.cells import is_number
+
 Interval = tuple[float, float]
 LEVEL = 0.95  # of every interval
 Z = 1.959963984540054  # scipy.stats.norm.ppf(0.5 + LEVEL / 2): a constant spares the import
@@ -48,11 +50,11 @@ def error_ci(
 
     Returns None when the error or both `n` and `se` are unknown.
     """
-    if not _number(error):
+    if not is_number(error):
         return None
-    if _number(se):
+    if is_number(se):
         return normal(float(error), float(se))  # type: ignore[arg-type]
-    if _number(n) and n >= 1:  # type: ignore[operator]
+    if is_number(n) and n >= 1:  # type: ignore[operator]
         return wilson(float(error), int(n))  # type: ignore[arg-type]
     return None
 
@@ -90,10 +92,3 @@ def difference_ci(
 def half_width(ci: Optional[Interval]) -> Optional[float]:
     """Half the width of an interval: the "±" printed next to a value."""
     return None if ci is None else (ci[1] - ci[0]) / 2
-
-
-def _number(value: object) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from tunenet.diagnosis.intervals import Interval, difference_ci, half_width
 from tunenet.diagnosis.text import finite, percent, percent_ci, points, points_ci, with_ci
+from tunenet.runs.status import TrialStatus
 
 GOOD_FIT = "good fit"
 HIGH_BIAS = "high bias"
@@ -24,11 +25,12 @@ HIGH_VARIANCE = "high variance"
 BOTH = "high bias and high variance"
 NOT_LEARNING = "not learning"
 UNCERTAIN = "uncertain"
-DIVERGED = "diverged"
-FAILED = "failed"
-PRUNED = "pruned"
+# A trial that did not finish training is labelled by its status (trials.csv `status`): plain
+# strings, as the report writes its labels.
+DIVERGED = TrialStatus.DIVERGED.value
+FAILED = TrialStatus.FAILED.value
+PRUNED = TrialStatus.PRUNED.value
 FIT_LABELS = (GOOD_FIT, HIGH_BIAS, HIGH_VARIANCE, BOTH, NOT_LEARNING, UNCERTAIN)
-# A trial that did not finish training is labelled by its status (trials.csv `status`).
 STATUS_LABELS = (DIVERGED, FAILED, PRUNED)
 LABELS = FIT_LABELS + STATUS_LABELS
 BIAS, VARIANCE = "bias", "variance"  # the parts `uncertain` lists
@@ -208,7 +210,7 @@ def trial_label(status: str, fit: FitDiagnosis | None) -> str | None:
     errors were not recorded."""
     if status in STATUS_LABELS:
         return status
-    if status == "interrupted" or fit is None:
+    if status == TrialStatus.INTERRUPTED or fit is None:
         return None
     return fit.label
 

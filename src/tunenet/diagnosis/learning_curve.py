@@ -21,7 +21,6 @@ would). A "no" only says the gap is inside its noise; when that noise still allo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -29,6 +28,7 @@ import pandas as pd
 
 from tunenet.diagnosis.intervals import Interval, difference_ci
 from tunenet.diagnosis.text import points, points_ci, with_ci
+from tunenet.runs.cells import integer, number
 
 VARIANCE_THRESHOLD = 0.05  # diagnosis.variance_threshold's default: a gap that matters
 
@@ -80,12 +80,12 @@ def curve_points(table: pd.DataFrame) -> list[CurvePoint]:
         points.append(
             CurvePoint(
                 fraction=float(row["fraction"]),
-                examples=int(row["examples"]) if _finite(row["examples"]) else 0,
-                train_error=_number(row["train_error"]),
+                examples=integer(row["examples"]) or 0,
+                train_error=number(row["train_error"]),
                 train_error_ci=_interval(row, "train_error"),
-                val_error=_number(row["val_error"]),
+                val_error=number(row["val_error"]),
                 val_error_ci=_interval(row, "val_error"),
-                seconds=_number(row.get("seconds")),
+                seconds=number(row.get("seconds")),
             )
         )
     return points
@@ -228,16 +228,5 @@ def _missing(previous: CurvePoint, last: CurvePoint) -> Optional[str]:
 
 
 def _interval(row: Any, column: str) -> Optional[Interval]:
-    low, high = _number(row.get(f"{column}_low")), _number(row.get(f"{column}_high"))
+    low, high = number(row.get(f"{column}_low")), number(row.get(f"{column}_high"))
     return None if low is None or high is None else (low, high)
-
-
-def _number(value: Any) -> Optional[float]:
-    return float(value) if _finite(value) else None
-
-
-def _finite(value: Any) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

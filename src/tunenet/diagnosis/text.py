@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from tunenet.diagnosis.intervals import Interval, half_width
+from tunenet.runs.cells import is_number
 
 
 def format_value(value: object) -> str:
@@ -65,7 +66,4 @@ def p_text(p_value: float | None) -> str:
 
 def finite(value: object) -> bool:
     """Whether `value` is a finite number (None, NaN, inf and text are not)."""
-    try:
-        return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
+    return is_number(value)

@@ -10,7 +10,6 @@ classes (`dx.chance_error`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +17,7 @@ import pandas as pd
 from tunenet import diagnosis as dx
 from tunenet.runs import Run
 from tunenet.runs import config_value as _config_value
+from tunenet.runs.cells import number
 
 SPLITS = ("train", "val", "test")
 MANIFEST_SPLITS = {"train": "train", "val": "validation", "test": "test"}
@@ -44,7 +44,7 @@ def trial_intervals(row: pd.Series, run: Run) -> TrialIntervals:
     for split in SPLITS:
         error = row.get(f"{split}_error")
         if regression:
-            intervals[split] = dx.error_ci(error, None, _number(row.get(f"{split}_error_se")))
+            intervals[split] = dx.error_ci(error, None, number(row.get(f"{split}_error_se")))
         else:
             intervals[split] = dx.error_ci(error, sizes.get(split))
     if regression:
@@ -80,7 +80,7 @@ def _chance_baseline(run: Run) -> float | None:
     if run.baselines is None:
         return None
     rows = run.baselines[run.baselines["model"].isin(CHANCE_BASELINES)]
-    return _number(rows["train_error"].iloc[0]) if len(rows) else None
+    return number(rows["train_error"].iloc[0]) if len(rows) else None
 
 
 def validation_size(run: Run) -> int | None:
@@ -106,15 +106,5 @@ def _sizes(row: pd.Series, run: Run) -> tuple[dict[str, int], str | None]:
 
 
 def _count(value: object) -> int | None:
-    number = _number(value)
-    return int(number) if number is not None and number >= 1 and number.is_integer() else None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+    count = number(value)
+    return int(count) if count is not None and count >= 1 and count.is_integer() else None

@@ -14,7 +14,7 @@ import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 # The message for damage a crash cannot cause, which tunenet refuses to repair.
 REFUSED = "Restore the file from a copy, or start the run again with --overwrite."
@@ -30,21 +30,33 @@ def now(timespec: str = "seconds") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write a file by temp file + rename, so a crash never leaves it half-written."""
+    """Write a text file by temp file + rename, so a crash never leaves it half-written."""
+    replace_atomic(path, lambda temp: _write_text(temp, text))
+
+
+def replace_atomic(path: Path, write: Callable[[Path], Any], suffix: str = ".tmp") -> None:
+    """Create `path` through `write(temp)` on a temp file beside it, then rename it over `path`:
+    readers see the old file or the whole new one, never a part. `suffix` ends the temp file's
+    name (Keras and Matplotlib choose the format by it: ".keras", ".png")."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
     try:
         os.chmod(temp, 0o666 & ~_UMASK)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+        write(Path(temp))
         os.replace(temp, path)
     except BaseException as error:
         Path(temp).unlink(missing_ok=True)
         if isinstance(error, OSError) and error.filename is None:
             error.filename = str(path)  # a full disk names no file otherwise
         raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def append_line(path: Path, line: str) -> None:

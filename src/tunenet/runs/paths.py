@@ -7,14 +7,14 @@ Format reference: docs/run-format.md.
 from __future__ import annotations
 
 import fcntl
-import os
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
 from tunenet.errors import RunDirError
-from tunenet.runs.files import read_json, read_yaml, write_json
+from tunenet.runs.files import read_json, read_yaml, replace_atomic, write_json
+from tunenet.runs.status import RunStatus
 
 FORMAT_VERSION = 1
 
@@ -86,16 +86,12 @@ class RunDir:
 
     def save_best_model(self, model: Any) -> None:
         """Save the best model atomically (Keras needs the .keras suffix on the temp file)."""
-        target = self.best_model_file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(".model.tmp.keras")
-        model.save(temp)
-        os.replace(temp, target)
+        replace_atomic(self.best_model_file, model.save, suffix=".keras")
 
 
 def new_manifest(run: RunDir) -> dict:
     """The manifest a run starts with; the search fills in the rest."""
-    return {"format_version": FORMAT_VERSION, "name": run.name, "status": "running"}
+    return {"format_version": FORMAT_VERSION, "name": run.name, "status": RunStatus.RUNNING}
 
 
 class RunLock:

@@ -16,7 +16,6 @@ from typing import Optional
 
 import yaml
 
-from tunenet import __version__
 from tunenet.config.sections import RUN_NAME_RULE, Config, run_name_problem
 from tunenet.errors import RunDirError
 from tunenet.runs import lock
@@ -24,6 +23,7 @@ from tunenet.runs.files import short, write_atomic, write_json
 from tunenet.runs.paths import RunDir, new_manifest
 from tunenet.runs.resolved import config_differences, resolved_dict
 from tunenet.runs.resume import reopen
+from tunenet.runs.version import tunenet_version
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def versions() -> dict[str, str]:
     """Versions of the stack, for the manifest (only call where TensorFlow is loaded)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    found = {"tunenet": __version__, "python": platform.python_version()}
+    found = {"tunenet": tunenet_version(), "python": platform.python_version()}
     for package in ("tensorflow", "tensorflow-cpu", "keras", "keras-tuner"):
         try:
             found[package] = version(package)

@@ -1,4 +1,5 @@
-"""The status of a trial, as trials.csv records it (docs/run-format.md)."""
+"""The status of a trial (trials.csv) and of a run (manifest.json), as docs/run-format.md lists
+them. Both are StrEnums: they compare equal to, and are written as, their strings."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ FINAL_STATUSES = (
     TrialStatus.FAILED,
     TrialStatus.PRUNED,
 )
+
+
+class RunStatus(StrEnum):
+    """manifest.json's `status`: running from the start until the search ends; a run killed
+    with SIGKILL stays running."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"  # the search ended with a completed trial
+    FAILED = "failed"  # no trial completed, or too many failures in a row
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM

@@ -29,6 +29,7 @@ from tunenet.config import space as space_module
 from tunenet.config.sections import Config
 from tunenet.errors import ConfigError, RunDirError, TunenetError
 from tunenet.runs import RunOptions, csv_line, run_name, write_atomic
+from tunenet.runs.files import replace_atomic
 from tunenet.studies.lr_range import (
     BLOW_UP,
     Smoother,
@@ -334,9 +335,7 @@ def _plot(result: LrFindResult, path: Path) -> Path:
 
 def write_png(figure: Any, path: Path) -> None:
     """Save a figure atomically (temp file + rename)."""
-    temp = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temp)
-    temp.replace(path)
+    replace_atomic(path, figure.savefig, ".png")
 
 
 # ---------------------------------------------------------------- --out

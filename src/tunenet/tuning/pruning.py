@@ -45,7 +45,7 @@ import keras
 from tunenet.config.objective import Objective
 from tunenet.config.sections import SearchConfig
 from tunenet.errors import RunDirError
-from tunenet.runs import TrialStatus, read_trial_rows
+from tunenet.runs import TrialStatus, cells, read_trial_rows
 from tunenet.runs.files import format_csv_value
 
 log = logging.getLogger(__name__)
@@ -154,10 +154,9 @@ def best_by(curve: Curve, epoch: int, objective: Objective) -> Optional[float]:
 
 
 def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
+    """A cell of epochs.csv: NaN when it holds no finite number (only finite values count)."""
+    value = cells.number(text)
+    return math.nan if value is None else value
 
 
 def _shown(value: Optional[float]) -> str:
