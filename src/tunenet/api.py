@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tunenet.config.space import HyperParameter
     from tunenet.data.dataset import Dataset
     from tunenet.reporting import RunReport
+    from tunenet.tuning.events import SearchListener
 
 ConfigLike = Union[str, Path, dict, Config]
 
@@ -297,10 +298,11 @@ def _run(
     dataset: Optional[Dataset],
 ) -> Any:
     """Run in this process, or as the chief of keras-tuner's distributed mode."""
+    listeners = _search_listeners(console, quiet)
     if not (overrides.get("workers") or overrides.get("serve")):
         from tunenet.tuning import tuner  # imports TensorFlow
 
-        return tuner.run_search(cfg, options, quiet=quiet, console=console, dataset=dataset)
+        return tuner.run_search(cfg, options, listeners=listeners, dataset=dataset)
     from tunenet.tuning import workers  # the chief imports TensorFlow too
 
     gpus = overrides.get("gpus")
@@ -314,9 +316,17 @@ def _run(
         timeout=overrides.get("worker_timeout") or 600.0,
         tensorboard=options.tensorboard,
     )
-    return workers.run_distributed(
-        cfg, options, plan, quiet=quiet, console=console, dataset=dataset
-    )
+    return workers.run_distributed(cfg, options, plan, listeners=listeners, dataset=dataset)
+
+
+def _search_listeners(console: Console, quiet: bool) -> list[SearchListener]:
+    """What the user sees of a search on `console`: its progress, each finished trial's line
+    with the label `tunenet report` gives it, and its notes (only these when `quiet`)."""
+    from tunenet.reporting.live import LiveLabels
+    from tunenet.reporting.progress import SearchProgress
+
+    labels = LiveLabels()
+    return [labels, SearchProgress(console, quiet=quiet, labeler=labels)]
 
 
 def _stderr_console() -> Console:

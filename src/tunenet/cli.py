@@ -288,6 +288,7 @@ def worker(
     options = RunOptions(
         config_path=config, runs_dir=runs_dir, name=name, resume=True, tensorboard=tensorboard
     )
+    from tunenet.reporting.progress import SearchProgress
     from tunenet.tuning import workers as workers_module  # imports TensorFlow
 
     tuner_id = worker_id or os.environ.get("KERASTUNER_TUNER_ID")
@@ -299,7 +300,7 @@ def worker(
         threads=threads,
         max_trials=max_trials_per_worker,
         memory_mb=worker_memory,
-        console=err,
+        listeners=[SearchProgress(err)],  # its trials' lines; the chief shows the search
     )
     raise typer.Exit(code)
 

@@ -20,9 +20,9 @@ import tunenet
 from tunenet.config import load as loader
 from tunenet.config.objective import Objective
 from tunenet.data.dataset import load_dataset
+from tunenet.reporting.progress import SearchProgress
 from tunenet.runs import RunDir
 from tunenet.tuning.pipelines import standard_error
-from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.trial import Execution, SearchContext, score_row
 
 NEW = ["started_at", "finished_at", "train_n", "val_n", "test_n"]

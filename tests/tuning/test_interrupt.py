@@ -15,11 +15,11 @@ from rich.console import Console
 
 from tunenet.config import load as loader
 from tunenet.data.dataset import load_dataset
+from tunenet.reporting.progress import SearchProgress
 from tunenet.runs import RunDir, TrialTable
 from tunenet.tuning import trial as trial_module
 from tunenet.tuning import tuner as tuner_module
 from tunenet.tuning.kt_compat import Trial
-from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.trial import SearchContext, TrialRunner, stopped
 
 # what TensorFlow made of a KeyboardInterrupt in the field (issue: Ctrl-C in a trial's first

@@ -16,9 +16,9 @@ from tunenet.config import load as loader
 from tunenet.config.objective import Objective
 from tunenet.data.dataset import load_dataset
 from tunenet.errors import ConfigError
+from tunenet.reporting.progress import SearchProgress
 from tunenet.runs import RunDir, TrialStatus
 from tunenet.tuning.pipelines import error_of
-from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.trial import (
     BestEpoch,
     EpochRecorder,

@@ -3,7 +3,8 @@
 The same rules and settings as `tunenet report` (docs/report.md: the run's thresholds, the auto
 target error from baselines.csv with its interval, each error's interval from its example
 counts), read once from the run directory when the search starts, then applied to each new
-trials.csv row. No TensorFlow; a few milliseconds per trial.
+trials.csv row. No TensorFlow; a few milliseconds per trial. `LiveLabels` listens to the search
+(`tuning.events`) for its run directory and labels the progress display's lines.
 """
 
 from __future__ import annotations
@@ -17,8 +18,23 @@ from tunenet import diagnosis as dx
 from tunenet.reporting.model import resolve_settings
 from tunenet.reporting.noise import chance, trial_intervals
 from tunenet.runs import Run, load_run
+from tunenet.tuning.events import SearchListener, SearchStart
 
 Labeler = Callable[[dict], Optional[str]]
+
+
+class LiveLabels(SearchListener):
+    """The label of a finished trial's row (a `Labeler` for `SearchProgress`), once the search
+    has begun in its run directory; None before."""
+
+    def __init__(self) -> None:
+        self._label: Optional[Labeler] = None
+
+    def on_search_begin(self, start: SearchStart) -> None:
+        self._label = live_labeler(start.run_dir)
+
+    def __call__(self, row: dict) -> Optional[str]:
+        return None if self._label is None else self._label(row)
 
 
 def live_labeler(run_dir: Path) -> Labeler:

@@ -28,10 +28,10 @@ from tunenet.models.saved import export_model
 from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
 from tunenet.runs.insight import LAYER_COLUMNS
 from tunenet.tuning.confusion import write_best_confusion
+from tunenet.tuning.events import Listeners, SearchListener
 from tunenet.tuning.kt_compat import Trial
 from tunenet.tuning.monitor import LayerMonitor, probe_batch
 from tunenet.tuning.pipelines import Pipelines, standard_error
-from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.pruning import Pruning
 
 TRIAL_TIME = "milliseconds"  # trials.csv times: a small trial lasts about a second
@@ -102,7 +102,7 @@ def active_values(trial: Trial) -> dict:
 
 
 class EpochRecorder(keras.callbacks.Callback):
-    """Appends each epoch to epochs.csv and reports progress."""
+    """Appends each epoch to epochs.csv and tells the search's listeners."""
 
     def __init__(self, context: SearchContext, trial_id: str, execution: int):
         super().__init__()
@@ -125,7 +125,7 @@ class EpochRecorder(keras.callbacks.Callback):
         row.update(values)
         row["seconds"] = round(time.perf_counter() - self._started, 4)
         self.context.epoch_log.append(row)
-        self.context.progress.epoch(epoch + 1)
+        self.context.events.on_epoch_end(self.trial_id, epoch + 1)
         self.context.heartbeat()
 
 
@@ -255,7 +255,7 @@ class TrialRunner:
         seed = trial_seed(ctx.config.seed, trial.trial_id)
         row = ctx.base_row(trial.trial_id, values, seed)
         try:
-            ctx.progress.trial_begin(trial.trial_id, self._epochs(trial))
+            ctx.events.on_trial_begin(trial.trial_id, self._epochs(trial))
             executions = []
             for index in range(ctx.config.search.executions_per_trial):
                 executions.append(self._fit(trial, values, seed + index, index))
@@ -357,14 +357,24 @@ def _elapsed(started: float) -> float:
 
 
 class SearchContext:
-    """Everything the trials of one search share: config, data, files, progress, best so far."""
+    """Everything the trials of one search share: config, data, files, listeners, best so far.
+
+    `events`: who is told of each trial and epoch (`tuning.events`); default: nobody."""
 
     tensorboard = False
     heartbeat_file: Optional[Path] = None  # a worker's sign of life for its chief
     resumed = False  # a --resume by the process that owns the run: it may repair tuner/
 
-    def __init__(self, config: Config, dataset: Dataset, run: RunDir, progress: SearchProgress):
-        self.config, self.dataset, self.run, self.progress = config, dataset, run, progress
+    def __init__(
+        self,
+        config: Config,
+        dataset: Dataset,
+        run: RunDir,
+        events: Optional[SearchListener] = None,
+    ):
+        self.config, self.dataset, self.run = config, dataset, run
+        self.events = events if events is not None else Listeners()
+        self.planned = 0  # the trials the config plans (0: unknown, a worker's)
         self.space = space_module.build_space(config)
         self.objective = resolve_objective(config, dataset)
         self.metrics = metric_names(dataset)
@@ -451,7 +461,7 @@ class SearchContext:
                 write_best_confusion(self.run, trial_id, executions[-1].model, self.pipelines)
                 self.run.update_manifest(best_trial=trial_id)
             self.trials.put(row)
-        self.progress.trial_end(row, self.objective.name, self.best_objective)
+        self.events.on_trial_end(row, self.objective.name, self.best_objective)
         return {self.objective.name: objective}
 
     def replay(self, row: dict) -> dict:
@@ -463,7 +473,7 @@ class SearchContext:
     def finish_trial(self, row: dict) -> None:
         with self.lock:
             self.trials.put(row)
-        self.progress.trial_end(row, self.objective.name, self.best_objective)
+        self.events.on_trial_end(row, self.objective.name, self.best_objective)
 
 
 def score_row(executions: list[Execution], metrics: list[str], objective: Objective) -> dict:

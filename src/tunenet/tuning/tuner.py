@@ -2,7 +2,8 @@
 
 `run_search` is the in-process search. `workers.run_distributed` (the chief) and
 `workers.run_worker` build the same session from `open_search` / `join_search`, `start_tuner` /
-`make_tuner` and `finish`; the trials themselves run in `trial.TrialRunner`.
+`make_tuner` and `finish`; the trials themselves run in `trial.TrialRunner`. What the user sees
+of it is drawn by the listeners the caller gives (`tuning.events`): this module prints nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import keras_tuner as kt
 import tensorflow as tf
-from rich.console import Console
 
 from tunenet.config import space as space_module
 from tunenet.config.objective import Objective
@@ -53,10 +53,10 @@ from tunenet.tuning import handover as handover_module
 from tunenet.tuning import kt_compat
 from tunenet.tuning import trial as trial_module
 from tunenet.tuning.confusion import add_test_confusion
+from tunenet.tuning.events import Listeners, SearchListener, SearchStart
 from tunenet.tuning.handover import Handover, rss_mb
 from tunenet.tuning.oracles import make_oracle
 from tunenet.tuning.pipelines import SplitError
-from tunenet.tuning.progress import SearchProgress
 from tunenet.tuning.tf_memory import TrialMemory, cheap_collections
 from tunenet.tuning.trial import (
     SearchContext,
@@ -161,7 +161,7 @@ def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
     except Exception as error:  # keras-tuner's state is JSON, but not what it expects
         if overwrite or not context.resumed:
             raise
-        context.progress.console.print(
+        context.events.on_note(
             f"{context.run.tuner_dir}: keras-tuner cannot reload its state "
             f"({type(error).__name__}: {str(error)[:200]}); {REBUILT}"
         )
@@ -196,8 +196,7 @@ def open_search(
     config: Config,
     options: RunOptions,
     *,
-    quiet: bool,
-    console: Console,
+    events: Listeners,
     on_prepared: Optional[Callable[[RunDir], None]] = None,
     dataset: Optional[Dataset] = None,
 ) -> SearchContext:
@@ -217,19 +216,15 @@ def open_search(
         if on_prepared is not None:
             on_prepared(run)
         for note in run.notes:
-            console.print(note)
-        planned, _ = space_module.trial_budget(config, space_module.build_space(config))
-        context = SearchContext(config, dataset, run, SearchProgress(console, planned, quiet))
+            events.on_note(note)
+        context = SearchContext(config, dataset, run, events)
+        context.planned, _ = space_module.trial_budget(config, context.space)
         context.tensorboard, context.resumed = options.tensorboard, options.resume
         if options.resume:
             for note in _forget_unfinished(context) + _repair_tuner_state(context):
-                console.print(note)
+                events.on_note(note)
         _start_manifest(run, config, dataset, context, resume=options.resume)
-        quiet_notes = quiet or handover_module.inherited()  # a hand-over says nothing
-        _reference_baselines(context, resume=options.resume, quiet=quiet_notes, console=console)
-        from tunenet.reporting.live import live_labeler  # the report's rules, no TensorFlow
-
-        context.progress.labeler = live_labeler(run.path)
+        _reference_baselines(context, resume=options.resume)
     except BaseException as error:
         if run is None:
             raise
@@ -242,12 +237,12 @@ def open_search(
 
 
 def join_search(
-    config: Config, options: RunOptions, *, tuner_id: str, console: Console
+    config: Config, options: RunOptions, *, tuner_id: str, events: Listeners
 ) -> SearchContext:
     """A worker's view of a run the chief created: same config, same data, same files."""
     dataset = load_dataset(config)
     run = join(config, options)
-    context = SearchContext(config, dataset, run, SearchProgress(console, 0, quiet=False))
+    context = SearchContext(config, dataset, run, events)
     context.tensorboard = options.tensorboard
     run.workers_dir.mkdir(parents=True, exist_ok=True)
     context.heartbeat_file = run.heartbeat_file(tuner_id)
@@ -259,8 +254,7 @@ def run_search(
     config: Config,
     options: RunOptions,
     *,
-    quiet: bool = False,
-    console: Optional[Console] = None,
+    listeners: Sequence[SearchListener] = (),
     dataset: Optional[Dataset] = None,
 ) -> SearchSummary:
     """Run the search a config describes and write its run directory.
@@ -268,13 +262,13 @@ def run_search(
     Args:
         config: the validated config (command-line overrides applied).
         options: where the run goes, and whether to resume or overwrite.
-        quiet: no progress display.
-        console: the stderr console for progress.
+        listeners: told of the search's notes, trials and epochs, in this order
+            (`tuning.events`); default: none, the search shows nothing.
         dataset: the data already loaded and checked; default: loaded here.
     """
-    console = console or Console(stderr=True)
+    events = Listeners(listeners)
     with stop_on_signals():
-        context = open_search(config, options, quiet=quiet, console=console, dataset=dataset)
+        context = open_search(config, options, events=events, dataset=dataset)
         try:
             return finish(context, _run_tuner(context))
         except BaseException as error:
@@ -283,7 +277,7 @@ def run_search(
                 raise
             raise ended from None
         finally:
-            context.progress.stop()
+            events.on_search_end()
 
 
 def _run_tuner(context: SearchContext) -> SearchSummary:
@@ -293,19 +287,19 @@ def _run_tuner(context: SearchContext) -> SearchSummary:
     # a hand-over's successor counts the search's time from its first process's start
     started = tuner.handover.started if tuner.handover else time.time()
     summary = SearchSummary(run=context.run, objective=context.objective)
-    _start_progress(context.progress, len(context.trials.rows), started)
+    begin_search(context, started, continued=handover_module.inherited())
     try:
         with cheap_collections():
             tuner.search(verbose=0)
         trial_module.stop_if_requested()  # a stop swallowed after the last trial's end
     except Recycle as reason:  # past its memory budget: a fresh process continues the search
         trial_module.stop_if_requested()
-        _clear_progress(context.progress)
+        context.events.on_search_end(handed_over=True)
         tuner.handover.execute_successor(str(reason))
     except SearchError as error:
         trial_module.stop_if_requested()  # a failure the stop caused is not the search's
         summary.exit_code, summary.message = 1, str(error)
-    context.progress.stop()
+    context.events.on_search_end()
     summary.seconds = round(time.time() - started, 1)
     return summary
 
@@ -321,32 +315,24 @@ def search_stopped(
     SIGTERM, whatever error the stop came out as; a RunDirError when the run directory cannot
     be written; else `error` itself."""
     if stopped(error):
-        context.progress.stop()
+        context.events.on_search_end()
         return interrupted(context.run, options)
     if isinstance(error, WRITE_ERRORS):
         return stopped_writing(context, options, error)
     return error
 
 
-def _start_progress(progress: SearchProgress, done: int, started: float) -> None:
-    """Start the display; a hand-over's successor continues it without a start line."""
-    if handover_module.inherited() and not progress.live:
-        quiet, progress.quiet = progress.quiet, True  # plain lines: no "search: ..." again
-        progress.start(done=done)
-        progress.quiet = quiet
-    else:
-        progress.start(done=done)
-    progress.started -= time.time() - started  # the search's elapsed time, across hand-overs
-
-
-def _clear_progress(progress: SearchProgress) -> None:
-    """Before a hand-over: no end line, and the live display erased (the successor draws its
-    own in the same place)."""
-    display = getattr(progress, "_progress", None)
-    if display is not None:
-        display.live.transient = True
-        display.stop()
-    progress.quiet = True
+def begin_search(context: SearchContext, started: float, continued: bool = False) -> None:
+    """Tell the listeners that the trials are about to run; `started`: `time.time()` when the
+    search started (a hand-over's successor counts from its first process's start)."""
+    start = SearchStart(
+        run_dir=context.run.path,
+        planned=context.planned,
+        done=len(context.trials.rows),
+        started=started,
+        continued=continued,
+    )
+    context.events.on_search_begin(start)
 
 
 def resume_hint(options: RunOptions, run: RunDir) -> str:
@@ -512,31 +498,29 @@ def _start_manifest(
     )
 
 
-def _reference_baselines(
-    context: SearchContext, *, resume: bool, quiet: bool, console: Console
-) -> None:
+def _reference_baselines(context: SearchContext, *, resume: bool) -> None:
     """Fit the reference baselines (docs/report.md) into baselines.csv; a resume reuses a complete
-    file. A baseline that fails is left out with a warning: it never stops the search."""
-    run = context.run
+    file. A baseline that fails is left out with a warning: it never stops the search. A
+    hand-over's successor says nothing of them (its predecessor did)."""
+    run, events = context.run, context.events
+    tell = not handover_module.inherited()
     if resume and read_baseline_rows(run) is not None:
-        if not quiet:
-            console.print(f"baselines: reused {run.baselines_file}", markup=False)
+        if tell:
+            events.on_status(f"baselines: reused {run.baselines_file}")
         return
     config = context.config
     try:
         baselines = fit_baselines(context.dataset, config.data.normalize, config.seed)
     except Exception as error:  # references are a help: they never stop the search
         trial_module.stop_if_requested()  # but a stop does, whatever error it came out as
-        console.print(
-            f"warning: baselines left out ({type(error).__name__}: {error})", markup=False
-        )
+        events.on_note(f"warning: baselines left out ({type(error).__name__}: {error})")
         return
     write_baselines(run, baselines.rows)
     run.update_manifest(baselines=baselines.manifest())
     for reason in baselines.skipped:
-        console.print(f"baselines: left out {reason}", markup=False)
-    if not quiet:
-        console.print(baselines.summary(), markup=False, highlight=False)
+        events.on_note(f"baselines: left out {reason}")
+    if tell:
+        events.on_status(baselines.summary())
 
 
 def mark_interrupted(context: SearchContext) -> None:

@@ -18,15 +18,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from rich.console import Console
-
 from tunenet.config.sections import Config
 from tunenet.errors import Interrupted, RunDirError, SearchError, shell_command
 from tunenet.runs import RunDir, RunOptions, TrialStatus
+from tunenet.tuning.events import Listeners, SearchListener
 
 RECYCLE_EXIT = 75  # a worker that asks to be replaced by a fresh process (memory, trial count)
 LOCAL_ENV = "TUNENET_LOCAL_WORKER"  # "1": a worker its chief started on this machine
@@ -283,17 +283,24 @@ def run_distributed(
     options: RunOptions,
     workers: WorkerOptions,
     *,
-    quiet: bool = False,
-    console: Optional[Console] = None,
+    listeners: Sequence[SearchListener] = (),
     dataset: Any = None,
 ) -> Any:
     """The chief of a distributed search: serve the oracle, run local workers, finish the run.
-    `dataset`: the data already loaded and checked (default: loaded here)."""
+    `listeners`: told of its notes and trials, as `tuner.run_search`'s; `dataset`: the data
+    already loaded and checked (default: loaded here)."""
     from tunenet.tuning import kt_compat
     from tunenet.tuning.trial import stop_if_requested, stopped
-    from tunenet.tuning.tuner import SearchSummary, finish, interrupted, open_search, start_tuner
+    from tunenet.tuning.tuner import (
+        SearchSummary,
+        begin_search,
+        finish,
+        interrupted,
+        open_search,
+        start_tuner,
+    )
 
-    console = console or Console(stderr=True)
+    events = Listeners(listeners)
     host, port = parse_address(workers.serve) if workers.serve else ("127.0.0.1", free_port())
     pools: list[WorkerPool] = []
 
@@ -305,8 +312,7 @@ def run_distributed(
 
     try:
         context = open_search(
-            config, options, quiet=quiet, console=console, on_prepared=start_workers,
-            dataset=dataset,
+            config, options, events=events, on_prepared=start_workers, dataset=dataset,
         )  # fmt: skip
         os.environ.update(oracle_environment("chief", host, port))
         tuner = start_tuner(context, resume=options.resume)
@@ -328,14 +334,14 @@ def run_distributed(
             f"{socket.gethostname()}:{port}", "--runs-dir", options.runs_dir,
             "--name", context.run.name, *workers.overrides,
         )  # fmt: skip
-        console.print(
+        events.on_note(
             f"oracle serving on {host}:{port}; join from another machine with: {join_command}"
         )
-    context.progress.start(done=len(context.trials.rows))
+    begin_search(context, time.time())
     seen = set(context.trials.rows)
 
     def lost(tuner_id: str, code: int) -> None:
-        console.print(f"worker {tuner_id} died (exit code {code}); a fresh one reruns its trial")
+        events.on_note(f"worker {tuner_id} died (exit code {code}); a fresh one reruns its trial")
         _forget_lost_trial(context, tuner.oracle, tuner_id)
 
     local = {f"tuner{index}" for index in range(workers.count)}
@@ -344,7 +350,7 @@ def run_distributed(
             time.sleep(0.5)
             pool.poll(on_death=lost)
             for note in reclaim_silent(tuner.oracle, context, local, workers.timeout):
-                console.print(note)
+                events.on_note(note)
             seen = _report_new_trials(context, seen)
         stop_if_requested()
     except BaseException as error:
@@ -356,7 +362,7 @@ def run_distributed(
         summary.exit_code, summary.message = 1, str(error)
     finally:
         pool.stop()  # whatever happened, no worker outlives its chief
-        context.progress.stop()
+        events.on_search_end()
         server.stop(grace=1)
     _report_new_trials(context, seen)
     summary.seconds = round(time.perf_counter() - started, 1)
@@ -410,7 +416,7 @@ def _report_new_trials(context: Any, seen: set[str]) -> set[str]:
     context.trials.reload()
     for trial_id, row in context.trials.rows.items():
         if trial_id not in seen and row.get("status") != TrialStatus.INTERRUPTED:
-            context.progress.trial_end(row, context.objective.name, context.best_objective)
+            context.events.on_trial_end(row, context.objective.name, context.best_objective)
             seen = seen | {trial_id}
     return seen
 
@@ -576,10 +582,11 @@ def run_worker(
     threads: Optional[int],
     max_trials: Optional[int],
     memory_mb: Optional[int],
-    console: Console,
+    listeners: Sequence[SearchListener] = (),
     connect_timeout: float = 60.0,
 ) -> int:
-    """One worker: fetch trials from the chief until it has none left. Returns the exit code."""
+    """One worker: fetch trials from the chief until it has none left. Returns the exit code.
+    `listeners`: told of its notes and of the trials it trains (`tuning.events`)."""
     host, port = parse_address(oracle)
     budget = oracle_timeout()
     os.environ.update(oracle_environment(tuner_id, host, port))
@@ -597,7 +604,8 @@ def run_worker(
     local = os.environ.get(LOCAL_ENV) == "1"
     if local:
         wait_for_chief(host, port, LOCAL_CONNECT_TIMEOUT)
-    context = join_search(config, options, tuner_id=tuner_id, console=console)
+    events = Listeners(listeners)
+    context = join_search(config, options, tuner_id=tuner_id, events=events)
     if not local:
         wait_for_chief(host, port, connect_timeout)
     tuner = make_tuner(context, overwrite=False)
@@ -614,7 +622,7 @@ def run_worker(
         with cheap_collections():
             tuner.search(verbose=0)
     except Recycle as reason:
-        console.print(f"worker {tuner_id}: {reason}; a fresh process takes over")
+        events.on_note(f"worker {tuner_id}: {reason}; a fresh process takes over")
         code = RECYCLE_EXIT
     except KeyboardInterrupt:
         if not link.gone:

@@ -10,7 +10,7 @@ import time
 import pytest
 from rich.console import Console
 
-from tunenet.tuning.progress import SearchProgress, trial_line
+from tunenet.reporting.progress import SearchProgress, trial_line
 
 ESCAPE = re.compile(r"\x1b")
 RICH_RED = "249;38;114"  # Rich's default colour of a bar in progress: reads as a failure

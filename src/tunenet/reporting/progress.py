@@ -3,7 +3,9 @@
 On a terminal: a bar of trials (done / planned, best objective so far, elapsed, ETA) and a bar
 of the running trial's epochs; both clocks stay live (Rich redraws from its own thread), and a
 line per finished trial is printed above them. Not a terminal (CI logs): a start line, one line
-per finished trial, an end line; no animation, no control codes. `quiet`: nothing.
+per finished trial, an end line; no animation, no control codes. `quiet`: nothing but the notes.
+
+`SearchProgress` listens to the search (`tuning.events`): the search tells, this module draws.
 """
 
 from __future__ import annotations
@@ -18,22 +20,34 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.text import Text
 
 from tunenet.reporting.rich_table import short_names
+from tunenet.tuning.events import SearchListener, SearchStart
 
 # A search that ends before its planned trials (early stops, an exhausted space, a capacity
 # search that stopped growing) is not a failure: its bar stays this neutral colour.
 BAR = {"complete_style": "cyan", "finished_style": "green", "pulse_style": "cyan"}
 
 
-class SearchProgress:
+Labeler = Callable[[dict], Optional[str]]
+
+
+class SearchProgress(SearchListener):
     """Trials done / total, the current trial's epoch, the best objective, elapsed and ETA.
 
     Args:
         console: the stderr console; a live display when it is a terminal.
-        total: the trials planned (0: unknown, e.g. a worker's).
-        quiet: show nothing (the caller prints the final summary).
+        total: the trials planned (0: unknown, e.g. a worker's); the search's start tells it.
+        quiet: show no progress, only the notes (the caller prints the final summary).
+        labeler: a trials.csv row to its diagnosis label ("high bias", ...), shown in the
+            trial's line (`reporting.live.LiveLabels`); None: the status alone.
     """
 
-    def __init__(self, console: Console, total: int, quiet: bool = False):
+    def __init__(
+        self,
+        console: Console,
+        total: int = 0,
+        quiet: bool = False,
+        labeler: Optional[Labeler] = None,
+    ):
         self.console, self.total, self.quiet = console, total, quiet
         self.live = console.is_terminal and not quiet
         self.done = 0
@@ -46,11 +60,50 @@ class SearchProgress:
         self._trials: Any = None
         self._epochs: Any = None
         self._stopped = False
-        # row -> its diagnosis label ("high bias", ...), set by the search once the run's
-        # settings and baselines are known (reporting.live); None: the status alone
-        self.labeler: Optional[Callable[[dict], Optional[str]]] = None
+        self.labeler = labeler
 
-    # ------------------------------------------------------------ the calls of the search
+    # ------------------------------------------------------------ the events of the search
+
+    def on_note(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)  # above a live display
+
+    def on_status(self, text: str) -> None:
+        if not self.quiet:
+            self.on_note(text)
+
+    def on_search_begin(self, start: SearchStart) -> None:
+        """Start the display; a hand-over's successor continues it without a start line."""
+        self.total = start.planned
+        if start.continued and not self.live:
+            quiet, self.quiet = self.quiet, True  # plain lines: no "search: ..." again
+            self.start(done=start.done)
+            self.quiet = quiet
+        else:
+            self.start(done=start.done)
+        self.started -= time.time() - start.started  # the search's time, across hand-overs
+
+    def on_trial_begin(self, trial_id: str, epochs: tuple[int, int]) -> None:
+        self.trial_begin(trial_id, epochs)
+
+    def on_epoch_end(self, trial_id: str, epoch: int) -> None:
+        self.epoch(epoch)
+
+    def on_trial_end(self, row: dict, objective: str, best: Optional[float]) -> None:
+        self.trial_end(row, objective, best)
+
+    def on_search_end(self, handed_over: bool = False) -> None:
+        if handed_over:  # no end line; a fresh process draws its display in the same place
+            self._erase()
+        self.stop()
+
+    def _erase(self) -> None:
+        if self._progress is not None:
+            self._progress.live.transient = True
+            self._progress.stop()
+            self._progress = None
+        self.quiet = True
+
+    # ------------------------------------------------------------ what the display does
 
     def start(self, done: int = 0) -> None:
         """The search begins, `done` trials already recorded (a resume)."""
