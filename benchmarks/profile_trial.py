@@ -141,7 +141,8 @@ def instrument_keras(timers: Timers, tool: str) -> None:
 
 def instrument_tunenet(timers: Timers) -> None:
     from tunenet import runs
-    from tunenet.tuning import pipelines, progress, trial, tuner
+    from tunenet.reporting import progress
+    from tunenet.tuning import pipelines, trial, tuner
 
     wrap = timers.wrap_if
     wrap(trial, "build_model", "build: layers")
@@ -303,7 +304,7 @@ def variant_no_fsync() -> None:
 
 def after_each_trial(action: Callable[[], None]) -> None:
     """Run `action` after every trial's row is written (the progress display's trial_end)."""
-    from tunenet.tuning import progress
+    from tunenet.reporting import progress
 
     original = progress.SearchProgress.trial_end
 
@@ -313,6 +314,15 @@ def after_each_trial(action: Callable[[], None]) -> None:
         action()
 
     progress.SearchProgress.trial_end = trial_end
+
+
+def quiet_progress() -> Any:
+    """The progress display of `tunenet search --quiet`: it listens, and shows nothing."""
+    from rich.console import Console
+
+    from tunenet.reporting.progress import SearchProgress
+
+    return SearchProgress(Console(stderr=True), quiet=True)
 
 
 def malloc_trim() -> None:
@@ -429,7 +439,7 @@ def _run_child(
         options = RunOptions(config_path=config_file, runs_dir=work / "runs")
 
         def search() -> Any:
-            return tuner.run_search(config, options, quiet=True)
+            return tuner.run_search(config, options, listeners=[quiet_progress()])
     else:
         import kt_script
 
@@ -499,7 +509,7 @@ def memory_child(variants: list[str], trials: int) -> dict:
     config = loader.load_config(config_file)
     options = RunOptions(config_path=config_file, runs_dir=work / "runs")
     wall = time.perf_counter()
-    tuner.run_search(config, options, quiet=True)
+    tuner.run_search(config, options, listeners=[quiet_progress()])
     wall = time.perf_counter() - wall
     shutil.rmtree(work, ignore_errors=True)
     return {"variants": variants, "rss": samples, "wall": wall}
