@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from tunenet.reporting.progress import SearchProgress, trial_line
+from tunenet.tuning.events import Listeners, SearchStart
 
 ESCAPE = re.compile(r"\x1b")
 RICH_RED = "249;38;114"  # Rich's default colour of a bar in progress: reads as a failure
@@ -133,6 +135,56 @@ def test_eta_from_this_sessions_pace_and_unknown_without_a_plan() -> None:
     unknown.trial_end(row("0000"), "val_accuracy", 0.9)
     assert unknown.eta() is None
     assert "1 done" in unknown.console.file.getvalue()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- as a listener of the search
+
+
+def start(planned: int = 3, done: int = 0, ago: float = 0.0, continued: bool = False):
+    return SearchStart(Path("runs/demo"), planned, done, time.time() - ago, continued)
+
+
+def test_notes_show_even_when_quiet_and_status_lines_only_without() -> None:
+    for quiet in (False, True):
+        out = console(False)
+        events = Listeners([SearchProgress(out, quiet=quiet)])
+        events.on_note("worker tuner0 died (exit code 9); a fresh one reruns its trial")
+        events.on_status("baselines (0.1 s): majority 60.0% validation error")
+        shown = out.file.getvalue().splitlines()  # type: ignore[attr-defined]
+        assert shown[0].startswith("worker tuner0 died") and len(shown) == 2 - quiet
+
+
+def test_the_search_start_sets_the_plan_and_the_clock() -> None:
+    progress = SearchProgress(console(False))
+    progress.on_search_begin(start(planned=4, done=1, ago=30.0))
+    assert progress.total == 4 and progress.done == 1 and progress.elapsed() >= 30.0
+    lines = progress.console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines == ["search: 4 trial(s) planned, 1 done before"]
+
+
+def test_a_hand_over_draws_no_end_line_and_its_successor_no_start_line() -> None:
+    out = console(False)
+    first = SearchProgress(out)
+    first.on_search_begin(start())
+    first.on_search_end(handed_over=True)
+    first.on_search_end()  # the ways out of the search that follow draw nothing either
+    successor = SearchProgress(out)
+    successor.on_search_begin(start(done=1, ago=60.0, continued=True))
+    successor.on_trial_end(row("0001"), "val_accuracy", 0.9)
+    successor.on_search_end()
+    lines = out.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[0] == "search: 3 trial(s) planned" and len(lines) == 3
+    assert lines[1].startswith("trial 0001") and "2/3 done" in lines[1]
+    assert lines[2].startswith("search ended: 2 of 3 planned trial(s) done")
+
+
+def test_a_hand_over_erases_the_live_display() -> None:
+    out = console(True)
+    progress = SearchProgress(out)
+    progress.on_search_begin(start())
+    progress.on_search_end(handed_over=True)
+    assert progress._progress is None and progress.quiet
+    assert "ended after" not in out.file.getvalue()  # type: ignore[attr-defined]
 
 
 TINY_GRID = """
