@@ -37,6 +37,6 @@ def export_model(model: keras.Model, scale: Optional[tuple[float, float]]) -> ke
     return exported
 
 
-def load_best_model(path: Any) -> keras.Model:
+def load_best_model(path: Any, compile: bool = True) -> keras.Model:
     """Load a saved model with Keras' safe mode (no code from the file is run)."""
-    return keras.models.load_model(path, safe_mode=True)
+    return keras.models.load_model(path, safe_mode=True, compile=compile)

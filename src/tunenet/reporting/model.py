@@ -24,6 +24,8 @@ from tunenet.reporting.confusion import ConfusionReport, confusion_report
 from tunenet.reporting.noise import chance, is_regression, trial_intervals, validation_size
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
+from tunenet.runs.cells import integer, number
+from tunenet.runs.objective import declared_objective
 
 # Columns of epochs.csv that are not Keras metrics.
 NOT_METRICS = {"trial_id", "execution", "epoch", "learning_rate", "lr", "seconds"}
@@ -164,10 +166,10 @@ def reference_baselines(run: Run) -> list[Baseline]:
     return [
         Baseline(
             model=str(row["model"]),
-            train_error=_float(row["train_error"]),
-            val_error=_float(row["val_error"]),
-            test_error=_float(row["test_error"]),
-            seconds=_float(row["seconds"]),
+            train_error=number(row["train_error"]),
+            val_error=number(row["val_error"]),
+            test_error=number(row["test_error"]),
+            seconds=number(row["seconds"]),
         )
         for _, row in run.baselines.iterrows()
     ]
@@ -180,7 +182,7 @@ def baselines_note(run: Run) -> str | None:
     if run.baselines is None or not found or not isinstance(fitted, dict):
         return None
     notes = []
-    rows, total = _int(fitted.get("fitted_rows")), _int(fitted.get("train_rows"))
+    rows, total = integer(fitted.get("fitted_rows")), integer(fitted.get("train_rows"))
     if rows is not None and total is not None and rows < total:
         notes.append(f"fitted on {rows:,} of {total:,} training rows (to take seconds)")
     for key, prefix in (("notes", ""), ("skipped", "left out: ")):
@@ -387,7 +389,10 @@ def resolve_objective(run: Run) -> RunObjective:
     """Name and direction from manifest.json, else resolved.yaml's `search.objective`; the values
     from trials.csv's `objective` column, else the column named like the objective, else
     `val_error` (minimized)."""
-    name, direction, source = _declared_objective(run)
+    declared = declared_objective(run.manifest, run.resolved)
+    name = declared.name if declared else None
+    direction = declared.direction if declared else None
+    source = declared.source if declared else "trials.csv"
     columns = run.trials.columns
     if "objective" in columns and run.trials["objective"].notna().any():
         name = name or _matching_metric(run.trials) or "objective"
@@ -401,19 +406,6 @@ def _run_objective(name: str, direction: Any, column: str, source: str) -> RunOb
     """The direction when declared (min or max), else guessed from the name."""
     chosen = Objective.named(name, direction)
     return RunObjective(chosen.name, chosen.direction, column, source)
-
-
-def _declared_objective(run: Run) -> tuple[str | None, Any, str]:
-    """Name, direction as written (`Objective.named` ignores anything but min/max) and source."""
-    for raw, source in (
-        ((run.manifest or {}).get("objective"), "manifest.json"),
-        (_config_value(run.resolved, "search.objective")[1], "resolved.yaml"),
-    ):
-        if isinstance(raw, str) and raw:
-            return raw, None, source
-        if isinstance(raw, dict) and raw.get("name"):
-            return str(raw["name"]), raw.get("direction"), source
-    return None, None, "trials.csv"
 
 
 def _matching_metric(trials: pd.DataFrame) -> str | None:
@@ -449,8 +441,8 @@ def _trial_report(
     findings = dx.curve_findings(
         curve,
         status=row["status"],
-        best_epoch=_int(row.get("best_epoch")),
-        epochs_trained=_int(row.get("epochs_trained")),
+        best_epoch=integer(row.get("best_epoch")),
+        epochs_trained=integer(row.get("epochs_trained")),
         stopped_early=stopped_early,
         epoch_limit=settings.epoch_limit.value,
     )
@@ -461,21 +453,21 @@ def _trial_report(
     }
     context = _context(row, run)
     layers = dx.trial_layers(run.layers, row["trial_id"])  # training dynamics (layers.csv)
-    findings += dx.dynamics_findings(layers, _int(row.get("best_epoch")), context)
+    findings += dx.dynamics_findings(layers, integer(row.get("best_epoch")), context)
     recommendations = [] if pruned else dx.recommend(fit, findings, context, evidence)
     return TrialReport(
         trial_id=row["trial_id"],
         rank=None if pd.isna(rank) else int(rank),
         status=row["status"],
         hyperparameters=hyperparameters,
-        epochs_trained=_int(row.get("epochs_trained"))
+        epochs_trained=integer(row.get("epochs_trained"))
         or (int(curve["epoch"].max()) if len(curve) else None),
-        best_epoch=_int(row.get("best_epoch")),
+        best_epoch=integer(row.get("best_epoch")),
         stopped_early=stopped_early,
-        objective=_float(row.get(objective.column)),
-        train_error=_float(row["train_error"]),
-        val_error=_float(row["val_error"]),
-        test_error=_float(row.get("test_error")),
+        objective=number(row.get(objective.column)),
+        train_error=number(row["train_error"]),
+        val_error=number(row["val_error"]),
+        test_error=number(row.get("test_error")),
         fit=fit,
         findings=findings,
         recommendations=recommendations,
@@ -589,7 +581,7 @@ def capacity_curve(run: Run, objective: RunObjective) -> dx.CapacityCurve:
     """Every trial of the run (not cut to `--top`) in trial order, with its model size, and
     where growth stopped paying by resolved.yaml's `search.min_delta` (default 0.001)."""
     found, min_delta = _config_value(run.resolved, "search.min_delta")
-    if not found or _float(min_delta) is None or isinstance(min_delta, bool):
+    if not found or number(min_delta) is None or isinstance(min_delta, bool):
         min_delta = DEFAULT_MIN_DELTA
     rows = sorted(
         (row for _, row in run.trials.iterrows()), key=lambda row: _trial_order(row["trial_id"])
@@ -599,11 +591,11 @@ def capacity_curve(run: Run, objective: RunObjective) -> dx.CapacityCurve:
             trial_id=row["trial_id"],
             status=row["status"],
             **_model_size(row, run),
-            objective=_float(row.get(objective.column))
+            objective=number(row.get(objective.column))
             if row["status"] == TrialStatus.COMPLETED
             else None,
-            train_error=_float(row["train_error"]),
-            val_error=_float(row["val_error"]),
+            train_error=number(row["train_error"]),
+            val_error=number(row["val_error"]),
         )
         for row in rows
     ]
@@ -639,17 +631,17 @@ def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
         )
         kind = "cnn" if cnn else "dense"
     width_key = "model.filters" if kind == "cnn" else "model.units"
-    layers = _int(tried("model.layers"))
+    layers = integer(tried("model.layers"))
     if layers is None and _whole(fixed("model.layers")):
         layers = int(fixed("model.layers"))
-    growth = _float(fixed("model.filters_growth")) if kind == "cnn" else None
+    growth = number(fixed("model.filters_growth")) if kind == "cnn" else None
     base = fixed(width_key)
 
     def width(index: int) -> int | None:
-        value = _int(tried(f"{width_key}.{index}"))
+        value = integer(tried(f"{width_key}.{index}"))
         if value is not None:
             return value
-        first = _int(tried(f"{width_key}.0"))
+        first = integer(tried(f"{width_key}.0"))
         if growth and first is not None:  # as cnn.filters_of
             return max(1, int(round(first * growth**index)))
         if _whole(base):
@@ -658,7 +650,7 @@ def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
 
     if layers is None:  # no layer count known: the per-layer columns the trial has
         layers_seen = 0
-        while _int(tried(f"{width_key}.{layers_seen}")) is not None:
+        while integer(tried(f"{width_key}.{layers_seen}")) is not None:
             layers_seen += 1
         layers = layers_seen or None
     if layers == 0:
@@ -685,19 +677,6 @@ def _present(value: object) -> bool:
         return not bool(pd.isna(value))
     except (TypeError, ValueError):
         return True
-
-
-def _int(value: object) -> int | None:
-    number = _float(value)
-    return int(number) if number is not None else None
-
-
-def _float(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def plain(value: object, integral: bool = False) -> Any:

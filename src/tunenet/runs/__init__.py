@@ -1,10 +1,12 @@
 """The run directory (docs/run-format.md): the only code that knows its file names and formats.
 
-`paths` says where each file lives; `status` holds the trial statuses; `files` writes files
-safely; `tables` owns trials.csv and epochs.csv as the search writes them; `baselines` owns
-baselines.csv; `resolved` the recorded config; `start` and `resume` decide whether a directory
-may be used; `lock` lets one search at a time write a run; `read` reads a run for report,
-refine and the Python API. Format reference: docs/run-format.md.
+`paths` says where each file lives; `status` holds the trial and run statuses; `files` writes
+files safely (`write_atomic`, `replace_atomic`); `cells` reads a CSV cell as a number; `tables`
+owns trials.csv and epochs.csv as the search writes them; `baselines` owns baselines.csv;
+`resolved` the recorded config; `start` and `resume` decide whether a directory may be used;
+`lock` lets one search at a time write a run; `read` reads a run for report, refine and the
+Python API; `best` opens a finished run and its best model; `objective` says which objective a
+run used; `version` is tunenet's installed version. Format reference: docs/run-format.md.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from tunenet.runs.paths import FORMAT_VERSION, RunDir, RunLock
 from tunenet.runs.resolved import config_differences, fingerprint, resolved_dict
 from tunenet.runs.resume import discard_tuner_state, tuner_state_problem
 from tunenet.runs.start import RunOptions, join, locate, prepare, run_name, versions
-from tunenet.runs.status import FINAL_STATUSES, TrialStatus
+from tunenet.runs.status import FINAL_STATUSES, RunStatus, TrialStatus
 from tunenet.runs.tables import EpochLog, TrialTable, read_trial_rows, trial_order
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ __all__ = [
     "RunDir",
     "RunLock",
     "RunOptions",
+    "RunStatus",
     "TrialStatus",
     "TrialTable",
     "config_differences",

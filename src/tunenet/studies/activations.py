@@ -17,7 +17,6 @@ to this image. Maps of a single pixel share one scale per layer.
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 
 from tunenet.errors import DataError, RunDirError
 from tunenet.runs import RunDir
+from tunenet.runs.best import load_best_model, open_finished_run, run_config
+from tunenet.runs.files import replace_atomic
 
 PANEL_LAYER = re.compile(r"^(conv|pool)_\d+$")
 MAX_CHANNELS = 64  # channels drawn per layer (the first ones)
@@ -49,33 +50,8 @@ class Activations:
 
 def load_run(run_path: Path) -> tuple[RunDir, Any, Any]:
     """The run directory, its resolved config and its best model (loaded in safe mode)."""
-    from pydantic import ValidationError
-
-    from tunenet.config.sections import Config
-
-    run = RunDir(run_path)
-    if not run.path.is_dir():
-        raise RunDirError(f"{run.path}: no such run directory. Give a directory `search` wrote.")
-    if not run.best_model_file.is_file():
-        raise RunDirError(
-            f"{run.best_model_file}: no best model in this run (no trial completed yet). "
-            "Run `tunenet search` until a trial completes."
-        )
-    if not run.resolved_file.is_file():
-        raise RunDirError(f"{run.resolved_file}: missing; it tells how the inputs were prepared.")
-    try:
-        config = Config.model_validate(run.read_resolved())
-    except ValidationError as error:
-        raise RunDirError(f"{run.resolved_file}: not a tunenet config ({error}).") from None
-    import keras
-
-    try:
-        model = keras.models.load_model(run.best_model_file, safe_mode=True, compile=False)
-    except Exception as error:  # Keras raises many types for a broken or foreign file
-        raise RunDirError(
-            f"{run.best_model_file}: cannot be loaded as a Keras model: {error}"
-        ) from None
-    return run, config, model
+    run = open_finished_run(run_path, manifest=False)
+    return run, run_config(run), load_best_model(run, compile=False)
 
 
 def read_input(path: Path, config: Any, input_shape: tuple[int, ...]) -> np.ndarray:
@@ -320,9 +296,6 @@ def draw_activations(
 def _save(figure: Any, target: Path) -> None:
     """Write the PNG atomically (temp file + rename)."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.tmp.png")
-        figure.savefig(temp, dpi=DPI, format="png")
-        os.replace(temp, target)
+        replace_atomic(target, lambda temp: figure.savefig(temp, dpi=DPI, format="png"), ".png")
     except OSError as error:
         raise RunDirError(f"{target}: cannot write the picture ({error.strerror}).") from None

@@ -8,7 +8,6 @@ it into a second validation split and its error into an optimistic one.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -17,8 +16,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tunenet.errors import DataError, RunDirError
-from tunenet.runs import FORMAT_VERSION, RunDir
+from tunenet.errors import DataError
+from tunenet.runs import FORMAT_VERSION
+from tunenet.runs.best import load_best_model, open_finished_run, run_config
 
 SPLITS = ("test", "val", "train")
 
@@ -49,96 +49,6 @@ class Evaluation:
         }
 
 
-def _run_config(run: RunDir) -> Any:
-    """The run's resolved config, with the data files where the search found them."""
-    from tunenet.config import load as loader
-
-    raw = run.read_resolved()
-    if not isinstance(raw, dict) or "data" not in raw:
-        raise RunDirError(f"{run.resolved_file}: is not a tunenet resolved config.")
-    files = (run.read_manifest().get("data") or {}).get("files") or {}
-    for key, absolute in files.items():
-        if raw["data"].get(key) and Path(absolute).exists():
-            raw["data"][key] = absolute  # relative paths were relative to the search's directory
-    return loader.validate_dict(raw, source=str(run.resolved_file))
-
-
-MODEL_EXPECTED = (
-    "expected a Keras model: a .keras zip archive holding config.json and model.weights.h5, as "
-    "tunenet search writes it. Restore the file, or run the search again."
-)
-
-
-def _check_run(path: Path) -> RunDir:
-    """The run at `path`, or a RunDirError that says what is there and what is expected."""
-    problem = run_dir_problem(path)
-    if problem:
-        raise RunDirError(problem)
-    run = RunDir(path)
-    if not run.best_model_file.exists():
-        raise RunDirError(
-            f"{run.best_model_file}: does not exist: no trial of this run completed. "
-            "Finish the search (tunenet search CONFIG --resume) first."
-        )
-    problem = model_file_problem(run.best_model_file)
-    if problem:
-        raise RunDirError(f"{run.best_model_file}: {problem}, {MODEL_EXPECTED}")
-    return run
-
-
-def run_dir_problem(path: Path) -> Optional[str]:
-    """What is wrong with `path` as a run directory, or None when it looks like one."""
-    give = "Give a directory made by tunenet search, e.g. runs/<name>."
-    if not path.exists():
-        return f"{path}: no such run directory. {give}"
-    if not path.is_dir():
-        hint = ""
-        if RunDir(path.parent.parent).best_model_file == path:
-            hint = f" This is a run's best model: try tunenet evaluate {path.parent.parent}."
-        return f"{path}: is a file, expected a run directory. {give}{hint}"
-    run = RunDir(path)
-    missing = [f.name for f in (run.manifest_file, run.resolved_file) if not f.exists()]
-    if not missing:
-        return None
-    runs = sorted(str(child) for child in path.iterdir() if RunDir(child).manifest_file.is_file())
-    if runs and run.manifest_file.name in missing:
-        shown = ", ".join(runs[:5]) + (f" (and {len(runs) - 5} more)" if len(runs) > 5 else "")
-        return f"{path}: is a directory of runs, expected one run. Give one of them: {shown}."
-    return f"{path}: is not a tunenet run directory (no {' and no '.join(missing)}). {give}"
-
-
-def model_file_problem(path: Path) -> Optional[str]:
-    """What `path` is when it cannot be a Keras model file (read without TensorFlow), or None."""
-    if path.is_dir():
-        return "is a directory"
-    size = path.stat().st_size
-    if size == 0:
-        return "is an empty file"
-    if not zipfile.is_zipfile(path):
-        return f"is {_kind_of_file(path, size)}, not a zip archive"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError) as error:
-        return f"is a damaged zip archive ({error})"
-    if "config.json" not in names:
-        held = ", ".join(names[:5]) or "nothing"
-        return f"is a zip archive without config.json (it holds {held})"
-    return None
-
-
-def _kind_of_file(path: Path, size: int) -> str:
-    with path.open("rb") as file:
-        head = file.read(64)
-    if head.startswith(b"\x89HDF"):
-        return f"an HDF5 file ({size} bytes: a legacy .h5 model or weights file?)"
-    if b"\0" in head:
-        return f"a binary file of {size} bytes"
-    text = head.decode("utf-8", errors="replace").strip()
-    first = text.splitlines()[0][:40] if text else ""
-    return f"a text file of {size} bytes (starts {first!r})"
-
-
 def evaluate_run(path: Path, split: str = "test") -> Evaluation:
     """Evaluate a run's best model on one split of its data.
 
@@ -148,8 +58,8 @@ def evaluate_run(path: Path, split: str = "test") -> Evaluation:
     """
     if split not in SPLITS:
         raise DataError(f"--split: got {split!r}, expected one of {', '.join(SPLITS)}.")
-    run = _check_run(path)
-    config = _run_config(run)
+    run = open_finished_run(path)
+    config = run_config(run)
     manifest = run.read_manifest()
 
     from tunenet.data.dataset import load_dataset
@@ -170,16 +80,9 @@ def evaluate_run(path: Path, split: str = "test") -> Evaluation:
             f"the {split} split has {len(y)} examples now but had {recorded} during the search: "
             "the data changed since, so these figures are not the search's."
         )
-    from tunenet.models.saved import load_best_model  # TensorFlow from here
+    model = load_best_model(run)  # TensorFlow from here
     from tunenet.tuning.pipelines import Pipelines, error_of
 
-    try:
-        model = load_best_model(run.best_model_file)  # Keras' safe mode
-    except Exception as error:  # a damaged or foreign file: not the user's data
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise RunDirError(
-            f"{run.best_model_file}: cannot be loaded as a Keras model ({first}); {MODEL_EXPECTED}"
-        ) from None
     try:
         data = Pipelines(dataset).evaluation(split, raw=True)  # the saved model's own units
         metrics = model.evaluate(data, verbose=0, return_dict=True)

@@ -27,7 +27,6 @@ import dataclasses
 import logging
 import math
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -41,15 +40,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tunenet.config import space as space_module
-from tunenet.config.objective import Objective
 from tunenet.config.sections import Config
 from tunenet.diagnosis.intervals import error_ci, normal
 from tunenet.diagnosis.learning_curve import LearningCurve, learning_curve, verdict_word
 from tunenet.diagnosis.text import percent, percent_ci, points_ci
 from tunenet.errors import DataError, RunDirError, TunenetError
 from tunenet.runs import RunDir, TrialStatus, read_trials_text
+from tunenet.runs.best import open_run, run_config, run_manifest
+from tunenet.runs.cells import integer, is_number
+from tunenet.runs.files import replace_atomic
 from tunenet.runs.insight import LEARNING_CURVE_COLUMNS, write_learning_curve
-from tunenet.studies.evaluate import _run_config, run_dir_problem
+from tunenet.runs.objective import run_objective
 
 DEFAULT_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 MIN_EXAMPLES = 10  # the fewest training examples a fraction may keep
@@ -127,14 +128,13 @@ def best_trial_row(run: RunDir) -> dict:
     """
     rows = read_trials_text(run)
     completed = [row for row in rows if row.get("status") == TrialStatus.COMPLETED]
-    manifest = run.read_manifest() if run.manifest_file.exists() else {}
+    manifest = run_manifest(run)
     chosen = manifest.get("best_trial")
     for row in completed:
         if row.get("trial_id") == chosen:
             return row
-    objective = manifest.get("objective") if isinstance(manifest.get("objective"), dict) else {}
-    ranked = Objective.named(objective.get("name") or "objective", objective.get("direction"))
-    best = ranked.best(row for row in completed if _finite(row.get("objective")))
+    ranked = run_objective(manifest, run.read_resolved(), rows[0] if rows else ())
+    best = ranked.best(row for row in completed if is_number(row.get("objective")))
     if best is None:
         raise RunDirError(
             f"{run.trials_file}: no completed trial to retrain. Finish the search first "
@@ -252,13 +252,10 @@ def learning_curve_run(
         DataError: a fraction keeps too few examples.
     """
     fractions = check_fractions(fractions)
-    problem = run_dir_problem(Path(path))
-    if problem:
-        raise RunDirError(problem)
-    run = RunDir(Path(path))
+    run = open_run(Path(path))
     if not writable(run.path):  # before minutes of training, not after
         raise RunDirError(f"{run.path}: not writable; learning_curve.csv goes there. {WRITE_FIX}")
-    config = _run_config(run)
+    config = run_config(run)
     row = best_trial_row(run)
     values = trial_values(config, row, run)
     seed = _seed(row, config)
@@ -298,7 +295,8 @@ def writable(path: Path) -> bool:
 def _seed(row: dict, config: Config) -> int:
     """The trial's seed (its first execution's) from trials.csv; the run's seed for a
     hand-written trials.csv without one."""
-    return int(float(row["seed"])) if _finite(row.get("seed")) else config.seed
+    seed = integer(row.get("seed"))
+    return seed if seed is not None else config.seed
 
 
 class _Fitter:
@@ -473,14 +471,10 @@ def save_plot(run: RunDir, table: pd.DataFrame, curve: LearningCurve, trial_id: 
         verdict=f"more data helps: {verdict_word(curve.more_data_helps)}",
     )
     target = run.path / PLOT_NAME
-    handle, temp = tempfile.mkstemp(dir=run.path, prefix=f".{PLOT_NAME}.", suffix=".png")
-    os.close(handle)
     try:
-        figure.savefig(temp)
-        os.replace(temp, target)
+        replace_atomic(target, figure.savefig, ".png")
     finally:
         plt.close(figure)
-        Path(temp).unlink(missing_ok=True)
     return target
 
 
@@ -525,10 +519,3 @@ def _error_text(error: Optional[float], ci: Any) -> str:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _finite(value: Any) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

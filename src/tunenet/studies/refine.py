@@ -52,6 +52,8 @@ from tunenet.runs import (
     read_trials_text,
     write_atomic,
 )
+from tunenet.runs.cells import number
+from tunenet.runs.objective import run_objective
 
 DEFAULT_TOP = 5
 SIGNIFICANT = 3  # digits kept when float bounds are rounded outward
@@ -91,7 +93,7 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
     resolved = _read_resolved(run)
     base = loader.validate_dict(copy.deepcopy(resolved), source=str(run.resolved_file))
     rows = _read_trials(run)
-    objective = _objective(run, base, rows)
+    objective = run_objective(_manifest(run), resolved, rows[0] if rows else ())
     completed = [row for row in rows if _score(row) is not None]
     if not completed:
         raise RunDirError(
@@ -169,18 +171,6 @@ def _read_trials(run: RunDir) -> list[dict]:
     return rows
 
 
-def _objective(run: RunDir, config: Config, rows: list[dict]) -> Objective:
-    """The objective's name and direction: the manifest's, else the config's, else inferred."""
-    manifest = _manifest(run)
-    recorded = manifest.get("objective") if isinstance(manifest.get("objective"), dict) else {}
-    chosen = config.search.objective
-    name = recorded.get("name") or (chosen.name if chosen else None)
-    if name is None:
-        name = "val_accuracy" if rows and "val_accuracy" in rows[0] else "val_loss"
-    direction = recorded.get("direction") or (chosen.direction if chosen else None)
-    return Objective.named(name, direction)
-
-
 def _manifest(run: RunDir) -> dict:
     """manifest.json, or {} when it is missing or unreadable (it is optional)."""
     if not run.manifest_file.exists():
@@ -195,11 +185,7 @@ def _manifest(run: RunDir) -> dict:
 def _score(row: dict) -> Optional[float]:
     if row.get("status") != TrialStatus.COMPLETED:
         return None
-    try:
-        value = float(row.get("objective") or "nan")
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    return number(row.get("objective"))
 
 
 # ---------------------------------------------------------------- the trials to narrow around
@@ -248,7 +234,7 @@ def _neighbours(run: RunDir, ranked: list[dict], top: int) -> tuple[list[dict], 
 
 def _tied(row: dict, interval: Interval) -> bool:
     """Validation error inside the best trial's interval (or below it: no worse)."""
-    error = _number(row, "val_error")
+    error = number(row.get("val_error"))
     return error is not None and error <= interval[1] + TOLERANCE
 
 
@@ -263,7 +249,7 @@ def _tie_line(interval: Interval, tied: int, top: int) -> str:
 
 def _not_learning(row: dict, facts: _DataFacts) -> bool:
     """The report's `not learning` label: train error not clearly below chance."""
-    train, val = _number(row, "train_error"), _number(row, "val_error")
+    train, val = number(row.get("train_error")), number(row.get("val_error"))
     if facts.chance is None or train is None:
         return False
     noise = Noise(train_ci=_error_ci(row, "train", facts), proportions=not facts.regression)
@@ -275,10 +261,10 @@ def _not_learning(row: dict, facts: _DataFacts) -> bool:
 def _error_ci(row: dict, split: str, facts: _DataFacts) -> Optional[Interval]:
     """The 95% interval of a row's `<split>_error`: from `<split>_error_se` for regression, else
     Wilson on `<split>_n` (or the manifest's size of that split)."""
-    error = _number(row, f"{split}_error")
+    error = number(row.get(f"{split}_error"))
     if facts.regression:
-        return error_ci(error, None, _number(row, f"{split}_error_se"))
-    return error_ci(error, _number(row, f"{split}_n") or facts.sizes.get(split))
+        return error_ci(error, None, number(row.get(f"{split}_error_se")))
+    return error_ci(error, number(row.get(f"{split}_n")) or facts.sizes.get(split))
 
 
 def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
@@ -295,7 +281,7 @@ def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
         None,
     )  # fmt: skip
     sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
-    known = {"train": _number(sizes, "train"), "val": _number(sizes, "validation")}
+    known = {"train": number(sizes.get("train")), "val": number(sizes.get("validation"))}
     return _DataFacts(
         regression=task == "regression",
         sizes={split: n for split, n in known.items() if n is not None},
@@ -308,14 +294,6 @@ def _chance_text(facts: _DataFacts) -> str:
     if chance is None:
         return ""
     return f"train error not clearly below {chance.error:.1%}, the error of {chance.source}"
-
-
-def _number(row: dict, column: str) -> Optional[float]:
-    try:
-        value = float(row.get(column) or "nan")
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _seen_values(config: Config, key: str, rows: list[dict]) -> list[str]:
