@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tunenet.config import sections as config_module
+from tunenet.config.objective import task_problems
 from tunenet.config.sections import TAGS, Choice, Config, Fixed, Range, run_name_problem
 from tunenet.errors import ConfigError, Problem
 
@@ -607,38 +608,6 @@ def _check_monitor(config: Config) -> list[tuple[str, str]]:
     objective the model does not log would fail the search's first trial."""
     task = config.data.task if config.data.task != "auto" else SOURCE_TASKS.get(config.data.source)
     return task_problems(config, task)
-
-
-def task_problems(config: Config, task: Optional[str]) -> list[tuple[str, str]]:
-    """The objective and early stopping's monitor against the Keras log keys of `task` (None:
-    any task). Asked at load time, then again once the data has told the task."""
-    from tunenet.config.objective import logged_metrics, monitor_problem
-
-    problems = []
-    objective = config.search.objective
-    known = [key for key in logged_metrics(task) if key.startswith("val_")]
-    if objective and objective.name.startswith("val_") and objective.name not in known:
-        model = f"a {task} model" if task else "a model"
-        problems.append(
-            (
-                "search.objective",
-                f"got {_short(objective.name)}, which {model} does not log; "
-                f"choose one of {', '.join(known)}",
-            )
-        )
-    settings = config.training.early_stopping
-    problem = settings and monitor_problem(settings.monitor, task)
-    if problem:
-        problems.append(("training.early_stopping.monitor", problem))
-    return problems
-
-
-def check_task(config: Config, task: str) -> None:
-    """Raise the `task_problems` of `task` (the data's task, now known) as a ConfigError."""
-    problems = task_problems(config, task)
-    if problems:
-        errors = [Problem(key, message) for key, message in problems]
-        raise ConfigError("\n".join(f"{key}: {message}" for key, message in problems), errors)
 
 
 def _check_model_size(config: Config) -> list[tuple[str, str]]:

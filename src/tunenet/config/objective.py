@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Hashable, Iterable, Literal, Mapping, Optional
 
 from tunenet.config.sections import objective_direction
+from tunenet.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from tunenet.config.sections import Config
 
 Direction = Literal["min", "max"]
 
@@ -48,6 +51,37 @@ def monitor_problem(monitor: str, task: Optional[str] = None) -> Optional[str]:
         f"got {shown}: not a metric {which}, so early stopping would never stop a trial; "
         f"choose one of {', '.join(known)}" + (f"; did you mean {hint[0]!r}?" if hint else "")
     )
+
+
+def task_problems(config: Config, task: Optional[str]) -> list[tuple[str, str]]:
+    """The objective and early stopping's monitor against the Keras log keys of `task` (None:
+    any task). Asked at load time, then again once the data has told the task."""
+    problems = []
+    objective = config.search.objective
+    known = [key for key in logged_metrics(task) if key.startswith("val_")]
+    if objective and objective.name.startswith("val_") and objective.name not in known:
+        model = f"a {task} model" if task else "a model"
+        shown = repr(objective.name)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        problems.append(
+            (
+                "search.objective",
+                f"got {shown}, which {model} does not log; choose one of {', '.join(known)}",
+            )
+        )
+    settings = config.training.early_stopping
+    problem = settings and monitor_problem(settings.monitor, task)
+    if problem:
+        problems.append(("training.early_stopping.monitor", problem))
+    return problems
+
+
+def check_task(config: Config, task: str) -> None:
+    """Raise the `task_problems` of `task` (the data's task, now known) as a ConfigError."""
+    problems = task_problems(config, task)
+    if problems:
+        errors = [Problem(key, message) for key, message in problems]
+        raise ConfigError("\n".join(f"{key}: {message}" for key, message in problems), errors)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from tunenet.config.load import check_task
+from tunenet.config.objective import check_task
 from tunenet.config.sections import Config, DataConfig
 from tunenet.data.examples import Examples, Features, subsample
 from tunenet.data.sources import SCANS, SOURCES
