@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tunenet.runs import TrialStatus
+from tunenet.runs.status import TrialStatus
 
 # A loss larger than this multiple of its first value has blown up (diverged).
 BLOW_UP_FACTOR = 10.0

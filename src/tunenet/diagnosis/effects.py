@@ -19,7 +19,7 @@ from tunenet.config.objective import Objective
 from tunenet.diagnosis import significance as sig
 from tunenet.diagnosis.intervals import Z, difference_ci, error_ci, half_width
 from tunenet.diagnosis.text import format_value
-from tunenet.runs import TrialStatus
+from tunenet.runs.status import TrialStatus
 
 # Numeric hyperparameters with more distinct values than this are binned by quantile.
 MAX_VALUES_UNBINNED = 6

@@ -12,7 +12,7 @@ from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import HpEffect
 from tunenet.diagnosis.labels import GOOD_FIT, NOT_LEARNING, UNCERTAIN, FitDiagnosis
 from tunenet.diagnosis.text import finite, format_value, p_text, percent
-from tunenet.runs import TrialStatus
+from tunenet.runs.status import TrialStatus
 
 
 def verdict(
