@@ -16,6 +16,7 @@ from tunenet.config.load import validate_dict
 from tunenet.data import baselines as baselines_module
 from tunenet.data.baselines import fit_baselines
 from tunenet.data.dataset import Dataset, load_dataset
+from tunenet.reporting.progress import SearchProgress
 from tunenet.runs import BASELINE_COLUMNS, RunDir, read_baseline_rows, write_baselines
 
 
@@ -151,7 +152,8 @@ def test_search_start_fits_them_and_a_resume_reuses_them(tmp_path: Path, monkeyp
     context = search_context(tmp_path)
     log = io.StringIO()
     console = Console(file=log, width=200)
-    tuner._reference_baselines(context, resume=False, quiet=False, console=console)
+    context.events = SearchProgress(console)
+    tuner._reference_baselines(context, resume=False)
     assert log.getvalue().startswith("baselines (")
     assert context.run.read_manifest()["baselines"]["train_rows"] == 90
     written = context.run.baselines_file.read_text()
@@ -160,7 +162,8 @@ def test_search_start_fits_them_and_a_resume_reuses_them(tmp_path: Path, monkeyp
         raise AssertionError("a resume must reuse baselines.csv")
 
     monkeypatch.setattr(tuner, "fit_baselines", refit)
-    tuner._reference_baselines(context, resume=True, quiet=True, console=console)
+    context.events = SearchProgress(console, quiet=True)
+    tuner._reference_baselines(context, resume=True)
     assert context.run.baselines_file.read_text() == written
 
 
@@ -170,7 +173,8 @@ def test_a_resume_without_a_complete_file_fits_them(tmp_path: Path) -> None:
     context = search_context(tmp_path)
     context.run.baselines_file.write_text("model,train_error\n")  # cut by a crash
     log = io.StringIO()
-    tuner._reference_baselines(context, resume=True, quiet=True, console=Console(file=log))
+    context.events = SearchProgress(Console(file=log), quiet=True)
+    tuner._reference_baselines(context, resume=True)
     assert read_baseline_rows(context.run) is not None
     assert log.getvalue() == ""  # quiet: no line
 
