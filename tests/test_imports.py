@@ -1,11 +1,15 @@
-"""What imports what: TensorFlow only where models train, no import cycles, no huge modules."""
+"""What imports what: TensorFlow only where models train, no import cycles, no huge modules, and
+the layers of pyproject.toml's import-linter contracts (ARCHITECTURE.md): no import runs upward."""
 
 from __future__ import annotations
 
 import ast
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -171,3 +175,85 @@ def test_no_module_over_800_lines():
     }
     too_long = {name: lines for name, lines in sizes.items() if lines > MAX_LINES}
     assert not too_long, f"modules over {MAX_LINES} lines: {too_long}"
+
+
+# ---------------------------------------------------------------- the layers (import-linter)
+
+LINT = (
+    "import sys; from importlinter.cli import lint_imports; "
+    "sys.exit(lint_imports(no_cache=True, no_logo=True))"
+)
+# package inits outside any layer (a layer cannot contain another): what they may import
+PACKAGE_INITS = {"tunenet": {"tunenet.errors"}, "tunenet.config": {"tunenet.config.sections"}}
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """`lint-imports` with root/pyproject.toml's contracts, on the tunenet package of root/src."""
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    return subprocess.run(
+        [sys.executable, "-c", LINT], cwd=root, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_no_import_runs_up_the_layers():
+    result = lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_an_upward_import_breaks_the_contracts(tmp_path: Path):
+    """The contracts do refuse: the search drawing again, diagnosis opening the run's writers."""
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(PACKAGE, tmp_path / "src" / "tunenet", ignore=shutil.ignore_patterns("*.pyc"))
+    upward = {
+        "tuning/trial.py": "from tunenet.reporting.progress import SearchProgress",
+        "diagnosis/text.py": "from tunenet.runs.files import write_atomic",
+    }
+    for name, line in upward.items():
+        path = tmp_path / "src" / "tunenet" / name
+        path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = result.stdout
+    assert "tunenet.tuning is not allowed to import tunenet.reporting" in report
+    assert "tunenet.tuning.trial -> tunenet.reporting.progress" in report
+    assert "tunenet.diagnosis.text -> tunenet.runs.files" in report
+    assert "Contracts: 0 kept, 2 broken." in report
+
+
+def layer_modules() -> list[str]:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(contract["layers"] for contract in contracts if contract["type"] == "layers")
+    return [name.strip() for layer in layers for name in re.split(r"[|:]", layer)]
+
+
+def test_every_module_sits_in_a_layer():
+    """A new module is checked too: it belongs to a layer, or is a package init that imports
+    only what it re-exports."""
+    layers = layer_modules()
+    found = graph()
+    loose = [
+        name
+        for name in found
+        if not any(name == layer or name.startswith(layer + ".") for layer in layers)
+    ]
+    assert sorted(loose) == sorted(PACKAGE_INITS), "add these to a layer in pyproject.toml"
+    for name, allowed in PACKAGE_INITS.items():
+        assert found[name] <= allowed, f"{name} imports {sorted(found[name] - allowed)}"
+
+
+def test_diagnosis_loads_no_writer_yaml_or_plot():
+    """Importing diagnosis runs tunenet/runs/__init__.py (for runs.status): it loads nothing."""
+    code = (
+        "import sys, tunenet.diagnosis\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tunenet.runs')))\n"
+        "print(sorted(m for m in ('yaml', 'matplotlib', 'rich', 'tensorflow') if m in sys.modules))\n"
+    )
+    result = loaded_after(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "['tunenet.runs', 'tunenet.runs.cells', 'tunenet.runs.status']",
+        "[]",
+    ]
