@@ -133,7 +133,8 @@ def best_trial_row(run: RunDir) -> dict:
     for row in completed:
         if row.get("trial_id") == chosen:
             return row
-    ranked = run_objective(manifest, run.read_resolved(), rows[0] if rows else ())
+    resolved = run.read_resolved() if run.resolved_file.exists() else None
+    ranked = run_objective(manifest, resolved, rows[0] if rows else ())
     best = ranked.best(row for row in completed if is_number(row.get("objective")))
     if best is None:
         raise RunDirError(
