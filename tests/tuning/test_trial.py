@@ -187,7 +187,13 @@ def test_objective_defaults_by_task_and_names_a_bad_choice() -> None:
     config = loader.validate_dict(IRIS)
     dataset = load_dataset(config)
     assert resolve_objective(config, dataset) == ACCURACY
-    wrong = loader.validate_dict({**IRIS, "search": {"objective": "val_mae"}})
+    with pytest.raises(ConfigError, match="search.objective: got 'val_mae'.*val_accuracy"):
+        loader.validate_dict({**IRIS, "search": {"objective": "val_mae"}})  # refused at load
+    named = loader.validate_dict({**IRIS, "search": {"objective": "val_accuracy"}}).search
+    wrong = config.model_copy(  # past the load-time check: the search still names it
+        update={"search": named.model_copy(update={"objective": named.objective.model_copy(
+            update={"name": "val_mae"})})}
+    )  # fmt: skip
     with pytest.raises(ConfigError, match="search.objective: got 'val_mae'.*val_accuracy"):
         resolve_objective(wrong, dataset)
 
