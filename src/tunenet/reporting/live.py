@@ -18,6 +18,7 @@ from tunenet import diagnosis as dx
 from tunenet.reporting.model import resolve_settings
 from tunenet.reporting.noise import chance, trial_intervals
 from tunenet.runs import Run, load_run
+from tunenet.runs.cells import number
 from tunenet.tuning.events import SearchListener, SearchStart
 
 Labeler = Callable[[dict], Optional[str]]
@@ -45,9 +46,8 @@ def live_labeler(run_dir: Path) -> Labeler:
 
     def label(row: dict) -> Optional[str]:
         status = str(row.get("status"))
-        try:
-            train, val = float(row["train_error"]), float(row["val_error"])
-        except (KeyError, TypeError, ValueError):
+        train, val = number(row.get("train_error")), number(row.get("val_error"))
+        if train is None or val is None:
             return dx.trial_label(status, None)
         if not found:
             run = load_run(run_dir)

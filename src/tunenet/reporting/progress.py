@@ -10,7 +10,6 @@ per finished trial, an end line; no animation, no control codes. `quiet`: nothin
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import timedelta
 from typing import Any, Callable, Optional
@@ -20,6 +19,8 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.text import Text
 
 from tunenet.reporting.rich_table import short_names
+from tunenet.runs.cells import number
+from tunenet.runs.status import TrialStatus
 from tunenet.tuning.events import SearchListener, SearchStart
 
 # A search that ends before its planned trials (early stops, an exhausted space, a capacity
@@ -271,10 +272,10 @@ def trial_line(row: dict, objective: str, label: Optional[str] = None) -> str:
     parts = [f"trial {row.get('trial_id', '?')}", _outcome(row)]
     if label and label != row.get("status"):
         parts.append(label)
-    value = _number(row.get("objective"))
+    value = number(row.get("objective"))
     if value is not None:
         parts.append(f"{objective} {value:.4g}")
-    seconds = _number(row.get("seconds"))
+    seconds = number(row.get("seconds"))
     if seconds is not None:
         parts.append(f"{seconds:.1f}s")
     values = {
@@ -290,23 +291,15 @@ def trial_line(row: dict, objective: str, label: Optional[str] = None) -> str:
 def _outcome(row: dict) -> str:
     """The status, with when a trial stopped early or why it failed."""
     status = str(row.get("status") or "")
-    epochs = _number(row.get("epochs_trained"))
-    if status == "completed" and str(row.get("stopped_early")) in ("True", "true", "1"):
+    epochs = number(row.get("epochs_trained"))
+    if status == TrialStatus.COMPLETED and str(row.get("stopped_early")) in ("True", "true", "1"):
         return f"{status} (stopped early at epoch {epochs:.0f})" if epochs else status
-    if status == "pruned" and epochs:
+    if status == TrialStatus.PRUNED and epochs:
         return f"pruned at epoch {epochs:.0f}"
     message = str(row.get("message") or "")
-    if status in ("failed", "diverged") and message:
+    if status in (TrialStatus.FAILED, TrialStatus.DIVERGED) and message:
         return f"{status}: {message if len(message) <= 80 else message[:77] + '...'}"
     return status
-
-
-def _number(value: Any) -> Optional[float]:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _value(value: Any) -> str:

@@ -37,6 +37,7 @@ from tunenet.runs import (
     FORMAT_VERSION,
     RunDir,
     RunOptions,
+    RunStatus,
     TrialStatus,
     discard_tuner_state,
     fingerprint,
@@ -492,7 +493,7 @@ def _start_manifest(
         strategy=config.search.strategy,
         data=dataset.summary(),
         objective=context.objective.to_dict(),
-        status="running",
+        status=RunStatus.RUNNING,
         started_at=manifest.get("started_at") or now(),
         finished_at=None,
     )
@@ -524,13 +525,13 @@ def _reference_baselines(context: SearchContext, *, resume: bool) -> None:
 
 
 def mark_interrupted(context: SearchContext) -> None:
-    context.run.update_manifest(status="interrupted", finished_at=now())
+    context.run.update_manifest(status=RunStatus.INTERRUPTED, finished_at=now())
 
 
 def interrupted(run: RunDir, options: RunOptions) -> Interrupted:
     """The error that ends a search stopped by Ctrl-C or SIGTERM, its run marked interrupted."""
     with contextlib.suppress(OSError):  # a full disk: resume does not need the mark
-        run.update_manifest(status="interrupted", finished_at=now())
+        run.update_manifest(status=RunStatus.INTERRUPTED, finished_at=now())
     return Interrupted(resume_hint(options, run))
 
 
@@ -546,7 +547,7 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         summary.message = summary.message or (
             "no trial completed." + (f" First error: {first}" if first else "")
         )
-        context.run.update_manifest(status="failed", finished_at=now())
+        context.run.update_manifest(status=RunStatus.FAILED, finished_at=now())
         return summary
     best = best_row(completed, context.objective)
     test = _test_error(context, best["trial_id"])
@@ -557,7 +558,7 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         best["test_error_se"] = None if test is None else test.standard_error
         context.trials.save()
     summary.best = best
-    status = "failed" if summary.exit_code else "completed"
+    status = RunStatus.FAILED if summary.exit_code else RunStatus.COMPLETED
     context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])
     return summary
 
