@@ -19,6 +19,7 @@ import yaml
 from tunenet.config import load as loader
 from tunenet.config.sections import Config
 from tunenet.errors import ConfigError, OptionError, Problem, SearchError
+from tunenet.models.checks import MODEL_CHECKS
 from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
 from tunenet.runs import run_name as run_name_of
 
@@ -86,13 +87,13 @@ def validate(config: ConfigLike) -> Validation:
 def _load(config: ConfigLike, **overrides: Any) -> Config:
     """A validated Config from a path, a dict or a Config; the overrides apply first."""
     if isinstance(config, (str, Path)):
-        return loader.load_config(Path(config), **overrides)
+        return loader.load_config(Path(config), checks=MODEL_CHECKS, **overrides)
     if isinstance(config, Config):
         if all(value is None or value is False for value in overrides.values()):
             return config
-        return loader.load_mapping(resolved_dict(config), **overrides)
+        return loader.load_mapping(resolved_dict(config), checks=MODEL_CHECKS, **overrides)
     if isinstance(config, dict):
-        return loader.load_mapping(config, **overrides)
+        return loader.load_mapping(config, checks=MODEL_CHECKS, **overrides)
     raise TypeError(
         f"config: expected a path, a dict or a tunenet Config, got {type(config).__name__}."
     )

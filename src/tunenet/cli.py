@@ -282,9 +282,12 @@ def worker(
     import socket
 
     from tunenet.config import load as loader
+    from tunenet.models.checks import MODEL_CHECKS
     from tunenet.runs import RunOptions
 
-    cfg = loader.load_config(config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)
+    cfg = loader.load_config(
+        config, max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke, checks=MODEL_CHECKS
+    )
     options = RunOptions(
         config_path=config, runs_dir=runs_dir, name=name, resume=True, tensorboard=tensorboard
     )

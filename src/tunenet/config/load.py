@@ -7,9 +7,9 @@ import difflib
 import functools
 import re
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -18,6 +18,9 @@ from tunenet.config import sections as config_module
 from tunenet.config.objective import task_problems
 from tunenet.config.sections import TAGS, Choice, Config, Fixed, Range, run_name_problem
 from tunenet.errors import ConfigError, Problem
+
+# A cross-field check: the config in, (dotted key, message) pairs out.
+Check = Callable[[Config], list[tuple[str, str]]]
 
 MAX_ALIAS_NODES = 10_000
 """Values that aliases may add to a config. A few anchors reuse a list; a "billion laughs" adds
@@ -247,6 +250,7 @@ def load_config(
     epochs: Optional[int] = None,
     seed: Optional[int] = None,
     smoke: bool = False,
+    checks: Sequence[Check] = (),
 ) -> Config:
     """Load and validate a config file; command-line overrides apply before validation.
 
@@ -254,6 +258,8 @@ def load_config(
         path: the YAML file.
         max_trials, epochs, seed: `--max-trials`, `--epochs`, `--seed` (None: keep the file's).
         smoke: `--smoke`: at most 2 trials, 2 epochs and 512 examples, for CI.
+        checks: more cross-field checks, after this module's own: a command that builds models
+            passes `models.checks.MODEL_CHECKS` (config/ cannot import models/).
     """
     text = read_text(path)
     raw = parse_yaml(text, str(path))
@@ -268,7 +274,7 @@ def load_config(
         )
     return load_mapping(
         raw, source=str(path), text=text, max_trials=max_trials, epochs=epochs, seed=seed,
-        smoke=smoke,
+        smoke=smoke, checks=checks,
     )  # fmt: skip
 
 
@@ -281,6 +287,7 @@ def load_mapping(
     epochs: Optional[int] = None,
     seed: Optional[int] = None,
     smoke: bool = False,
+    checks: Sequence[Check] = (),
 ) -> Config:
     """Validate a config's content (a YAML file's, or a dict); the overrides apply first.
 
@@ -288,7 +295,7 @@ def load_mapping(
         raw: the config as a mapping of sections (`data`, `model`, ...).
         source: what errors name the config by: its file, or "config" for a dict.
         text: the YAML text, when there is one, so that errors give line numbers.
-        max_trials, epochs, seed, smoke: as for `load_config`.
+        max_trials, epochs, seed, smoke, checks: as for `load_config`.
 
     Raises:
         ConfigError: every problem at once, in `.errors`.
@@ -296,11 +303,18 @@ def load_mapping(
     raw = _apply_overrides(raw, max_trials=max_trials, epochs=epochs, seed=seed)
     if smoke:
         raw = _smoke(raw)
-    return validate_dict(raw, source=source, text=text)
+    return validate_dict(raw, source=source, text=text, checks=checks)
 
 
-def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = None) -> Config:
-    """Validate an already-parsed config; every problem is reported in one ConfigError."""
+def validate_dict(
+    raw: dict,
+    *,
+    source: str = "config",
+    text: Optional[str] = None,
+    checks: Sequence[Check] = (),
+) -> Config:
+    """Validate an already-parsed config; every problem is reported in one ConfigError.
+    `checks` run after this module's own (see `load_config`)."""
     try:
         config = Config.model_validate(raw)
     except ValidationError as error:
@@ -311,7 +325,7 @@ def validate_dict(raw: dict, *, source: str = "config", text: Optional[str] = No
     stem = Path(source).stem
     if config.name is None and source.endswith((".yaml", ".yml")) and not run_name_problem(stem):
         config = config.model_copy(update={"name": stem})  # else runs.run_name says why
-    problems = [problem for check in CHECKS for problem in check(config)]
+    problems = [problem for check in (*CHECKS, *checks) for problem in check(config)]
     if problems:
         raise _located_error(source, problems, text)
     return config
@@ -610,13 +624,6 @@ def _check_monitor(config: Config) -> list[tuple[str, str]]:
     return task_problems(config, task)
 
 
-def _check_model_size(config: Config) -> list[tuple[str, str]]:
-    """The largest model of the space, estimated from the data's shape (no TensorFlow)."""
-    from tunenet.models import size  # reads at most a data file's header
-
-    return size.check_config(config)
-
-
 NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {}
 
 
@@ -633,22 +640,11 @@ def _check_supported(config: Config) -> list[tuple[str, str]]:
     ]
 
 
-def _check_cnn_fits(config: Config) -> list[tuple[str, str]]:
-    """A CNN space that shrinks the image below 1x1, where the config fixes the input shape."""
-    if config.model.kind != "cnn" and config.data.augmentation is None:
-        return []
-    from tunenet.models import shapes  # pure Python: no TensorFlow at validate time
-
-    return shapes.fit_problems(config, shapes.known_input_shape(config))
-
-
 CHECKS = [
     _check_sources,
     _check_grid,
     _check_pruning,
     _check_objective,
     _check_supported,
-    _check_cnn_fits,
     _check_monitor,
-    _check_model_size,
 ]

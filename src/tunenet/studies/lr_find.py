@@ -28,6 +28,7 @@ from tunenet.config import load as loader
 from tunenet.config import space as space_module
 from tunenet.config.sections import Config
 from tunenet.errors import ConfigError, RunDirError, TunenetError
+from tunenet.models.checks import MODEL_CHECKS
 from tunenet.runs import RunOptions, csv_line, run_name, write_atomic
 from tunenet.runs.files import replace_atomic
 from tunenet.studies.lr_range import (
@@ -224,7 +225,7 @@ def run_lr_find(
         not written, and the CLI exits 1).
     """
     check_options(min_lr, max_lr, steps)
-    config = loader.load_config(config_path)
+    config = loader.load_config(config_path, checks=MODEL_CHECKS)
     directory = output_dir(config, config_path, runs_dir)
     check_out(out, config_path)
     from tunenet.data.dataset import load_dataset
@@ -395,12 +396,14 @@ def write_config(config_path: Path, out: Path, suggestion: Suggestion) -> Option
     """
     text = loader.read_text(config_path)
     raw = loader.parse_yaml(text, str(config_path))
-    rate = suggested_rate(loader.load_mapping(raw, source=str(config_path)), suggestion)
+    config = loader.load_mapping(raw, source=str(config_path), checks=MODEL_CHECKS)
+    rate = suggested_rate(config, suggestion)
     expected = _with_rate(raw, rate.value)
     edited = _edit_text(text, rate.text)
     if edited is None or loader.parse_yaml(edited, str(out)) != expected:
         edited = yaml.safe_dump(expected, sort_keys=False, default_flow_style=None, width=100)
-    written = loader.load_mapping(expected, source=str(out))  # the written config validates
+    # the written config validates
+    written = loader.load_mapping(expected, source=str(out), checks=MODEL_CHECKS)
     header = (
         f"# optimizer.learning_rate set by `tunenet lr-find` on {date.today().isoformat()} "
         f"from {config_path.name}\n"

@@ -44,6 +44,7 @@ from tunenet.diagnosis.labels import (
     fit_diagnosis,
 )
 from tunenet.errors import ConfigError, RunDirError
+from tunenet.models.checks import MODEL_CHECKS
 from tunenet.runs import (
     RunDir,
     TrialStatus,
@@ -91,7 +92,9 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
     """
     run = RunDir(Path(path))
     resolved = _read_resolved(run)
-    base = loader.validate_dict(copy.deepcopy(resolved), source=str(run.resolved_file))
+    base = loader.validate_dict(
+        copy.deepcopy(resolved), source=str(run.resolved_file), checks=MODEL_CHECKS
+    )
     rows = _read_trials(run)
     objective = run_objective(_manifest(run), resolved, rows[0] if rows else ())
     completed = [row for row in rows if _score(row) is not None]
@@ -120,7 +123,9 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
         if new != old:
             _set(refined, key, new)
             changes.append((key, old, new))
-    config = loader.validate_dict(copy.deepcopy(refined), source="the refined config")
+    config = loader.validate_dict(
+        copy.deepcopy(refined), source="the refined config", checks=MODEL_CHECKS
+    )
     refinement = Refinement(
         text="",
         config=config,
