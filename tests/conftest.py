@@ -103,6 +103,17 @@ def _fuzz_memory_limit(request: pytest.FixtureRequest):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _no_stop_left_over():
+    """Each test starts without a stop requested: an in-process worker whose chief is gone (or
+    a test of the signal handlers) sets the search's stop flag, and its process, unlike a real
+    worker's, goes on to the next test."""
+    trial = sys.modules.get("tunenet.tuning.trial")  # never imported here: TensorFlow
+    if trial is not None:
+        trial.stop_requested = False
+    yield
+
+
 @pytest.fixture
 def write_config(tmp_path: Path):
     """Write a YAML config (dedented) into tmp_path and return its path."""
