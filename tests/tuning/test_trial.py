@@ -228,8 +228,7 @@ def test_a_lost_sigterm_still_stops_the_next_epoch_and_trial() -> None:
     from tunenet.tuning import trial as trial_module
     from tunenet.tuning import tuner
 
-    previous = tuner.interrupt_on_sigterm()
-    try:
+    with tuner.stop_on_signals():  # gives the handlers back and lowers the flag after
         assert trial_module.stop_requested is False
         with pytest.raises(KeyboardInterrupt):
             tuner._interrupt(15, None)
@@ -237,8 +236,3 @@ def test_a_lost_sigterm_still_stops_the_next_epoch_and_trial() -> None:
         recorder = EpochRecorder.__new__(EpochRecorder)  # no context needed to begin an epoch
         with pytest.raises(KeyboardInterrupt):
             recorder.on_epoch_begin(0)
-    finally:
-        import signal
-
-        signal.signal(signal.SIGTERM, previous)
-        trial_module.stop_requested = False  # later searches in this process run

@@ -427,12 +427,6 @@ def stops_deferred() -> Iterator[None]:
     trial_module.stop_if_requested()
 
 
-def interrupt_on_sigterm() -> Any:
-    """Make SIGTERM stop a search like Ctrl-C; returns the previous handler."""
-    trial_module.stop_requested = False
-    return signal.signal(signal.SIGTERM, _interrupt)
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     """Ctrl-C or SIGTERM: the search stops, the run is kept and can be resumed. The flag stops
     it at the next check when this KeyboardInterrupt is lost or turned into another error."""
