@@ -175,7 +175,7 @@ def _per_layer(config: Config, dotted: str, param: Any) -> list[HyperParameter]:
         # The first block's filters are drawn; later blocks grow by the factor.
         return [_from_param(f"{dotted}.0", param, True)]
     layers = config.model.layers
-    layer_counts = _values(layers)
+    layer_counts = param_values(layers)
     hps = []
     for index in range(max(layer_counts)):
         hp = _from_param(f"{dotted}.{index}", param, True)
@@ -188,7 +188,8 @@ def _per_layer(config: Config, dotted: str, param: Any) -> list[HyperParameter]:
     return hps
 
 
-def _values(param: Any) -> list:
+def param_values(param: Any) -> list:
+    """Every value of a fixed, listed or stepped key (an int range without a step: each int)."""
     if isinstance(param, Fixed):
         return [param.value]
     if isinstance(param, Choice):
@@ -203,7 +204,7 @@ def _condition(config: Config, hp: HyperParameter) -> Optional[HyperParameter]:
         return hp
     parent_name, users = CONDITIONS[hp.name]
     parent = _param(config, parent_name)
-    active = tuple(value for value in _values(parent) if value in users)
+    active = tuple(value for value in param_values(parent) if value in users)
     if not active:
         return None
     if isinstance(parent, Fixed):

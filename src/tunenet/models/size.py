@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from tunenet.config.sections import Choice, Config, Fixed, Range
+from tunenet.config.sections import Config, Range
+from tunenet.config.space import param_values
 from tunenet.data.npz_file import bytes_text, header_shapes
 from tunenet.errors import TunenetError
 from tunenet.models.shapes import known_input_shape, output_size
@@ -149,25 +150,9 @@ def _csv_features(config: Config) -> Optional[int]:
 # ---------------------------------------------------------------- the largest model
 
 
-def _values(param: Any) -> list:
-    """Every value of a key, for the few keys walked whole (layers: at most 101)."""
-    if param is None:
-        return []
-    if isinstance(param, Fixed):
-        return [param.value]
-    if isinstance(param, Choice):
-        return list(param.values)
-    assert isinstance(param, Range)  # the schema allows nothing else
-    from tunenet.config.space import HyperParameter
-
-    hp = HyperParameter("", "int", min=param.min, max=param.max, step=param.step,
-                        sampling=param.sampling)  # fmt: skip
-    return hp.grid_values() or [param.min, param.max]
-
-
 def _ends(param: Any) -> list:
     """The smallest and largest value of a key."""
-    values = [param.min, param.max] if isinstance(param, Range) else _values(param)
+    values = [param.min, param.max] if isinstance(param, Range) else param_values(param)
     return sorted({min(values), max(values)})
 
 
@@ -181,7 +166,7 @@ def largest_model(
     since more blocks or a larger kernel also shrink the image that the dense head sees.
     """
     model = config.model
-    batch_norm = True in _values(model.batch_norm)
+    batch_norm = True in param_values(model.batch_norm)
     if model.kind == "cnn":  # on a flat input it cannot be built: `shapes.fit_problems` says so
         return (
             _largest_cnn(config, input_shape, outputs, batch_norm)
@@ -191,7 +176,7 @@ def largest_model(
     width = _ends(model.units)[-1]
     features = math.prod(input_shape)
     best = None
-    for layers in sorted(set(_values(model.layers))):
+    for layers in sorted(set(param_values(model.layers))):
         params = _dense_params(features, [width] * layers, outputs, batch_norm)
         if best is None or params > best[0]:
             best = (params, {"model.layers": layers, "model.units": width})
@@ -214,8 +199,8 @@ def _largest_cnn(
     config: Config, input_shape: tuple[int, ...], outputs: int, batch_norm: bool
 ) -> Optional[Estimate]:
     model = config.model
-    padding = "same" if "same" in _values(model.padding) else "valid"
-    pooling = "none" if "none" in _values(model.pooling) else "max"
+    padding = "same" if "same" in param_values(model.padding) else "valid"
+    pooling = "none" if "none" in param_values(model.pooling) else "max"
     fixed = {
         "filters": _ends(model.filters)[-1],
         "dense_units": _ends(model.dense_units)[-1],
@@ -224,7 +209,7 @@ def _largest_cnn(
         "pooling": pooling,
     }  # fmt: skip
     best = None
-    for layers in sorted(set(_values(model.layers))):
+    for layers in sorted(set(param_values(model.layers))):
         for kernel in _ends(model.kernel_size):
             params = _cnn_params(config, input_shape, outputs, batch_norm, layers, kernel, fixed)
             if params is not None and (best is None or params > best[0]):
