@@ -66,12 +66,18 @@ def known_input_shape(config: Config) -> Optional[tuple[int, ...]]:
     if data.source in KNOWN_SHAPES:
         return KNOWN_SHAPES[data.source]
     if data.source in TABULAR_FEATURES:
-        features = TABULAR_FEATURES[data.source]
-        if config.model.kind != "cnn":
-            return (features,)
-        side = math.isqrt(features)
-        return (side, side, 1) if side * side == features else (features,)
+        features = (TABULAR_FEATURES[data.source],)
+        return cnn_input_shape(features) if config.model.kind == "cnn" else features
     return None
+
+
+def cnn_input_shape(inner: tuple[int, ...]) -> tuple[int, ...]:
+    """An example's shape as `dataset.as_images` gives it to a CNN: square flat features become
+    side x side x 1, a grayscale image gets its channel axis; anything else is kept."""
+    if len(inner) == 1:
+        side = math.isqrt(inner[0])
+        return (side, side, 1) if side * side == inner[0] else inner
+    return (*inner, 1) if len(inner) == 2 else inner
 
 
 def _largest(param: Any) -> Any:

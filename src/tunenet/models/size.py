@@ -27,7 +27,7 @@ from tunenet.config.sections import Config, Range
 from tunenet.config.space import param_values
 from tunenet.data.npz_file import bytes_text, header_shapes
 from tunenet.errors import TunenetError
-from tunenet.models.shapes import known_input_shape, output_size
+from tunenet.models.shapes import cnn_input_shape, known_input_shape, output_size
 
 FLOAT32_BYTES = 4
 # Output units of the sources whose classes the config determines (binary and regression: 1).
@@ -124,12 +124,7 @@ def _npz_shape(config: Config) -> Optional[tuple[int, ...]]:
     if x is None or not x:
         return None
     inner = tuple(x[1:]) or (1,)
-    if config.model.kind != "cnn":
-        return inner
-    if len(inner) == 1:
-        side = math.isqrt(inner[0])
-        return (side, side, 1) if side * side == inner[0] else inner
-    return (*inner, 1) if len(inner) == 2 else inner
+    return cnn_input_shape(inner) if config.model.kind == "cnn" else inner
 
 
 def _csv_features(config: Config) -> Optional[int]:
