@@ -205,17 +205,16 @@ def search(
     if resume and overwrite:
         raise ValueError("resume and overwrite cannot both be True.")
     edits = dict(max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke)  # change the config
-    overrides = dict(
+    distributed = dict(
         workers=workers, serve=serve, max_trials_per_worker=max_trials_per_worker,
         worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
-        tensorboard=tensorboard,
     )  # fmt: skip
     cfg = _load(config, **edits)
-    options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, overrides)
+    options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, tensorboard)
     locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
     dataset = _checked_data(cfg)  # bad data: said as fast as `validate` says it
     try:
-        summary = _run(cfg, options, quiet, console or _stderr_console(), overrides, dataset)
+        summary = _run(cfg, options, quiet, console or _stderr_console(), distributed, dataset)
     finally:  # the run's search lock: another process may search it now
         release_lock(options.runs_dir / run_name_of(cfg, options))
     if summary.exit_code:
@@ -232,13 +231,13 @@ def _run_options(
     resume: bool,
     overwrite: bool,
     edits: dict,
-    overrides: dict,
+    tensorboard: bool,
 ) -> RunOptions:
     """Where the run goes. A dict or Config has no file: config.yaml is written from it."""
     flags = _override_flags(edits)
     common = dict(
         runs_dir=runs_dir, name=name, resume=resume, overwrite=overwrite,
-        tensorboard=bool(overrides.get("tensorboard")), overrides=flags,
+        tensorboard=bool(tensorboard), overrides=flags,
     )  # fmt: skip
     if isinstance(config, (str, Path)):
         return RunOptions(config_path=Path(config), **common)
@@ -295,26 +294,27 @@ def _run(
     options: RunOptions,
     quiet: bool,
     console: Console,
-    overrides: dict,
+    distributed: dict,
     dataset: Optional[Dataset],
 ) -> Any:
-    """Run in this process, or as the chief of keras-tuner's distributed mode."""
+    """Run in this process, or as the chief of keras-tuner's distributed mode (`distributed`:
+    `search`'s keywords for it)."""
     listeners = _search_listeners(console, quiet)
-    if not (overrides.get("workers") or overrides.get("serve")):
+    if not (distributed["workers"] or distributed["serve"]):
         from tunenet.tuning import tuner  # imports TensorFlow
 
         return tuner.run_search(cfg, options, listeners=listeners, dataset=dataset)
     from tunenet.tuning import workers  # the chief imports TensorFlow too
 
-    gpus = overrides.get("gpus")
+    gpus = distributed["gpus"]
     plan = workers.WorkerOptions(
-        count=overrides.get("workers") or 0,
-        serve=overrides.get("serve"),
-        max_trials_per_worker=overrides.get("max_trials_per_worker"),
-        worker_memory_mb=overrides.get("worker_memory"),
+        count=distributed["workers"] or 0,
+        serve=distributed["serve"],
+        max_trials_per_worker=distributed["max_trials_per_worker"],
+        worker_memory_mb=distributed["worker_memory"],
         gpus=list(gpus) if isinstance(gpus, (list, tuple)) else workers.gpu_list(gpus),
         overrides=options.overrides,
-        timeout=overrides.get("worker_timeout") or 600.0,
+        timeout=distributed["worker_timeout"] or 600.0,
         tensorboard=options.tensorboard,
     )
     return workers.run_distributed(cfg, options, plan, listeners=listeners, dataset=dataset)
