@@ -166,21 +166,15 @@ def publish(
     for report in reports:
         check_report_dir(report)
     for _, message in failures:
-        log.print(Text(printable(f"warning: skipped a run: {message}")))
+        _note(log, f"warning: skipped a run: {message}")
     for report in reports:
         for warning in report.run.warnings:
-            log.print(Text(printable(f"warning: {warning}")))
+            _note(log, f"warning: {warning}")
         try:
             write_report_files(report, plots=plots)
-            log.print(Text(printable(f"report files: {report.report_dir}")))
+            _note(log, f"report files: {report.report_dir}")
         except OSError as error:
-            log.print(
-                Text(
-                    printable(
-                        f"warning: could not write {report.report_dir} ({error}); printing only."
-                    )
-                )
-            )
+            _note(log, f"warning: could not write {report.report_dir} ({error}); printing only.")
     if fmt == "table" and out_path is None:  # live tables, as wide as the terminal
         for item in render_rich(reports, failures):
             console.print(item)
@@ -197,7 +191,12 @@ def publish(
         raise RunDirError(
             f"--out {out_path}: cannot write ({error}). Choose a writable path."
         ) from None
-    log.print(Text(printable(f"wrote {out_path}")))
+    _note(log, f"wrote {out_path}")
+
+
+def _note(log: Console, text: str) -> None:
+    """A line on the log, as plain text (no markup) without control characters."""
+    log.print(Text(printable(text)))
 
 
 def run(
