@@ -27,6 +27,8 @@ MAX_INFLATION = 200
 times; a decompression bomb (a few MB that inflate to GBs) far more."""
 SMALL_ARRAY_BYTES = 2**20
 """Arrays up to this size (1 MiB) may inflate any number of times (a constant column)."""
+ZIP_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError)
+"""What reading a damaged zip archive's members raises."""
 
 
 def header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -35,22 +37,24 @@ def header_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     Raises:
         OSError, ValueError: the file cannot be read as an npz archive.
     """
-    return {name: shape for name, (shape, _, _) in _headers(path).items()}
-
-
-def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype, zipfile.ZipInfo]]:
-    """(shape, dtype, zip entry) of every `.npy` member, reading only each member's header."""
     try:
         with zipfile.ZipFile(path) as archive:
-            found = {}
-            for info in archive.infolist():
-                if info.filename.endswith(".npy"):
-                    with archive.open(info) as member:
-                        shape, dtype = _header(member)
-                    found[info.filename.removesuffix(".npy")] = (shape, dtype, info)
-            return found
-    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
+            return {name: shape for name, (shape, _, _) in _headers(archive).items()}
+    except ZIP_ERRORS as error:
         raise ValueError(str(error)) from None
+
+
+def _headers(
+    archive: zipfile.ZipFile,
+) -> dict[str, tuple[tuple[int, ...], np.dtype, zipfile.ZipInfo]]:
+    """(shape, dtype, zip entry) of every `.npy` member, reading only each member's header."""
+    found = {}
+    for info in archive.infolist():
+        if info.filename.endswith(".npy"):
+            with archive.open(info) as member:
+                shape, dtype = _header(member)
+            found[info.filename.removesuffix(".npy")] = (shape, dtype, info)
+    return found
 
 
 def _header(member: Any) -> tuple[tuple[int, ...], np.dtype]:
@@ -64,11 +68,11 @@ def _header(member: Any) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(int(side) for side in shape), dtype
 
 
-def _check_sizes(path: Path, key: str, names: tuple[str, ...]) -> None:
+def _check_sizes(archive: zipfile.ZipFile, path: Path, key: str, names: tuple[str, ...]) -> None:
     """Refuse an array too large to hold, or a decompression bomb, before reading any data."""
     try:
-        headers = _headers(path)
-    except (OSError, ValueError):
+        headers = _headers(archive)
+    except (OSError, ValueError, *ZIP_ERRORS):
         return  # np.load below says what is wrong with the file
     for name in names:
         if name not in headers:
@@ -126,7 +130,7 @@ def _npz_arrays(path: Path, key: str, names: tuple[str, str]) -> tuple[np.ndarra
                 f"optionally x_test and y_test); it holds: {', '.join(sorted(found)) or 'none'}. "
                 "Save it with numpy.savez(path, x=x, y=y)."
             )
-        _check_sizes(path, key, wanted)
+        _check_sizes(archive.zip, path, key, wanted)  # the open archive: no second read
         try:
             x, y = archive[wanted[0]], archive[wanted[1]]
         except ValueError as error:  # object arrays need pickle, which tunenet never allows
