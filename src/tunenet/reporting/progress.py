@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
@@ -23,12 +23,12 @@ from tunenet.runs.cells import number
 from tunenet.runs.status import TrialStatus
 from tunenet.tuning.events import SearchListener, SearchStart
 
+if TYPE_CHECKING:
+    from tunenet.reporting.live import Labeler
+
 # A search that ends before its planned trials (early stops, an exhausted space, a capacity
 # search that stopped growing) is not a failure: its bar stays this neutral colour.
 BAR = {"complete_style": "cyan", "finished_style": "green", "pulse_style": "cyan"}
-
-
-Labeler = Callable[[dict], Optional[str]]
 
 
 class SearchProgress(SearchListener):
