@@ -581,7 +581,7 @@ def capacity_curve(run: Run, objective: RunObjective) -> dx.CapacityCurve:
     """Every trial of the run (not cut to `--top`) in trial order, with its model size, and
     where growth stopped paying by resolved.yaml's `search.min_delta` (default 0.001)."""
     found, min_delta = _config_value(run.resolved, "search.min_delta")
-    if not found or number(min_delta) is None or isinstance(min_delta, bool):
+    if not found or number(min_delta) is None:  # a bool is no number
         min_delta = DEFAULT_MIN_DELTA
     rows = sorted(
         (row for _, row in run.trials.iterrows()), key=lambda row: _trial_order(row["trial_id"])
