@@ -79,17 +79,7 @@ class HyperParameter:
         number of values or one of them use `count()` and `value_at()`.
         """
         count = self.count()
-        if count is None:
-            return None
-        if self.kind == "choice":
-            return list(self.values)
-        if self.sampling == "log" and self.step is not None:
-            values, value = [], self.min
-            while value <= self.max * (1 + 1e-9) and len(values) < count:
-                values.append(value)
-                value *= self.step
-            return values
-        return [self.value_at(index) for index in range(count)]
+        return None if count is None else [self.value_at(index) for index in range(count)]
 
     def describe(self) -> str:
         """The values or range in words, for `tunenet validate` (a long list shortened)."""
