@@ -316,7 +316,6 @@ def search_stopped(
     SIGTERM, whatever error the stop came out as; a RunDirError when the run directory cannot
     be written; else `error` itself."""
     if stopped(error):
-        context.events.on_search_end()
         return interrupted(context.run, options)
     if isinstance(error, WRITE_ERRORS):
         return stopped_writing(context, options, error)
