@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from tunenet.config.sections import Choice, Config, Fixed, Range
+from tunenet.config.sections import Choice, Config, Fixed
 from tunenet.errors import ConfigError
 
 POOL_SIZE = 2  # pooling halves each side (pool 2, stride 2, valid padding: floor(n / 2))
@@ -80,17 +80,18 @@ def cnn_input_shape(inner: tuple[int, ...]) -> tuple[int, ...]:
     return (*inner, 1) if len(inner) == 2 else inner
 
 
-def _largest(param: Any) -> Any:
-    if isinstance(param, Fixed):
-        return param.value
-    if isinstance(param, Choice):
-        return max(param.values)
-    assert isinstance(param, Range)  # the schema allows nothing else
-    return param.max
-
-
 def _values(param: Any) -> list:
     return list(param.values) if isinstance(param, (Fixed, Choice)) else [param.min, param.max]
+
+
+def value_ends(param: Any) -> list:
+    """The smallest and largest value of a numeric key (one value when they are equal)."""
+    values = _values(param)
+    return sorted({min(values), max(values)})
+
+
+def _largest(param: Any) -> Any:
+    return value_ends(param)[-1]
 
 
 def worst_case(config: Config) -> dict[str, Any]:

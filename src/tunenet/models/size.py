@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from tunenet.config.sections import Config, Range
+from tunenet.config.sections import Config
 from tunenet.config.space import param_values
 from tunenet.data.npz_file import bytes_text, header_shapes
 from tunenet.errors import TunenetError
-from tunenet.models.shapes import cnn_input_shape, known_input_shape, output_size
+from tunenet.models.shapes import cnn_input_shape, known_input_shape, output_size, value_ends
 
 FLOAT32_BYTES = 4
 # Output units of the sources whose classes the config determines (binary and regression: 1).
@@ -145,12 +145,6 @@ def _csv_features(config: Config) -> Optional[int]:
 # ---------------------------------------------------------------- the largest model
 
 
-def _ends(param: Any) -> list:
-    """The smallest and largest value of a key."""
-    values = [param.min, param.max] if isinstance(param, Range) else param_values(param)
-    return sorted({min(values), max(values)})
-
-
 def largest_model(
     config: Config, input_shape: tuple[int, ...], outputs: int = 1
 ) -> Optional[Estimate]:
@@ -168,7 +162,7 @@ def largest_model(
             if len(input_shape) == 3
             else None
         )
-    width = _ends(model.units)[-1]
+    width = value_ends(model.units)[-1]
     features = math.prod(input_shape)
     best = None
     for layers in sorted(set(param_values(model.layers))):
@@ -197,15 +191,15 @@ def _largest_cnn(
     padding = "same" if "same" in param_values(model.padding) else "valid"
     pooling = "none" if "none" in param_values(model.pooling) else "max"
     fixed = {
-        "filters": _ends(model.filters)[-1],
-        "dense_units": _ends(model.dense_units)[-1],
-        "strides": _ends(model.strides)[0],
+        "filters": value_ends(model.filters)[-1],
+        "dense_units": value_ends(model.dense_units)[-1],
+        "strides": value_ends(model.strides)[0],
         "padding": padding,
         "pooling": pooling,
     }  # fmt: skip
     best = None
     for layers in sorted(set(param_values(model.layers))):
-        for kernel in _ends(model.kernel_size):
+        for kernel in value_ends(model.kernel_size):
             params = _cnn_params(config, input_shape, outputs, batch_norm, layers, kernel, fixed)
             if params is not None and (best is None or params > best[0]):
                 best = (params, layers, kernel)
