@@ -18,10 +18,6 @@ def cnn_fits(config: Config) -> list[tuple[str, str]]:
     return shapes.fit_problems(config, shapes.known_input_shape(config))
 
 
-def model_size(config: Config) -> list[tuple[str, str]]:
-    """The largest model of the space, estimated from the data's shape (reads at most a data
-    file's header)."""
-    return size.check_config(config)
-
-
-MODEL_CHECKS = (cnn_fits, model_size)
+# size.check_config: the largest model of the space, estimated from the data's shape (reads at
+# most a data file's header).
+MODEL_CHECKS = (cnn_fits, size.check_config)

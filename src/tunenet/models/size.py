@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 from tunenet.config.sections import Config
 from tunenet.config.space import param_values
+from tunenet.data.csv_file import header_names
 from tunenet.data.npz_file import bytes_text, header_shapes
 from tunenet.errors import TunenetError
 from tunenet.models.shapes import cnn_input_shape, known_input_shape, output_size, value_ends
@@ -131,8 +132,6 @@ def _csv_features(config: Config) -> Optional[int]:
     """The number of feature columns, from the csv header (each text column counted once)."""
     if config.data.features:
         return len(config.data.features)
-    from tunenet.data.csv_file import header_names
-
     path = _regular_file(config.data.path)
     try:
         names = header_names(path) if path else []
