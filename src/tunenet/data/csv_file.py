@@ -270,15 +270,11 @@ def _missing(frame: Any, path: Path, features: list[str], target: str, mode: str
 
 def numeric_columns(frame: Any) -> dict[str, bool]:
     """Which columns hold numbers, read from the dtypes at once (a CSV may be 20,000 wide)."""
-    import pandas as pd
-
-    return {
-        str(name): bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
-        for name, dtype in frame.dtypes.items()
-    }
+    return {str(name): _numeric(dtype) for name, dtype in frame.dtypes.items()}
 
 
 def _numeric(series: Any) -> bool:
+    """Whether a column (or its dtype) holds numbers or booleans."""
     import pandas as pd
 
     return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
