@@ -72,6 +72,20 @@ def test_an_escape_sequence_in_a_run_file_header_is_not_echoed(cli, run):
     assert not any(code in result.stderr for code in ESCAPES)
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "html"])
+def test_an_escape_sequence_in_a_run_name_is_not_echoed(cli, run, tmp_path, fmt):
+    """A run directory named (or a manifest naming it) with escape codes: every report format
+    shows the name without them."""
+    hostile = run.parent / "r\x1b[31mEVIL\x1b]0;pwned\x07"
+    run.rename(hostile)
+    out = tmp_path / f"report.{fmt}"
+    result = cli("report", hostile, "--no-plots", "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    shown = out.read_text(encoding="utf-8") + result.stdout + result.stderr
+    assert "rEVIL" in shown
+    assert not any(code in shown for code in ESCAPES)
+
+
 # ---------------------------------------------------------------- shell hints
 
 HOSTILE_DIR = "my runs/$(touch pwned)'x"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tunenet.errors import RunDirError
+from tunenet.errors import RunDirError, printable
 from tunenet.runs.baselines import BASELINE_COLUMNS, read_baseline_rows
 from tunenet.runs.files import read_json, read_yaml
 from tunenet.runs.insight import read_confusion, read_layers, read_learning_curve
@@ -88,7 +88,7 @@ def load_run(path: Path) -> Run:
     name = manifest.get("name") if manifest and manifest.get("name") else path.name
     return Run(
         path,
-        str(name),
+        printable(str(name)),  # a label in every report format: it cannot drive a terminal
         _clean_trials(trials),
         _clean_epochs(epochs),
         manifest,
