@@ -21,6 +21,7 @@ from tunenet.config.objective import Objective
 from tunenet.config.sections import DiagnosisConfig
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.reporting.confusion import ConfusionReport, confusion_report
+from tunenet.reporting.context import trial_context
 from tunenet.reporting.noise import chance, is_regression, trial_intervals, validation_size
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
@@ -451,7 +452,7 @@ def _trial_report(
         for column in row.index
         if column.startswith("hp.") and _present(row[column])
     }
-    context = _context(row, run)
+    context = trial_context(row, run)
     layers = dx.trial_layers(run.layers, row["trial_id"])  # training dynamics (layers.csv)
     findings += dx.dynamics_findings(layers, integer(row.get("best_epoch")), context)
     recommendations = [] if pruned else dx.recommend(fit, findings, context, evidence)
@@ -477,29 +478,6 @@ def _trial_report(
         test_error_ci=intervals.test,
         intervals_source=intervals.source,
     )
-
-
-def _context(row: pd.Series, run: Run) -> dx.TrialContext:
-    """The trial's own values (hp. columns) over the run's fixed config values."""
-    values: dict[str, object] = {}
-    for key in dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS + dx.CONTEXT_KEYS:
-        found, value = _config_value(run.resolved, key)
-        if found and not isinstance(value, (list, dict)):
-            values[key] = value
-        columns = dx.key_columns(list(row.index), key)
-        tried = [row[c] for c in columns if _present(row[c])]
-        if tried:
-            values[key] = tried[0] if columns == [f"hp.{key}"] else tried
-    source = _data_source(run)
-    shape = _config_value(run.manifest, "data.input_shape")[1]
-    return dx.TrialContext(values, dx.image_source(source, shape), source)
-
-
-def _data_source(run: Run) -> str | None:
-    found, source = _config_value(run.resolved, "data.source")
-    if not found:
-        found, source = _config_value(run.manifest, "data.source")
-    return source if found and isinstance(source, str) else None
 
 
 def _integral_hp_columns(trials: pd.DataFrame) -> set[str]:
