@@ -64,12 +64,15 @@ from tunenet.diagnosis.labels import (
     UNCERTAIN,
     Chance,
     FitDiagnosis,
+    LogLoss,
     Noise,
     Thresholds,
     bias_words,
     chance_error,
     fit_diagnosis,
+    log_loss_below,
     trial_label,
+    with_curve,
 )
 from tunenet.diagnosis.learning_curve import (
     CurvePoint,
@@ -115,6 +118,7 @@ __all__ = [
     "HpEffect",
     "Interval",
     "LearningCurve",
+    "LogLoss",
     "Noise",
     "Recommendation",
     "Thresholds",
@@ -136,6 +140,7 @@ __all__ = [
     "image_source",
     "key_columns",
     "learning_curve",
+    "log_loss_below",
     "p_text",
     "percent",
     "percent_ci",
@@ -149,4 +154,5 @@ __all__ = [
     "trial_layers",
     "verdict",
     "verdict_word",
+    "with_curve",
 ]

@@ -9,7 +9,8 @@ import pandas as pd
 
 from tunenet.runs.status import TrialStatus
 
-# A loss larger than this multiple of its first value has blown up (diverged).
+# A loss larger than this multiple of its first value has blown up (diverged); so has a first
+# epoch's loss larger than this multiple of the loss of a model that learned nothing.
 BLOW_UP_FACTOR = 10.0
 # Overfitting needs validation loss to rise for this many epochs after its minimum ...
 OVERFIT_MIN_EPOCHS = 2
@@ -35,6 +36,7 @@ def curve_findings(
     epochs_trained: int | None = None,
     stopped_early: bool | None = None,
     epoch_limit: int | None = None,
+    chance_loss: float | None = None,
 ) -> list[Finding]:
     """Findings of one trial's learning curve.
 
@@ -45,11 +47,14 @@ def curve_findings(
         epochs_trained: epochs the trial ran (default: the curve's last epoch).
         stopped_early: whether early stopping ended it (None: unknown).
         epoch_limit: `training.epochs`; None means a trial not stopped early hit its limit.
+        chance_loss: the training loss of a model that learned nothing (the class-prior
+            model's log loss; regression: the mean's normalized MSE, 1), when known: a first
+            epoch whose loss is above 10x it diverged.
 
     A diverged curve gets only the divergence finding: the rest of it means little.
     """
     curve = curve.sort_values("epoch") if len(curve) else curve
-    diverged = divergence(curve, status)
+    diverged = divergence(curve, status, chance_loss)
     if diverged:
         return [diverged]
     last = epochs_trained or _last_epoch(curve)
@@ -63,8 +68,12 @@ def curve_findings(
     return [finding for finding in found if finding]
 
 
-def divergence(curve: pd.DataFrame, status: str = TrialStatus.COMPLETED) -> Finding | None:
-    """NaN/inf in loss or val_loss, or a training loss that grew past 10x its first value."""
+def divergence(
+    curve: pd.DataFrame, status: str = TrialStatus.COMPLETED, chance_loss: float | None = None
+) -> Finding | None:
+    """NaN/inf in loss or val_loss, a first epoch's training loss above 10x `chance_loss` (it
+    blew up at once: the rest of the curve may be flat), or a training loss that grew past 10x
+    its first value."""
     for column in ("loss", "val_loss"):
         values = _column(curve, column)
         bad = ~np.isfinite(values)
@@ -73,6 +82,14 @@ def divergence(curve: pd.DataFrame, status: str = TrialStatus.COMPLETED) -> Find
             kind = "NaN" if np.isnan(values[bad.argmax()]) else "infinite"
             return Finding("diverged", epoch, f"diverged: {column} became {kind} at epoch {epoch}")
     loss = _column(curve, "loss")
+    if len(loss) and chance_loss is not None and chance_loss > 0:
+        if loss[0] > BLOW_UP_FACTOR * chance_loss:
+            epoch = int(curve["epoch"].to_numpy()[0])
+            text = (
+                f"diverged: the training loss at epoch {epoch} was {loss[0]:.3g}, above "
+                f"{BLOW_UP_FACTOR:g} × {chance_loss:.3g}, the loss of a model that learned nothing"
+            )
+            return Finding("diverged", epoch, text)
     if len(loss) > 1 and loss[0] > 0 and loss[1:].max() > BLOW_UP_FACTOR * loss[0]:
         index = 1 + int(np.argmax(loss[1:] > BLOW_UP_FACTOR * loss[0]))
         epoch = int(curve["epoch"].to_numpy()[index])

@@ -8,14 +8,20 @@ sizes) the point values decide, as before intervals existed.
 
 `not learning` comes first: a train error not clearly below chance (the high end of its interval
 at or above the error of the majority class; regression: of the mean) says nothing about bias or
-variance, and the fixes for those (dropout, more data) would not help.
+variance, and the fixes for those (dropout, more data) would not help. For classification the
+validation log loss speaks too: on imbalanced classes a model can learn real probabilities while
+its accuracy stays at the majority class's, so a log loss clearly below the class-prior model's
+means learning whatever the accuracy. A completed trial whose curve diverged is `diverged`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from tunenet.diagnosis.intervals import Interval, difference_ci, half_width
+from tunenet.diagnosis.curves import Finding
+from tunenet.diagnosis.intervals import Interval, Z, difference_ci, half_width
 from tunenet.diagnosis.text import finite, percent, percent_ci, points, points_ci, with_ci
 from tunenet.runs.status import TrialStatus
 
@@ -40,6 +46,10 @@ DECIMALS = 9
 # Errors come from Keras' float32 metrics (1 - accuracy: 4/80 is stored as 0.050000012), so a
 # comparison with a threshold or with zero allows this much: far below any printed digit.
 TOLERANCE = 1e-6
+BEATS_TARGET_WORDS = (
+    "below target beyond the noise: the target is not a floor; consider setting "
+    "diagnosis.target_error"
+)
 FIXES = {
     "validation": "a larger data.split.validation narrows it; search.executions_per_trial above 1 "
     "also averages out the run-to-run variation",
@@ -72,17 +82,29 @@ class Noise:
 
 
 @dataclass(frozen=True)
+class LogLoss:
+    """A validation log loss (mean natural-log loss per example) and its standard error (None:
+    unknown)."""
+
+    value: float
+    se: float | None = None
+
+
+@dataclass(frozen=True)
 class Chance:
     """The train error of a model that learned nothing, and what it is (a noun phrase for the
-    report: "the majority class (baselines.csv)")."""
+    report: "the majority class (baselines.csv)"). `log_loss`: the class-prior model's
+    validation log loss (classification, when baselines.csv has it)."""
 
     error: float
     source: str
+    log_loss: LogLoss | None = None
 
 
 @dataclass(frozen=True)
 class FitDiagnosis:
-    """Bias and variance of one trial. `label` is one of `FIT_LABELS`; `high_bias` and
+    """Bias and variance of one trial. `label` is one of `FIT_LABELS` (or `diverged` for a
+    completed trial whose curve diverged, `with_curve`); `high_bias` and
     `high_variance` are the parts asserted (above the threshold and clear of the noise);
     `uncertain` the parts above their threshold but inside the noise; `reason` says why a label
     is uncertain, not learning, or less sure than it looks (None: nothing to add)."""
@@ -98,13 +120,21 @@ class FitDiagnosis:
     reason: str | None = None
 
     @property
+    def beats_target(self) -> bool:
+        """Train error below the target beyond the noise: the bias interval's high end is below
+        zero (False without an interval: nothing says it is beyond the noise)."""
+        return self.bias_ci is not None and self.bias_ci[1] < -TOLERANCE
+
+    @property
     def explanation(self) -> str:
         """The two parts in words: "avoidable bias 2.1 pts below target ± 1.8, train-to-
-        validation gap +3.0 pts ± 8.3"."""
-        return (
+        validation gap +3.0 pts ± 8.3", and what a train error below the target beyond the
+        noise means."""
+        text = (
             f"avoidable bias {bias_words(self.avoidable_bias, self.bias_ci)}, "
             f"train-to-validation gap {points_ci(self.variance, self.variance_ci)}"
         )
+        return text + f"; {BEATS_TARGET_WORDS}" if self.beats_target else text
 
 
 def bias_words(bias: float, ci: Interval | None = None) -> str:
@@ -118,7 +148,10 @@ def bias_words(bias: float, ci: Interval | None = None) -> str:
 
 
 def chance_error(
-    task: str | None, classes: int | None = None, majority: float | None = None
+    task: str | None,
+    classes: int | None = None,
+    majority: float | None = None,
+    log_loss: LogLoss | None = None,
 ) -> Chance | None:
     """What a model that learned nothing gets on the training split.
 
@@ -127,6 +160,8 @@ def chance_error(
         classes: the number of classes (classification), when known.
         majority: the train error of the majority-class (regression: mean) baseline, from
             baselines.csv, when known. It wins: it is measured on the same split.
+        log_loss: the class-prior model's validation log loss (baselines.csv's majority row),
+            when known; ignored for regression.
 
     Returns None when nothing is known. With only the number of classes k, the chance error is
     1 - 1/k: the majority class errs at most that much (exactly that on balanced data), so a
@@ -134,14 +169,17 @@ def chance_error(
     trial between the two is not caught (it is labelled by bias and variance instead).
     Regression's normalized MSE is 1 for the mean of the training targets.
     """
+    prior = None if task == "regression" else log_loss
     if majority is not None and finite(majority):
         name = "mean" if task == "regression" else "majority-class"
-        return Chance(float(majority), f"the {name} baseline (baselines.csv)")
+        return Chance(float(majority), f"the {name} baseline (baselines.csv)", prior)
     if task == "regression":
         return Chance(1.0, "predicting the mean (normalized MSE 1)")
     if classes is not None and classes >= 2:
         return Chance(
-            1 - 1 / classes, f"guessing among {classes} classes (the majority class errs no more)"
+            1 - 1 / classes,
+            f"guessing among {classes} classes (the majority class errs no more)",
+            prior,
         )
     return None
 
@@ -152,17 +190,21 @@ def fit_diagnosis(
     thresholds: Thresholds,
     noise: Noise | None = None,
     chance: Chance | None = None,
+    log_loss: LogLoss | None = None,
 ) -> FitDiagnosis | None:
     """Label one trial from its errors. Returns None when either error is missing or not finite.
 
     avoidable bias = train_error - target_error; variance = val_error - train_error. High bias
     when the bias is above `bias_threshold` and its interval's low end above zero; high variance
     likewise. `not learning` when the train error is not clearly below `chance` (the high end
-    of its interval, or the value without one, at or above the chance error).
+    of its interval, or the value without one, at or above the chance error) and, where both
+    log losses are known, the validation log loss is not clearly below the class prior's
+    (`log_loss_below`).
 
     Args:
         noise: the errors' intervals and split sizes. Default: none known (point values decide).
         chance: the train error of a model that learned nothing. Default: unknown (no check).
+        log_loss: the trial's validation log loss (classification). Default: unknown.
     """
     if not finite(train_error) or not finite(val_error):
         return None
@@ -175,14 +217,20 @@ def fit_diagnosis(
     variance_ci = None
     if noise.train_ci is not None and noise.val_ci is not None:
         variance_ci = difference_ci(val, noise.val_ci, train, noise.train_ci, noise.proportions)
+    learning_note = None  # why a trial at chance by accuracy is learning after all
     if chance is not None and _at_chance(train, noise.train_ci, chance):
-        reason = (
+        accuracy = (
             f"train error {percent_ci(train, noise.train_ci)} is not clearly below "
             f"{percent(chance.error)}, the error of {chance.source}"
         )
-        return FitDiagnosis(
-            bias, variance, False, False, NOT_LEARNING, bias_ci, variance_ci, (), reason
-        )
+        prior = chance.log_loss
+        if log_loss is None or prior is None or not log_loss_below(log_loss, prior):
+            words = f", and {log_loss_words(log_loss, prior)}" if log_loss and prior else ""
+            reason = accuracy + words
+            return FitDiagnosis(
+                bias, variance, False, False, NOT_LEARNING, bias_ci, variance_ci, (), reason
+            )
+        learning_note = f"{accuracy}, but {log_loss_words(log_loss, prior)}: learning"
     parts = {
         BIAS: _Part(BIAS, bias, bias_ci, thresholds.bias_threshold, noise),
         VARIANCE: _Part(VARIANCE, variance, variance_ci, thresholds.variance_threshold, noise),
@@ -190,7 +238,7 @@ def fit_diagnosis(
     high_bias, high_variance = parts[BIAS].clear, parts[VARIANCE].clear
     uncertain = tuple(name for name, part in parts.items() if part.inside)
     ordered = sorted(parts.values(), key=lambda part: not part.inside)  # uncertain parts first
-    reason = "; ".join(part.reason for part in ordered if part.reason) or None
+    reasons = [part.reason for part in ordered if part.reason] + [learning_note]
     return FitDiagnosis(
         bias,
         variance,
@@ -200,19 +248,69 @@ def fit_diagnosis(
         bias_ci,
         variance_ci,
         uncertain,
-        reason,
+        "; ".join(r for r in reasons if r) or None,
     )
 
 
-def trial_label(status: str, fit: FitDiagnosis | None) -> str | None:
-    """A trial's one label: its status when diverged, failed or pruned; the fit's label for a
-    completed trial; None for an interrupted trial (it runs again on --resume) or a trial whose
-    errors were not recorded."""
+def log_loss_below(trial: LogLoss, prior: LogLoss) -> bool:
+    """Whether a trial's validation log loss is clearly below the class-prior model's: the 95%
+    interval of the difference (standard errors in quadrature; an unknown one counts as 0)
+    lies below zero; without standard errors, the difference itself. Both are measured on the
+    same validation rows; treating them as independent makes the interval wider, never falsely
+    narrower than the paired one would usually be."""
+    if not finite(trial.value) or not finite(prior.value):
+        return False
+    return trial.value - prior.value + Z * _pooled_se(trial, prior) < -TOLERANCE
+
+
+def log_loss_words(trial: LogLoss, prior: LogLoss) -> str:
+    """ "validation log loss 0.085 ± 0.004 is clearly below the class prior's 0.146" (or "is not
+    clearly below")."""
+    clearly = "is clearly below" if log_loss_below(trial, prior) else "is not clearly below"
+    return f"validation log loss {_loss_ci(trial)} {clearly} the class prior's {_loss_ci(prior)}"
+
+
+def with_curve(fit: FitDiagnosis | None, findings: Sequence[Finding]) -> FitDiagnosis | None:
+    """A completed trial whose learning curve diverged (a `diverged` finding) is labelled
+    `diverged` whatever its errors, with the finding as the reason: its bias and variance are
+    not asserted (a model that blew up tells nothing about either)."""
+    diverged = next((f for f in findings if f.kind == DIVERGED), None)
+    if fit is None or diverged is None:
+        return fit
+    return replace(
+        fit,
+        high_bias=False,
+        high_variance=False,
+        label=DIVERGED,
+        uncertain=(),
+        reason=diverged.text,
+    )
+
+
+def _pooled_se(*losses: LogLoss) -> float:
+    return math.sqrt(sum(loss.se**2 for loss in losses if finite(loss.se)))  # type: ignore[operator]
+
+
+def _loss_ci(loss: LogLoss) -> str:
+    """ "0.085 ± 0.004" (± z · se); the value alone without a standard error."""
+    text = f"{loss.value:.3g}"
+    return f"{text} ± {Z * loss.se:.2g}" if finite(loss.se) else text  # type: ignore[operator]
+
+
+def trial_label(
+    status: str, fit: FitDiagnosis | None, findings: Sequence[Finding] = ()
+) -> str | None:
+    """A trial's one label: its status when diverged, failed or pruned; `diverged` for a
+    completed trial whose curve diverged (a `diverged` finding, e.g. a first-epoch loss far
+    above chance); the fit's label for another completed trial; None for an interrupted trial
+    (it runs again on --resume) or a trial whose errors were not recorded."""
     if status in STATUS_LABELS:
         return status
-    if status == TrialStatus.INTERRUPTED or fit is None:
+    if status == TrialStatus.INTERRUPTED:
         return None
-    return fit.label
+    if any(f.kind == DIVERGED for f in findings):
+        return DIVERGED
+    return fit.label if fit is not None else None
 
 
 def _at_chance(train: float, train_ci: Interval | None, chance: Chance) -> bool:

@@ -5,11 +5,14 @@ Split sizes come from trials.csv's `train_n, val_n, test_n`, else manifest.json'
 regression's standard errors from trials.csv's `*_error_se` (a regression run without them has
 no interval: a Wilson interval would be wrong for a mean squared error). The error of a model that
 learned nothing comes from baselines.csv's majority (mean) row, else the manifest's task and
-classes (`dx.chance_error`).
+classes (`dx.chance_error`); so do its validation log loss (classification: the class-prior model,
+`val_log_loss, val_log_loss_se`) and its training loss (`chance_loss`, for the first-epoch
+divergence check).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -66,21 +69,57 @@ def is_regression(run: Run) -> bool:
 
 
 def chance(run: Run) -> dx.Chance | None:
-    """The train error of a model that learned nothing (see `dx.chance_error`)."""
+    """The train error of a model that learned nothing (see `dx.chance_error`), with the class
+    prior's validation log loss when baselines.csv has it."""
+    task, count = _task(run)
+    row = _chance_baseline(run)
+    majority = number(row.get("train_error")) if row is not None else None
+    prior = log_loss(row) if row is not None else None
+    return dx.chance_error(task, count, majority, prior)
+
+
+def log_loss(row: pd.Series) -> dx.LogLoss | None:
+    """The validation log loss of a trials.csv or baselines.csv row (`val_log_loss`, with
+    `val_log_loss_se`), None when the row has none (regression, older runs)."""
+    value = number(row.get("val_log_loss"))
+    return None if value is None else dx.LogLoss(value, number(row.get("val_log_loss_se")))
+
+
+def chance_loss(run: Run) -> float | None:
+    """The training loss of a model that learned nothing, for the first-epoch divergence check
+    (docs/report.md). Regression: the mean baseline's train error, else 1 (trials train on a
+    standardized target, so predicting its mean has a loss of 1). Classification: the class-
+    prior model's `train_log_loss`, but never below ln k for k classes (an untrained network
+    guesses near uniformly, so a slow first epoch on a rare class is no divergence); ln k alone
+    without it; None when neither is known."""
+    task, count = _task(run)
+    row = _chance_baseline(run)
+    if task == "regression":
+        mean = number(row.get("train_error")) if row is not None else None
+        return mean if mean is not None and mean > 0 else 1.0
+    prior = number(row.get("train_log_loss")) if row is not None else None
+    uniform = math.log(count) if count and count >= 2 else None
+    known = [loss for loss in (prior, uniform) if loss is not None and loss > 0]
+    return max(known) if known else None
+
+
+def _task(run: Run) -> tuple[str | None, int | None]:
+    """The manifest's `data.task` (regression also when trials.csv says so) and the number of
+    classes, when known."""
     task = _config_value(run.manifest, "data.task")[1]
     classes = _config_value(run.manifest, "data.classes")[1]
     count = len(classes) if isinstance(classes, list) else None
     if task is None and is_regression(run):
         task = "regression"
-    return dx.chance_error(task if isinstance(task, str) else None, count, _chance_baseline(run))
+    return (task if isinstance(task, str) else None), count
 
 
-def _chance_baseline(run: Run) -> float | None:
-    """The train error of baselines.csv's majority (regression: mean) row, when there is one."""
+def _chance_baseline(run: Run) -> pd.Series | None:
+    """baselines.csv's majority (regression: mean) row, when there is one."""
     if run.baselines is None:
         return None
     rows = run.baselines[run.baselines["model"].isin(CHANCE_BASELINES)]
-    return number(rows["train_error"].iloc[0]) if len(rows) else None
+    return rows.iloc[0] if len(rows) else None
 
 
 def validation_size(run: Run) -> int | None:
