@@ -22,7 +22,14 @@ from tunenet.config.sections import DiagnosisConfig
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.reporting.confusion import ConfusionReport, confusion_report
 from tunenet.reporting.context import trial_context
-from tunenet.reporting.noise import chance, is_regression, trial_intervals, validation_size
+from tunenet.reporting.noise import (
+    chance,
+    chance_loss,
+    is_regression,
+    log_loss,
+    trial_intervals,
+    validation_size,
+)
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
 from tunenet.runs.cells import integer, number
@@ -108,16 +115,23 @@ def resolve_settings(
 
 def _auto_target_error(run: Run) -> Setting:
     """`target_error: auto`: the lowest validation error of the run's baselines (docs/report.md);
-    0 for a run without them (older runs, hand-written ones)."""
+    0 for a run without them (older runs, hand-written ones). Measured on the validation rows,
+    it is noisy too: its interval (classification: Wilson on the validation size; regression:
+    normal from baselines.csv's `val_error_se`) enters the bias interval."""
     found = [b for b in reference_baselines(run) if b.val_error is not None]
     if not found:
         return Setting(0.0, "auto, but no baselines.csv: 0")
     best = min(found, key=lambda b: b.val_error)  # type: ignore[arg-type, return-value]
     source = f"auto: {best.title}'s validation error (baselines.csv)"
-    n = None if is_regression(run) else validation_size(run)
-    interval = dx.error_ci(best.val_error, n)  # measured on the same validation rows: noisy too
+    if is_regression(run):
+        interval = dx.error_ci(best.val_error, None, best.val_error_se)
+        basis = "from its standard error (baselines.csv val_error_se)"
+    else:
+        n = validation_size(run)
+        interval = dx.error_ci(best.val_error, n)
+        basis = f"on {n} examples"
     if interval is not None:
-        source += f", ± {(interval[1] - interval[0]) * 50:.1f} pts on {n} examples, counted in bias"
+        source += f", ± {(interval[1] - interval[0]) * 50:.1f} pts {basis}, counted in bias"
     return Setting(best.val_error, source, interval)
 
 
@@ -144,6 +158,14 @@ class Baseline:
     val_error: float | None
     test_error: float | None
     seconds: float | None
+    # regression: standard errors of the errors; classification: log losses (None: unknown,
+    # as in files written before these columns)
+    train_error_se: float | None = None
+    val_error_se: float | None = None
+    test_error_se: float | None = None
+    train_log_loss: float | None = None
+    val_log_loss: float | None = None
+    val_log_loss_se: float | None = None
 
     @property
     def title(self) -> str:
@@ -160,6 +182,16 @@ BASELINE_TITLES = {
 }
 
 
+BASELINE_EXTRAS = (
+    "train_error_se",
+    "val_error_se",
+    "test_error_se",
+    "train_log_loss",
+    "val_log_loss",
+    "val_log_loss_se",
+)
+
+
 def reference_baselines(run: Run) -> list[Baseline]:
     """The run's baselines.csv rows, in file order (empty without the file)."""
     if run.baselines is None:
@@ -171,6 +203,7 @@ def reference_baselines(run: Run) -> list[Baseline]:
             val_error=number(row["val_error"]),
             test_error=number(row["test_error"]),
             seconds=number(row["seconds"]),
+            **{name: number(row.get(name)) for name in BASELINE_EXTRAS},
         )
         for _, row in run.baselines.iterrows()
     ]
@@ -239,9 +272,10 @@ class TrialReport:
 
     @property
     def label(self) -> str | None:
-        """One of `dx.LABELS`: the status of a diverged, failed or pruned trial, else the fit's
-        label; None for an interrupted trial or one without errors."""
-        return dx.trial_label(self.status, self.fit)
+        """One of `dx.LABELS`: the status of a diverged, failed or pruned trial, `diverged` for
+        a completed trial whose curve diverged, else the fit's label; None for an interrupted
+        trial or one without errors."""
+        return dx.trial_label(self.status, self.fit, self.findings)
 
 
 @dataclass
@@ -435,10 +469,6 @@ def _trial_report(
     intervals = trial_intervals(row, run)
     # a pruned trial was cut short: its errors are shown, but no bias/variance verdict or advice
     pruned = row["status"] == TrialStatus.PRUNED
-    fit = dx.fit_diagnosis(
-        row["train_error"], row["val_error"], settings.thresholds(), intervals.noise, chance(run)
-    )
-    fit = None if pruned else fit
     findings = dx.curve_findings(
         curve,
         status=row["status"],
@@ -446,7 +476,17 @@ def _trial_report(
         epochs_trained=integer(row.get("epochs_trained")),
         stopped_early=stopped_early,
         epoch_limit=settings.epoch_limit.value,
+        chance_loss=chance_loss(run),
     )
+    fit = dx.fit_diagnosis(
+        row["train_error"],
+        row["val_error"],
+        settings.thresholds(),
+        intervals.noise,
+        chance(run),
+        log_loss(row),
+    )
+    fit = None if pruned else dx.with_curve(fit, findings)  # a diverged curve labels it
     hyperparameters = {
         column[len("hp.") :]: plain(row[column], column in integral)
         for column in row.index
