@@ -1,16 +1,22 @@
 """Coarse to fine: a new config whose ranges are narrowed around the best trials of a run.
 
 `tunenet refine RUN` reads `RUN/resolved.yaml` (every default spelled out) and `RUN/trials.csv`,
-takes the completed trials tied with the best (validation error inside the best trial's 95%
-interval; at most K of them, best first) and writes a config in which
+takes the completed trials tied with the best (at most K of them, best first) and writes a
+config in which
 
-- a numeric range becomes [min, max] of the chosen values, widened a little (10% of that span,
-  at least 5% of the old one; in log space for log ranges) so it is never a point, and never
-  wider than before; integer ranges stay integer, a `step` is kept and the bounds stay on its
-  grid;
-- a choice keeps only the values the chosen trials used (one value left: it becomes fixed);
+- a key the report advises changing for the best trial (`tunenet report`'s recommendations) is
+  kept as it was: narrowing it would forbid the advice;
+- a numeric range becomes the chosen values' range plus a margin: × 3 each side for log ranges,
+  ± half its span (at least a fifth of the old range) otherwise; never wider than before; integer
+  ranges stay integer, a `step` is kept and the bounds stay on its grid;
+- a choice keeps every value the chosen trials used (one value left: it becomes fixed);
 - fixed keys, and tuned keys the chosen trials never used (e.g. `optimizer.momentum` when they
   all chose adam), are kept as they were.
+
+A trial is tied with the best when the 95% interval of the difference of their validation errors
+includes zero, counting both trials' own intervals and seed noise: the spread between executions
+where they repeat, else a stated allowance (refine_evidence.py). Each key gets a line that says
+why its range is what it is.
 
 Failed, diverged and not-learning trials (train error no better than the majority class, or the
 mean, of baselines.csv) are never narrowed around. Without an interval (no `val_error` with
@@ -34,7 +40,7 @@ from tunenet.config import load as loader
 from tunenet.config import space as space_module
 from tunenet.config.objective import Objective
 from tunenet.config.sections import Choice, Config, Fixed, Range
-from tunenet.diagnosis.intervals import Interval, error_ci
+from tunenet.diagnosis.intervals import Interval, difference_ci, error_ci
 from tunenet.diagnosis.labels import (
     NOT_LEARNING,
     Chance,
@@ -46,8 +52,10 @@ from tunenet.diagnosis.labels import (
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.models.checks import MODEL_CHECKS
 from tunenet.runs import (
+    Run,
     RunDir,
     TrialStatus,
+    load_run,
     read_baseline_rows,
     read_resolved_text,
     read_trials_text,
@@ -55,11 +63,25 @@ from tunenet.runs import (
 )
 from tunenet.runs.cells import number
 from tunenet.runs.objective import run_objective
+from tunenet.studies.refine_evidence import (
+    Advice,
+    SeedNoise,
+    advised,
+    report_advice,
+    seed_noise,
+    z_half,
+)
 
 DEFAULT_TOP = 5
 SIGNIFICANT = 3  # digits kept when float bounds are rounded outward
 CHANCE_MODELS = ("majority", "mean")  # baselines.csv's chance level: classification, regression
 TOLERANCE = 1e-9  # errors this close are equal (float noise, not a difference)
+# The margin kept around the tied trials' values: what one search cannot tell apart from the best
+# must stay reachable. Log ranges: a factor each side; linear: a share of the values' span, at
+# least a share of the search's range (so one value still leaves room).
+LOG_FACTOR = 3.0
+SPAN_MARGIN = 0.5
+RANGE_MARGIN = 0.2
 # Only the not-learning part of a diagnosis matters to refine: its thresholds do not.
 ANY_THRESHOLDS = Thresholds(target_error=0.0, bias_threshold=0.0, variance_threshold=0.0)
 
@@ -76,6 +98,7 @@ class Refinement:
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # key, before, after
     kept: list[str] = field(default_factory=list)  # tuned keys the top trials never used
     basis: list[str] = field(default_factory=list)  # how `top` was chosen, for the header
+    reasons: list[str] = field(default_factory=list)  # one line per key: why its range is so
 
 
 def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) -> Refinement:
@@ -103,22 +126,26 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
             f"{run.trials_file}: no completed trial with an objective value; "
             "nothing to refine around. Run or resume the search first."
         )
-    best, basis = _neighbours(run, objective.ordered(completed), max(1, top))
+    loaded, problem = _load(run)
+    best, basis = _neighbours(run, objective.ordered(completed), max(1, top), objective)
+    advice = report_advice(loaded, best[0]["trial_id"], problem)
+    basis.append(_advice_line(advice))
 
     refined = copy.deepcopy(resolved)
     refined.pop("name", None)  # the new config's run is named after its own file
-    changes, kept = [], []
+    changes, kept, reasons = [], [], []
     for key in space_module.tunable_keys(base):
         param = space_module._param(base, key)
-        if param is None or isinstance(param, Fixed):
+        if param is None:
             continue
-        seen = _seen_values(base, key, best)
-        if not seen:
-            kept.append(key)
+        seen = [] if isinstance(param, Fixed) else _seen_values(base, key, best)
+        users = sum(1 for row in best if _seen_values(base, key, [row]))
+        new, reason = _refined_key(param, seen, advised(advice, key), users)
+        if reason:
+            reasons.append(f"{key}: {reason}")
+        if new is None:
+            kept += [] if isinstance(param, Fixed) or advised(advice, key) else [key]
             continue
-        new = (
-            _narrow_choice(param, seen) if isinstance(param, Choice) else _narrow_range(param, seen)
-        )
         old = _plain(param)
         if new != old:
             _set(refined, key, new)
@@ -135,6 +162,7 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
         changes=changes,
         kept=kept,
         basis=basis,
+        reasons=reasons,
     )
     refinement.text = _header(run, refinement, today) + _dump(refined)
     return refinement
@@ -207,7 +235,18 @@ class _DataFacts:
     chance: Optional[Chance]
 
 
-def _neighbours(run: RunDir, ranked: list[dict], top: int) -> tuple[list[dict], list[str]]:
+def _load(run: RunDir) -> tuple[Optional[Run], Optional[str]]:
+    """The run as the report reads it (for the spread between executions and the advice), or
+    None and why not (a hand-made run without epochs.csv, say)."""
+    try:
+        return load_run(run.path), None
+    except RunDirError as error:
+        return None, str(error)
+
+
+def _neighbours(
+    run: RunDir, ranked: list[dict], top: int, objective: Objective
+) -> tuple[list[dict], list[str]]:
     """The learning trials tied with the best (at most `top`, best first) and the header lines
     that say how they were chosen.
 
@@ -227,29 +266,52 @@ def _neighbours(run: RunDir, ranked: list[dict], top: int) -> tuple[list[dict], 
     if stuck:
         basis.append(f"left out, not learning ({_chance_text(facts)}): {', '.join(stuck)}.")
     best = learning[0]
-    interval = _error_ci(best, "val", facts)
-    if interval is None:
+    best_error = number(best.get("val_error"))
+    if best_error is None or _error_ci(best, "val", facts) is None:
         unknown = "no interval on the best trial's validation error (val_error with val_n or "
         basis.insert(0, unknown + "val_error_se unknown): the top trials by the objective.")
         return learning[:top], basis
-    tied = [best] + [row for row in learning[1:] if _tied(row, interval)]
-    basis.insert(0, _tie_line(interval, len(tied), top))
+    seed = seed_noise(run, objective, best_error, facts.regression)
+    tied = [best] + [row for row in learning[1:] if _tied(row, best, facts, seed)]
+    basis[0:0] = [_tie_line(len(tied), top), seed.text + "."]
     return tied[:top], basis
 
 
-def _tied(row: dict, interval: Interval) -> bool:
-    """Validation error inside the best trial's interval (or below it: no worse)."""
-    error = number(row.get("val_error"))
-    return error is not None and error <= interval[1] + TOLERANCE
+def _tied(row: dict, best: dict, facts: _DataFacts, seed: SeedNoise) -> bool:
+    """The 95% interval of (this trial's validation error − the best's) includes zero, with
+    both trials' own intervals and seed noise added in quadrature."""
+    error, best_error = number(row.get("val_error")), number(best.get("val_error"))
+    if error is None or best_error is None:
+        return False
+    difference = error - best_error
+    own = difference_ci(
+        error, _error_ci(row, "val", facts), best_error, _error_ci(best, "val", facts),
+        proportions=not facts.regression,
+    )  # fmt: skip
+    below = difference - own[0] if own is not None else 0.0
+    seeds = z_half(seed.sd, seed.count(row["trial_id"]), seed.count(best["trial_id"]))
+    return difference - math.hypot(below, seeds) <= TOLERANCE
 
 
-def _tie_line(interval: Interval, tied: int, top: int) -> str:
-    low, high = interval
-    where = f"validation error within the best trial's 95% interval [{low:.1%}, {high:.1%}]"
+def _tie_line(tied: int, top: int) -> str:
+    rule = (
+        "the 95% interval of the validation-error difference with the best, from both trials' "
+        "own intervals and seed noise"
+    )
     if tied == 1:
-        return f"only the best trial is tied with the best ({where}): narrowed around it alone."
+        return f"only the best trial is tied with the best ({rule}): narrowed around it alone."
     capped = f"; --top {top} keeps the best {top}" if tied > top else ""
-    return f"{tied} trials tied with the best ({where}){capped}."
+    return f"{tied} trials tied with the best ({rule}, includes zero){capped}."
+
+
+def _advice_line(advice: Advice) -> str:
+    if advice.unknown is not None:
+        why = advice.unknown.splitlines()[0].split(" (found")[0]
+        return f"the report's advice is unknown ({why}): no key is kept for it."
+    if not advice.keys:
+        return f"the report advises no key for trial {advice.trial_id}."
+    keys = ", ".join(f"{key} ({phrase})" for key, phrase in advice.keys.items())
+    return f"the report advises for trial {advice.trial_id}: {keys}; those keys are not narrowed."
 
 
 def _not_learning(row: dict, facts: _DataFacts) -> bool:
@@ -319,34 +381,76 @@ def _seen_values(config: Config, key: str, rows: list[dict]) -> list[str]:
 # ---------------------------------------------------------------- narrowing
 
 
+def _refined_key(
+    param: Any, seen: list[str], advice: Optional[str], tied: int
+) -> tuple[Any, Optional[str]]:
+    """The key's new value (None: as it was) and the line that says why."""
+    if isinstance(param, Fixed):
+        if advice is None:
+            return None, None
+        return None, (
+            f"{_flow(param.value)}, fixed in the run: the report advises {advice}; "
+            "make it a tuned key to follow that"
+        )
+    if advice is not None:
+        return None, f"{_span(param)} kept: the report advises {advice}"
+    if not seen:
+        return None, f"{_span(param)} kept: the tied trials did not use it"
+    if isinstance(param, Choice):
+        return _narrow_choice(param, seen)
+    return _narrow_range(param, seen, tied)
+
+
+def _span(param: Any) -> str:
+    """A tuned key's values as a reader writes them: `0–0.5`, `[sgd, adam]`."""
+    if isinstance(param, Range):
+        return f"{_num(param.min)}–{_num(param.max)}"
+    return _flow(_plain(param))
+
+
+def _num(value: float) -> str:
+    return f"{value:.3g}"
+
+
 def _plain(param: Any) -> Any:
     """A tunable in the user's syntax (a list or a range mapping)."""
     return param.model_dump(mode="json")
 
 
-def _narrow_choice(param: Choice, seen: list[str]) -> Any:
+def _narrow_choice(param: Choice, seen: list[str]) -> tuple[Any, str]:
+    """Every value the tied trials used (in the search's order); one value: fixed."""
     kept = [
         value
         for value in param.values
         if any(space_module.same_value(value, text) for text in seen)
     ]
     if not kept:
-        return _plain(param)
-    return kept[0] if len(kept) == 1 else kept
+        return _plain(param), f"{_span(param)} kept: the tied trials' values are not among them"
+    if len(kept) == 1:
+        return kept[0], f"fixed at {_flow(kept[0])}: every tied trial used it"
+    whole = " (all of the search's)" if len(kept) == len(param.values) else ""
+    return kept, f"{_flow(kept)}: the values the tied trials used{whole}"
 
 
-def _narrow_range(param: Range, seen: list[str]) -> Any:
+def _narrow_range(param: Range, seen: list[str], tied: int) -> tuple[Any, str]:
+    """The tied trials' range plus a margin (LOG_FACTOR, SPAN_MARGIN, RANGE_MARGIN), inside the
+    search's range, and the sentence that says so."""
     try:
         values = [float(text) for text in seen]
     except ValueError:
-        return _plain(param)
+        return _plain(param), f"{_span(param)} kept: the tied trials' values are not numbers"
     integer = isinstance(param.min, int) and isinstance(param.max, int)
     log = param.sampling == "log"
     forward = math.log if log else float
     backward = math.exp if log else float
     low, high = forward(min(values)), forward(max(values))
     old_low, old_high = forward(param.min), forward(param.max)
-    margin = max(0.1 * (high - low), 0.05 * (old_high - old_low))
+    if log:
+        margin = math.log(LOG_FACTOR)
+        how = f"× {LOG_FACTOR:g} each side"
+    else:
+        margin = max(SPAN_MARGIN * (high - low), RANGE_MARGIN * (old_high - old_low))
+        how = f"± {_num(margin)} (half its span, at least a fifth of the search's range)"
     low = backward(max(old_low, low - margin))
     high = backward(min(old_high, high + margin))
     if integer:
@@ -356,7 +460,23 @@ def _narrow_range(param: Range, seen: list[str]) -> Any:
     narrowed: dict[str, Any] = {"min": low, "max": high, "sampling": param.sampling}
     if param.step is not None:
         narrowed["step"] = param.step
-    return narrowed
+    one = min(values) == max(values)
+    found = _num(values[0]) if one else f"{_num(min(values))}–{_num(max(values))}"
+    whose = (
+        f"the {tied} tied trials' range"
+        if tied > 1
+        else ("one tied trial's value" if one else "one tied trial's values")
+    )
+    inside = _inside(param, low, high)
+    return narrowed, f"{_num(low)}–{_num(high)}: {whose} {found} {how}{inside}"
+
+
+def _inside(param: Range, low: float, high: float) -> str:
+    if low <= param.min and high >= param.max:
+        return ", which covers the search's whole range"
+    if low <= param.min or high >= param.max:
+        return ", kept inside the search's range"
+    return ""
 
 
 def _int_bounds(param: Range, low: float, high: float) -> tuple[int, int]:
@@ -462,6 +582,10 @@ def _header(run: RunDir, refinement: Refinement, today: Optional[str]) -> str:
         lines.append("# Nothing could be narrowed: the top trials span the whole space.")
     if refinement.kept:
         lines.append(f"# Kept (the top trials did not use them): {', '.join(refinement.kept)}.")
+    if refinement.reasons:
+        lines.append("# Why each key is what it is:")
+        for line in refinement.reasons:
+            lines += textwrap.wrap(line, 96, initial_indent="#   ", subsequent_indent="#     ")
     lines += [
         "# Every other key is as in the run's resolved.yaml (defaults spelled out).",
         "# The run name defaults to this file's stem. Next: tunenet validate FILE, then "
