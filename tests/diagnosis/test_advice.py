@@ -108,8 +108,9 @@ def not_learning(train_error: float = 0.5, val_error: float = 0.52) -> FitDiagno
 
 
 def test_not_learning_is_about_learning_rate_optimizer_normalization_and_capacity() -> None:
+    # momentum, not plain SGD: no slow optimizer to blame first (test_advice_causes.py)
     context = TrialContext(
-        {"optimizer.learning_rate": 0.01, "optimizer.name": "sgd", "data.normalize": "none"},
+        {"optimizer.learning_rate": 0.01, "optimizer.name": "momentum", "data.normalize": "none"},
         image_data=False,
     )
     still = Finding("still_improving", 20, "still improving")

@@ -1,19 +1,23 @@
 """Recommendations: the rules of thumb for a trial's problems, each naming the config key to
 change, checked against what the search itself tried (`effects.search_evidence`).
 
-Only keys that apply to the data are named: `model.kind: cnn` and `data.augmentation` for images
-only, and "train longer" only for a curve still improving at its epoch limit."""
+Causes come before the rules of thumb (docs/report.md): a significant effect whose worse side
+the trial is on, plain SGD or a rate at the low end of the space on a curve still improving, a
+trial of the same size or smaller that fits, unscaled inputs, and nothing left to gain on the
+split. Only keys that apply to the data are named: `model.kind: cnn` and `data.augmentation` for
+images only, and "train longer" only for a curve still improving at its epoch limit."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tunenet.config.sections import BUILTIN_SOURCES, KERAS_SOURCES
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import Evidence
-from tunenet.diagnosis.labels import NOT_LEARNING, VARIANCE, FitDiagnosis
-from tunenet.diagnosis.text import finite, format_value
+from tunenet.diagnosis.labels import NOT_LEARNING, TOLERANCE, VARIANCE, FitDiagnosis
+from tunenet.diagnosis.text import finite, format_value, p_text, percent
 
 # Keys the advice reads besides the effect keys (`effects.NUMERIC_KEYS`, `CATEGORICAL_KEYS`).
 CONTEXT_KEYS = (
@@ -21,10 +25,25 @@ CONTEXT_KEYS = (
     "model.activation",
     "model.initializer",  # the training-dynamics advice (dynamics.py)
     "data.split.validation",
+    "data.split.test",
     "search.executions_per_trial",
+    "training.batch_size",
 )
 # Built-in sources that are images (digits: 8x8); the other built-ins are tables.
 IMAGE_BUILTINS = ("digits",)
+# A learning rate in the lowest quarter of its searched range (on the range's own scale) is at
+# the low end of the space.
+LOW_END_SHARE = 0.25
+# Features whose standard deviations differ by more than this factor need normalizing.
+SCALE_RATIO = 100.0
+# What a fitting trial of the same size may differ in, named first when it does.
+PEER_KEYS = ("optimizer.name", "optimizer.learning_rate", "data.normalize")
+CAPACITY = ("model.layers", "model.units")
+REGULARIZATION = {
+    "regularization.l2": "L2 weight decay",
+    "regularization.dropout": "dropout",
+    "regularization.l1": "the L1 penalty",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,82 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class RateSpace:
+    """The searched `optimizer.learning_rate`: a range from `low` to `high` (`log` sampling or
+    linear) or a list of choices (`values`)."""
+
+    low: float
+    high: float
+    log: bool = False
+    values: tuple[float, ...] = ()
+
+    @property
+    def low_end(self) -> float:
+        """The highest rate at the low end: a list's smallest value; a range's lowest quarter
+        (`LOW_END_SHARE`), geometric for log sampling."""
+        if self.values:
+            return min(self.values)
+        if self.log and self.low > 0:
+            return self.low * (self.high / self.low) ** LOW_END_SHARE
+        return self.low + (self.high - self.low) * LOW_END_SHARE
+
+    def at_low_end(self, rate: object) -> bool:
+        value = _number(rate)
+        return value is not None and value <= self.low_end * (1 + 1e-9)
+
+    @property
+    def text(self) -> str:
+        """ "the searched 0.0001 to 0.1 (log)", "the choices 0.0001, 0.001, 0.01"."""
+        if self.values:
+            return "the choices " + ", ".join(format_value(v) for v in sorted(self.values))
+        sampling = "log" if self.log else "linear"
+        return f"the searched {format_value(self.low)} to {format_value(self.high)} ({sampling})"
+
+
+@dataclass(frozen=True)
+class TrialSize:
+    """A trial's network size: trainable `params` when recorded, else hidden `layers` and their
+    total `units` (a CNN's filters); `label` as the capacity curve writes it ("1×128")."""
+
+    params: int | None = None
+    layers: int | None = None
+    units: int | None = None
+    label: str = "?"
+
+    def at_most(self, other: TrialSize | None) -> bool | None:
+        """Same size or smaller than `other`: params ≤, else layers ≤ and units ≤ (None:
+        unknown)."""
+        if other is None:
+            return None
+        if self.params is not None and other.params is not None:
+            return self.params <= other.params
+        sizes = (self.layers, self.units, other.layers, other.units)
+        if any(size is None for size in sizes):
+            return None
+        return self.layers <= other.layers and self.units <= other.units  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class PeerTrial:
+    """A completed trial of the same run that fits (no high bias, learning, not diverged)."""
+
+    trial_id: str
+    label: str
+    size: TrialSize
+    values: Mapping[str, object] = field(default_factory=dict)
+    val_error: float | None = None
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the other trials of the run say: those that fit, and how many completed trials are
+    tied with the best (the difference's 95% interval includes zero, or equal objectives)."""
+
+    fitting: tuple[PeerTrial, ...] = ()
+    tied_at_top: int = 0
+
+
+@dataclass(frozen=True)
 class TrialContext:
     """What is known of one trial's config and data.
 
@@ -50,11 +145,30 @@ class TrialContext:
         image_data: whether the data are images, so that a CNN applies (None: unknown, and
             then no image-only advice is given). See `image_source`.
         source: `data.source` when known (digits feed a dense network flat features).
+        trial_id: the trial's id (a peer is never the trial itself).
+        rate_space: the searched `optimizer.learning_rate` (None: fixed or unknown).
+        scale_ratio: largest / smallest standard deviation of the input features (manifest.json
+            `data.feature_scales`), with `scale_features` (largest, smallest) naming them.
+        target_error: the target error the fit was judged against.
+        val_error: the trial's validation error.
+        best_epoch, epochs_trained: from trials.csv (best = last: the curve still improved).
+        size: the trial's network size.
+        run: what the run's other trials say (`RunFacts`).
     """
 
     values: Mapping[str, object] = field(default_factory=dict)
     image_data: bool | None = None
     source: str | None = None
+    trial_id: str | None = None
+    rate_space: RateSpace | None = None
+    scale_ratio: float | None = None
+    scale_features: tuple[str, str] | None = None
+    target_error: float | None = None
+    val_error: float | None = None
+    best_epoch: int | None = None
+    epochs_trained: int | None = None
+    size: TrialSize | None = None
+    run: RunFacts = field(default_factory=RunFacts)
 
 
 def image_source(source: str | None, input_shape: Sequence[int] | None = None) -> bool | None:
@@ -83,37 +197,252 @@ def recommend(
     context: TrialContext,
     evidence: Mapping[str, Evidence],
 ) -> list[Recommendation]:
-    """Rules of thumb for one trial, most useful first.
+    """Causes first, then the rules of thumb for one trial, most useful first.
 
-    diverged → lower the learning rate, clip gradients, normalize inputs, batch norm;
-    not learning → the learning rate, the optimizer, normalization, capacity (never
-    regularization or more data);
-    high bias → bigger network, less regularization, the learning rate (after an early stop),
-    another architecture; high variance → more data or augmentation, more regularization,
-    another architecture; a part inside the noise (`fit.uncertain`) → measure on more examples
-    or more trainings, never a fix; still improving at the epoch limit → train longer (first),
-    the only case that advises more epochs. Bias comes before variance (fix the training error
-    first). Recommendations the search's evidence agrees with move to the front, contradicted
-    ones to the back.
+    Causes (docs/report.md, in this order): (a) a significant effect (evidence with a
+    `p_value`) whose worse side the trial is on → that key; (b) plain SGD or a learning rate at
+    the low end of the space while the curve still improves → the learning rate, the optimizer,
+    the epochs, and never a bigger network or less regularization; (c) a fitting trial of the
+    same size or smaller → no bigger network, and what that trial does differently; (d)
+    `data.normalize: none` with feature scales more than `SCALE_RATIO` apart → normalize;
+    (e) a validation error at or below the target with ties at the top → no "train longer":
+    nothing to gain on this split. (a) to (d) answer a problem (high bias, not learning; (a)
+    also high variance).
+
+    Rules of thumb: diverged → lower the learning rate, clip gradients, normalize inputs, batch
+    norm; not learning → the learning rate, the optimizer, normalization, capacity (never
+    regularization or more data); high bias → bigger network, less regularization, the learning
+    rate (after an early stop), another architecture; high variance → more data or augmentation,
+    more regularization, another architecture; a part inside the noise (`fit.uncertain`) →
+    measure on more examples or more trainings, never a fix; still improving at the epoch limit
+    → train longer (first), the only case that advises more epochs. Bias comes before variance
+    (fix the training error first). Among these, the ones the search's evidence agrees with
+    move to the front, contradicted ones to the back.
 
     Args:
         fit: the trial's bias/variance diagnosis (None: errors not recorded).
         findings: its learning curve's findings (`curves.curve_findings`).
-        context: what is known of its config and data.
-        evidence: what the search's trials say per config key (`effects.search_evidence`).
+        context: what is known of its config, data and run.
+        evidence: what the search's trials say per config key (`effects.search_evidence`;
+            only evidence with a `p_value` counts as a cause).
     """
     kinds = {finding.kind for finding in findings}
     if "diverged" in kinds:
-        recs = _divergence_recs(context)
-    elif fit is not None and fit.label == NOT_LEARNING:
-        recs = _not_learning_recs(context)
+        recs, causes = _divergence_recs(context), []
     else:
-        recs = _fit_recs(fit, findings, context)
-        if "still_improving" in kinds:
-            recs.insert(0, _train_longer(context))
-    recs = [_with_evidence(rec, evidence.get(rec.key)) for rec in _unique(recs)]
+        if fit is not None and fit.label == NOT_LEARNING:
+            recs = _not_learning_recs(context)
+        else:
+            recs = _fit_recs(fit, findings, context)
+            if "still_improving" in kinds:
+                recs.insert(0, _train_longer(context))
+        causes = _causes(fit, kinds, context, evidence) if recs else []
+    banned = _banned(fit, kinds, context)
+    causes = [_with_evidence(rec, evidence.get(rec.key)) for rec in _merged(causes)]
+    causes = [rec for rec in causes if (rec.key, rec.action) not in banned]
+    named = {rec.key for rec in causes}
+    recs = [rec for rec in _unique(recs) if (rec.key, rec.action) not in banned]
+    recs = [_with_evidence(rec, evidence.get(rec.key)) for rec in recs if rec.key not in named]
     order = {True: 0, None: 1, False: 2}
-    return sorted(recs, key=lambda rec: order[rec.agrees])
+    return causes + sorted(recs, key=lambda rec: order[rec.agrees])
+
+
+# ---------------------------------------------------------------- causes
+
+
+def _causes(
+    fit: FitDiagnosis | None, kinds: set[str], ctx: TrialContext, evidence: Mapping[str, Evidence]
+) -> list[Recommendation]:
+    """The causal advice (a)-(e) of `recommend`, in that order."""
+    bias = fit is not None and (fit.high_bias or fit.label == NOT_LEARNING)
+    problem = bias or (fit is not None and fit.high_variance)
+    recs = _effect_recs(ctx, evidence) if problem else []
+    if bias and _slow(ctx, kinds):
+        recs += _slow_recs(ctx, kinds, fit.label == NOT_LEARNING)  # type: ignore[union-attr]
+    peer = _fitting_peer(ctx) if bias else None
+    if peer is not None:
+        recs.append(_peer_rec(ctx, peer))
+    if bias and _unscaled(ctx):
+        recs.append(_normalize(ctx))
+    if _nothing_to_gain(ctx):
+        recs.append(_test_on_more_data(ctx))
+    return recs
+
+
+def _banned(fit: FitDiagnosis | None, kinds: set[str], ctx: TrialContext) -> set[tuple[str, str]]:
+    """(key, action) pairs a cause rules out: a bigger network and less regularization for a
+    slow optimizer (b); a bigger network when a no bigger trial fits (c); more epochs when
+    there is nothing to gain (e)."""
+    bias = fit is not None and (fit.high_bias or fit.label == NOT_LEARNING)
+    banned: set[tuple[str, str]] = set()
+    # no hidden layer at all: a hidden layer is no "bigger network" but the missing model
+    capacity = {(key, "increase") for key in CAPACITY if ctx.values.get("model.layers") != 0}
+    if bias and _slow(ctx, kinds):
+        banned |= capacity
+        banned |= {(key, "decrease") for key in REGULARIZATION}
+    if bias and _fitting_peer(ctx) is not None:
+        banned |= capacity
+    if _nothing_to_gain(ctx):
+        banned.add(("training.epochs", "increase"))
+    return banned
+
+
+def _effect_recs(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> list[Recommendation]:
+    """(a) Each key whose effect cleared the noise and whose worse side this trial is on,
+    the clearest effect first."""
+    worse = [
+        found
+        for key, found in evidence.items()
+        if found.p_value is not None and found.worse_side(ctx.values.get(key)) is True
+    ]
+    recs = []
+    for found in sorted(worse, key=lambda e: e.p_value):  # type: ignore[arg-type, return-value]
+        value = _value_text(ctx.values.get(found.key))
+        text = (
+            f"{found.key} made a difference beyond the noise in this search "
+            f"({p_text(found.p_value)}): this trial's {value} is on the worse side; {found.text}."
+        )
+        if found.better in ("higher", "lower"):
+            action = "increase" if found.better == "higher" else "decrease"
+            recs.append(Recommendation(found.key, action, text))
+        else:
+            recs.append(Recommendation(found.key, "set", text, found.better))
+    return recs
+
+
+def _slow(ctx: TrialContext, kinds: set[str]) -> bool:
+    """(b) Plain SGD or a rate at the low end of the space, on a curve still improving (the
+    still-improving finding, or the best epoch is the last one trained)."""
+    last = ctx.best_epoch is not None and ctx.best_epoch == ctx.epochs_trained
+    if "still_improving" not in kinds and not last:
+        return False
+    return ctx.values.get("optimizer.name") == "sgd" or _low_rate(ctx)
+
+
+def _low_rate(ctx: TrialContext) -> bool:
+    space = ctx.rate_space
+    return space is not None and space.at_low_end(ctx.values.get("optimizer.learning_rate"))
+
+
+def _slow_recs(ctx: TrialContext, kinds: set[str], not_learning: bool) -> list[Recommendation]:
+    lr, name = _key(ctx, "optimizer.learning_rate"), _key(ctx, "optimizer.name")
+    improving = "still improving at its last epoch"
+    recs = []
+    if _low_rate(ctx):
+        text = (
+            f"Raise {lr}, e.g. tenfold: it is at the low end of "
+            f"{ctx.rate_space.text} and the curve was {improving}: "  # type: ignore[union-attr]
+            "it learns slowly; fix the optimization before growing the network."
+        )
+        recs.append(Recommendation("optimizer.learning_rate", "increase", text))
+    if ctx.values.get("optimizer.name") == "sgd":
+        text = (
+            f"Use an adaptive optimizer: set {name} to adam; plain SGD was {improving}: it "
+            "learns slowly; fix the optimization before growing the network."
+        )
+        recs.append(Recommendation("optimizer.name", "set", text, "adam"))
+        if not _low_rate(ctx):
+            text = f"Or keep SGD with a higher rate: try {lr} 3x higher, or momentum."
+            recs.append(Recommendation("optimizer.learning_rate", "increase", text))
+    if "still_improving" in kinds and not not_learning:  # not learning: never epochs
+        recs.append(_train_longer(ctx))
+    return recs
+
+
+def _fitting_peer(ctx: TrialContext) -> PeerTrial | None:
+    """(c) The best fitting trial of the same size or smaller (None: none, or sizes unknown)."""
+    if ctx.size is None:
+        return None
+    peers = [
+        peer
+        for peer in ctx.run.fitting
+        if peer.trial_id != ctx.trial_id and peer.size.at_most(ctx.size) is True
+    ]
+    known = [peer for peer in peers if finite(peer.val_error)]
+    if known:
+        return min(known, key=lambda peer: peer.val_error)  # type: ignore[arg-type, return-value]
+    return peers[0] if peers else None
+
+
+def _peer_rec(ctx: TrialContext, peer: PeerTrial) -> Recommendation:
+    equal = ctx.size is not None and peer.size.label == ctx.size.label
+    same = "of the same size" if equal else "no bigger"
+    error = f", validation error {percent(peer.val_error)}" if finite(peer.val_error) else ""
+    head = (
+        f"Trial {peer.trial_id}, {same} ({peer.size.label}), fits ({peer.label}{error}): "
+        "a bigger network is not what this trial lacks"
+    )
+    differ = _differences(ctx.values, peer.values)
+    if not differ:
+        text = (
+            f"{head}; it differs only in its {'size' if not equal else 'seed'}, so the "
+            f"gap may be chance: average each trial over more trainings, raise "
+            f"{_key(ctx, 'search.executions_per_trial')} (e.g. 3)."
+        )
+        return Recommendation("search.executions_per_trial", "increase", text)
+    words = ", ".join(
+        f"{key} {_value_text(peer.values.get(key))} (here {_value_text(ctx.values.get(key))})"
+        for key in differ
+    )
+    key = differ[0]
+    text = f"{head}; it differs in {words}: set {key} as it does."
+    return Recommendation(key, "set", text, peer.values.get(key))
+
+
+def _differences(mine: Mapping[str, object], theirs: Mapping[str, object]) -> list[str]:
+    """Keys (not the size) whose values differ, `PEER_KEYS` first."""
+    keys = [k for k in theirs if k not in CAPACITY and k in mine]
+    differ = [k for k in keys if _value_text(mine[k]) != _value_text(theirs[k])]
+    return sorted(
+        differ, key=lambda k: (k not in PEER_KEYS, PEER_KEYS.index(k) if k in PEER_KEYS else 0, k)
+    )
+
+
+def _unscaled(ctx: TrialContext) -> bool:
+    """(d) Inputs left unnormalized whose features' scales differ by more than `SCALE_RATIO`."""
+    ratio = _number(ctx.scale_ratio)
+    return ctx.values.get("data.normalize") == "none" and ratio is not None and ratio > SCALE_RATIO
+
+
+def _scales_text(ctx: TrialContext) -> str:
+    if not _unscaled(ctx):
+        return ""
+    names = (
+        f" ({ctx.scale_features[0]} against {ctx.scale_features[1]})" if ctx.scale_features else ""
+    )
+    ratio = format_value(round(_number(ctx.scale_ratio) or 0))
+    return (
+        f"; the features' scales differ {ratio}-fold{names}, which slows or stalls training "
+        "whatever the network's size"
+    )
+
+
+def _normalize(ctx: TrialContext) -> Recommendation:
+    text = (
+        f"Normalize the inputs: set {_key(ctx, 'data.normalize')} to standard{_scales_text(ctx)}."
+    )
+    return Recommendation("data.normalize", "set", text, "standard")
+
+
+def _nothing_to_gain(ctx: TrialContext) -> bool:
+    """(e) Validation error at or below the target, and two or more trials tied at the top."""
+    val, target = ctx.val_error, ctx.target_error
+    if not finite(val) or not finite(target) or ctx.run.tied_at_top < 2:
+        return False
+    return val - target <= TOLERANCE  # type: ignore[operator]
+
+
+def _test_on_more_data(ctx: TrialContext) -> Recommendation:
+    text = (
+        f"Nothing to gain on this split: validation error {percent(ctx.val_error)} is at or "
+        f"below the target ({percent(ctx.target_error)}) and {ctx.run.tied_at_top} trials are "
+        f"tied at the top. Test on more data: raise {_key(ctx, 'data.split.test')} (or "
+        "collect more examples) to tell the tied trials apart."
+    )
+    return Recommendation("data.split.test", "increase", text)
+
+
+# ---------------------------------------------------------------- rules of thumb
 
 
 def _fit_recs(
@@ -143,8 +472,7 @@ def _divergence_recs(ctx: TrialContext) -> list[Recommendation]:
         text = f"Clip gradients harder: lower {_key(ctx, 'optimizer.clipnorm')}."
         recs.append(Recommendation("optimizer.clipnorm", "decrease", text))
     if ctx.values.get("data.normalize") in (None, "none"):
-        text = f"Normalize the inputs: set {_key(ctx, 'data.normalize')} to standard."
-        recs.append(Recommendation("data.normalize", "set", text, "standard"))
+        recs.append(_normalize(ctx))
     if ctx.values.get("model.batch_norm") is not True:
         text = "Add batch normalization: set model.batch_norm to true."
         recs.append(Recommendation("model.batch_norm", "set", text, True))
@@ -165,8 +493,7 @@ def _not_learning_recs(ctx: TrialContext) -> list[Recommendation]:
         text = f"Use an adaptive optimizer: set {_key(ctx, 'optimizer.name')} to adam{unknown}."
         recs.append(Recommendation("optimizer.name", "set", text, "adam"))
     if ctx.values.get("data.normalize") in (None, "none"):
-        text = f"Normalize the inputs: set {_key(ctx, 'data.normalize')} to standard."
-        recs.append(Recommendation("data.normalize", "set", text, "standard"))
+        recs.append(_normalize(ctx))
     capacity = _capacity_recs(ctx, "A network this small may not fit the data at all")
     # no hidden layer at all (a linear model on circles): capacity is the first fix
     return capacity + recs if ctx.values.get("model.layers") == 0 else recs + capacity
@@ -176,11 +503,7 @@ def _bias_recs(
     ctx: TrialContext, stop: Finding | None, less_regularization: bool
 ) -> list[Recommendation]:
     recs = _capacity_recs(ctx, "Use a bigger network")
-    for key, name in (
-        ("regularization.l2", "L2 weight decay"),
-        ("regularization.dropout", "dropout"),
-        ("regularization.l1", "the L1 penalty"),
-    ):
+    for key, name in REGULARIZATION.items():
         value = ctx.values.get(key)
         if less_regularization and (value is None or _positive(value)):
             text = f"Regularize less: lower {name}, {_key(ctx, key)}."
@@ -320,6 +643,20 @@ def _unique(recs: list[Recommendation]) -> list[Recommendation]:
     return kept
 
 
+def _merged(recs: list[Recommendation]) -> list[Recommendation]:
+    """One recommendation per (key, action): a later cause's text joins the first one's."""
+    kept: dict[tuple[str, str], Recommendation] = {}
+    for rec in recs:
+        first = kept.get((rec.key, rec.action))
+        if first is None:
+            kept[(rec.key, rec.action)] = rec
+        else:
+            kept[(rec.key, rec.action)] = dataclasses.replace(
+                first, text=f"{first.text} {rec.text}"
+            )
+    return list(kept.values())
+
+
 def _with_evidence(rec: Recommendation, evidence: Evidence | None) -> Recommendation:
     if evidence is None:
         return rec
@@ -340,6 +677,18 @@ def _key(ctx: TrialContext, key: str) -> str:
     if isinstance(value, (list, tuple)):
         return f"{key} (now {', '.join(format_value(v) for v in value)})"
     return f"{key} (now {format_value(value)})"
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value)
+    return format_value(value) if value is not None else "?"
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not finite(value):
+        return None
+    return float(value)  # type: ignore[arg-type]
 
 
 def _positive(value: object) -> bool:

@@ -41,7 +41,13 @@ NUMERIC_KEYS = (
     "optimizer.clipnorm",
     "data.limit",
 )
-CATEGORICAL_KEYS = ("model.kind", "model.batch_norm", "data.normalize", "data.augmentation")
+CATEGORICAL_KEYS = (
+    "model.kind",
+    "model.batch_norm",
+    "data.normalize",
+    "data.augmentation",
+    "optimizer.name",
+)
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,39 @@ class Evidence:
     """What the search's own trials say about one config key.
 
     `better` is "higher" or "lower" for numeric keys, the best value's label for categorical ones.
+    `low` and `high` are the spans (smallest, largest) of the numeric groups compared; `p_value`
+    is the key's test where its effect cleared the noise (set by the report; None: not shown).
     """
 
     key: str
     better: str
     text: str
+    low: tuple[float, float] | None = None
+    high: tuple[float, float] | None = None
+    p_value: float | None = None
+
+    def worse_side(self, value: object) -> bool | None:
+        """Whether a trial with `value` (a list: per-layer values, averaged) sits among the
+        worse trials: in the worse numeric group, or at another category than the best one.
+        None when it cannot be told (no value, or between the two groups)."""
+        if value is None:
+            return None
+        if self.low is None or self.high is None:
+            return format_value(value) != self.better
+        number = _mean_value(value)
+        if number is None:
+            return None
+        if number <= self.low[1]:
+            return self.better == "higher"
+        if number >= self.high[0]:
+            return self.better == "lower"
+        return None
+
+
+def _mean_value(value: object) -> float | None:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce")
+    return float(numbers.mean()) if numbers.notna().any() else None
 
 
 @dataclass(frozen=True)
@@ -562,7 +596,8 @@ def _numeric_evidence(
         f"{high_mean:.4g} at {_span(values[high])} against {low_mean:.4g} at "
         f"{_span(values[~high])} ({len(values)} completed trials)"
     )
-    return Evidence(key, better, text)
+    spans = [(float(v.min()), float(v.max())) for v in (values[~high], values[high])]
+    return Evidence(key, better, text, *spans)
 
 
 def _categorical_evidence(
