@@ -135,7 +135,8 @@ def test_unreadable_or_incomplete_files_are_not_reused(tmp_path: Path) -> None:
     write_baselines(run, [{"model": "logistic", "train_error": 0.1, "val_error": 0.2}])
     assert read_baseline_rows(run) == [
         {"model": "logistic", "train_error": 0.1, "val_error": 0.2, "test_error": None,
-         "seconds": None}
+         "seconds": None, "train_error_se": None, "val_error_se": None, "test_error_se": None,
+         "train_log_loss": None, "val_log_loss": None, "val_log_loss_se": None}
     ]  # fmt: skip
 
 

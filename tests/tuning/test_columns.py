@@ -27,6 +27,7 @@ from tunenet.tuning.trial import Execution, SearchContext, score_row
 
 NEW = ["started_at", "finished_at", "train_n", "val_n", "test_n"]
 STANDARD_ERRORS = ["train_error_se", "val_error_se", "test_error_se"]
+LOG_LOSSES = ["train_log_loss", "val_log_loss", "val_log_loss_se"]
 OLD_END = ["test_error", "objective", "seconds", "seed", "message"]
 
 IRIS = {
@@ -63,7 +64,7 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
 # ---------------------------------------------------------------- without training
 
 
-@pytest.mark.parametrize(("raw", "extra"), [(IRIS, []), (DIABETES, STANDARD_ERRORS)])
+@pytest.mark.parametrize(("raw", "extra"), [(IRIS, LOG_LOSSES), (DIABETES, STANDARD_ERRORS)])
 def test_new_columns_follow_the_old_ones_in_order(raw, extra, tmp_path):
     columns = context_of(raw, tmp_path).trial_columns()
     assert columns[-len(OLD_END + NEW + extra) :] == OLD_END + NEW + extra
@@ -114,7 +115,7 @@ def check_times(trials: pd.DataFrame) -> None:
 def test_classification_columns_match_the_manifest(tmp_path):
     result = tunenet.search(IRIS, runs_dir=tmp_path / "runs")
     trials = result.trials
-    assert list(trials.columns[-len(NEW) :]) == NEW
+    assert list(trials.columns[-len(NEW + LOG_LOSSES) :]) == NEW + LOG_LOSSES
     assert not set(STANDARD_ERRORS) & set(trials.columns)
     check_times(trials)
     sizes = json.loads((result.run_dir / "manifest.json").read_text())["data"]["sizes"]
@@ -159,7 +160,8 @@ def tunenet_model(run_dir: Path):
 def test_a_run_written_before_the_new_columns_resumes_and_reports(tmp_path):
     runs = tmp_path / "runs"
     first = tunenet.search(IRIS, runs_dir=runs)
-    old_columns = [c for c in first.trials.columns if c not in NEW]
+    added = NEW + LOG_LOSSES
+    old_columns = [c for c in first.trials.columns if c not in added]
     first.trials[old_columns].to_csv(first.run_dir / "trials.csv", index=False)
     recorded = read_rows(first.run_dir / "trials.csv")[1][0]
 
@@ -167,11 +169,11 @@ def test_a_run_written_before_the_new_columns_resumes_and_reports(tmp_path):
 
     resumed = tunenet.search(IRIS, runs_dir=runs, resume=True, max_trials=2)
     header, rows = read_rows(resumed.run_dir / "trials.csv")
-    assert header[-len(NEW) :] == NEW  # the header gains the new columns
+    assert header[-len(added) :] == added  # the header gains the new columns
     old, new = rows
     assert {key: old[key] for key in old_columns if key != "test_error"} == {
         key: recorded[key] for key in old_columns if key != "test_error"
     }
-    assert all(old[key] == "" for key in NEW)  # never measured: left empty, not made up
-    assert all(new[key] != "" for key in NEW)
+    assert all(old[key] == "" for key in added)  # never measured: left empty, not made up
+    assert all(new[key] != "" for key in added)
     assert tunenet.report(resumed.run_dir).to_dict()["trials"]

@@ -24,13 +24,34 @@ Direction = Literal["min", "max"]
 # The metrics a trial's model is compiled with, per task (`models.build.task_spec`): Keras logs
 # each for training and, with a `val_` prefix, for validation, besides loss and val_loss.
 TASK_METRICS = {"binary": ("accuracy",), "multiclass": ("accuracy",), "regression": ("mae", "mse")}
+# Metrics compiled only when the objective or early stopping watches them (each costs work at
+# every batch): ROC AUC and precision-recall AUC, for classification (multiclass: one-vs-rest,
+# micro-averaged). docs/config-reference.md, `search.objective`.
+OPTIONAL_METRICS = {"binary": ("auc", "pr_auc"), "multiclass": ("auc", "pr_auc")}
+
+
+def compiled_metrics(config: Config, task: Optional[str]) -> tuple[str, ...]:
+    """The optional metrics of `task` that the config's objective or early stopping's monitor
+    names (`val_auc` -> auc), in OPTIONAL_METRICS order; a trial's model is compiled with them."""
+    watched = set()
+    if config.search.objective:
+        watched.add(config.search.objective.name)
+    if config.training.early_stopping:
+        watched.add(config.training.early_stopping.monitor)
+    return tuple(
+        metric
+        for metric in OPTIONAL_METRICS.get(task or "", ())
+        if metric in watched or f"val_{metric}" in watched
+    )
 
 
 def logged_metrics(task: Optional[str] = None) -> list[str]:
-    """The Keras log keys of a trial's epochs for a task; for an unknown task (None or "auto"),
-    those of every task. Early stopping and the objective can only watch these."""
-    metrics = TASK_METRICS.get(task or "") or tuple(
-        dict.fromkeys(name for names in TASK_METRICS.values() for name in names)
+    """The Keras log keys a trial's epochs can have for a task (the optional metrics included:
+    compiled when watched); for an unknown task (None or "auto"), those of every task. Early
+    stopping and the objective can only watch these."""
+    every = {key: TASK_METRICS[key] + OPTIONAL_METRICS.get(key, ()) for key in TASK_METRICS}
+    metrics = every.get(task or "") or tuple(
+        dict.fromkeys(name for names in every.values() for name in names)
     )
     keys = ["loss", "val_loss"]
     for metric in metrics:

@@ -4,8 +4,10 @@ The majority class (regression: the mean), logistic (linear) regression and hist
 boosting, fitted on the training split with the network's own preprocessing (the Dataset's
 normalization statistics; text columns one-hot encoded) and scored like the network:
 classification error is 1 - accuracy, regression error the MSE divided by the variance of the
-training target. On large data they are fitted on a seeded subsample of the training split, so
-they cost seconds, not minutes. Never imports TensorFlow.
+training target. Classification rows also carry each model's log loss (the majority row is the
+class-prior model, whose log loss `not learning` compares against); regression rows carry the
+standard error of each error. On large data they are fitted on a seeded subsample of the
+training split, so they cost seconds, not minutes. Never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from tunenet.data.dataset import Dataset
 from tunenet.data.examples import Features, subsample
+from tunenet.data.scores import log_losses, standard_error
 
 MAX_ROWS = 20_000  # training rows fitted at most
 MAX_VALUES = 8_000_000  # rows × input values fitted at most: wide inputs get fewer rows
@@ -38,8 +41,8 @@ THREADS = 1  # per model fit (see _fit_one)
 
 @dataclass
 class Baselines:
-    """What fitting the baselines gave: one row per model that could be fitted (`model,
-    train_error, val_error, test_error, seconds`), how many training rows they saw, how their
+    """What fitting the baselines gave: one row per model that could be fitted (the columns of
+    baselines.csv, docs/run-format.md), how many training rows they saw, how their
     work was capped (`notes`) and why any model was left out (`skipped`)."""
 
     rows: list[dict[str, Any]]
@@ -142,7 +145,9 @@ def _models(classification: bool, seed: int, boosting: Optional[int]) -> list[tu
         booster = kind(max_iter=boosting, random_state=seed)
     if classification:
         return [
-            ("majority", DummyClassifier(strategy="most_frequent")),
+            # the class-prior model: the training split's class frequencies for every row (its
+            # predicted class is the majority class, its log loss the entropy of the prior)
+            ("majority", DummyClassifier(strategy="prior")),
             ("logistic", LogisticRegression(max_iter=LOGISTIC_MAX_ITER)),
             ("boosting", booster),
         ]
@@ -150,7 +155,8 @@ def _models(classification: bool, seed: int, boosting: Optional[int]) -> list[tu
 
 
 def _fit_one(name: str, model: Any, splits: dict, dataset: Dataset) -> dict[str, Any]:
-    """Fit one model on the training rows and score it on each split; a row of baselines.csv."""
+    """Fit one model on the training rows and score it on each split; a row of baselines.csv
+    (keys: `runs.baselines.BASELINE_COLUMNS`)."""
     from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()
@@ -160,19 +166,40 @@ def _fit_one(name: str, model: Any, splits: dict, dataset: Dataset) -> dict[str,
     with threadpool_limits(limits=THREADS), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # iterations are capped on purpose: no convergence warning
         model.fit(x_train, y_train)
-        errors = {
-            f"{split}_error": _error(model, x, y, dataset) if x is not None else None
-            for split, (x, y) in splits.items()
-        }
-    return {"model": name, **errors, "seconds": round(time.perf_counter() - started, 3)}
+        scores: dict[str, Any] = {}
+        for split, (x, y) in splits.items():
+            scores[f"{split}_error"] = None  # no such split (no test split)
+            if x is not None:
+                scores.update(_scores(model, x, y, dataset, split))
+    return {"model": name, **scores, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _error(model: Any, x: np.ndarray, y: np.ndarray, dataset: Dataset) -> float:
-    """1 - accuracy, or MSE / variance of the training target: the network's error."""
-    predicted = model.predict(x)
+def _scores(model: Any, x: np.ndarray, y: np.ndarray, dataset: Dataset, split: str) -> dict:
+    """A split's cells of baselines.csv (docs/run-format.md): the error as the network's (1 -
+    accuracy, or MSE / variance of the training target); regression: its standard error;
+    classification: the mean log loss (train and validation; validation with its standard
+    error)."""
     if dataset.task == "regression":
-        return float(np.mean((predicted - y) ** 2) / dataset.target_variance)
-    return float(np.mean(predicted != y))
+        per_example = (model.predict(x) - y) ** 2 / dataset.target_variance
+        return {f"{split}_error": float(per_example.mean()),
+                f"{split}_error_se": standard_error(per_example)}  # fmt: skip
+    found = {f"{split}_error": float(np.mean(model.predict(x) != y))}
+    if split == "test":
+        return found
+    losses = log_losses(_full_probabilities(model, x, len(dataset.classes)), y)
+    found[f"{split}_log_loss"] = float(losses.mean())
+    if split == "val":
+        found["val_log_loss_se"] = standard_error(losses)
+    return found
+
+
+def _full_probabilities(model: Any, x: np.ndarray, classes: int) -> np.ndarray:
+    """predict_proba with one column per class of the data: a class the fitted rows lacked
+    gets probability 0 (scikit-learn gives columns only for the classes it saw)."""
+    found = model.predict_proba(x)
+    probs = np.zeros((len(found), classes))
+    probs[:, np.asarray(model.classes_, dtype="int64")] = found
+    return probs
 
 
 def _rows(x: Features, indices: np.ndarray) -> Features:

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import keras
 import numpy as np
 
+from tunenet.config.objective import compiled_metrics
 from tunenet.config.sections import Config
 from tunenet.data.dataset import Dataset
 from tunenet.models.augmentation import augmentation_block
@@ -31,22 +32,71 @@ class Task:
     metrics: tuple[str, ...]
 
 
-def task_spec(dataset: Dataset) -> Task:
+def task_spec(dataset: Dataset, extra: tuple[str, ...] = ()) -> Task:
+    """The task's output, loss and metrics; `extra`: the optional metrics the objective or
+    early stopping watch (`config.objective.compiled_metrics`: auc, pr_auc)."""
     if dataset.task == "binary":
-        return Task(1, "sigmoid", "binary_crossentropy", ("accuracy",))
+        return Task(1, "sigmoid", "binary_crossentropy", ("accuracy", *extra))
     if dataset.task == "multiclass":
-        return Task(
-            len(dataset.classes), "softmax", "sparse_categorical_crossentropy", ("accuracy",)
-        )
+        metrics = ("accuracy", *extra)
+        return Task(len(dataset.classes), "softmax", "sparse_categorical_crossentropy", metrics)
     return Task(1, None, "mse", ("mae", "mse"))
 
 
-def metric_names(dataset: Dataset) -> list[str]:
-    """Keras log keys of a trial's epochs, in the order the CSV files use."""
+def metric_names(dataset: Dataset, config: Optional[Config] = None) -> list[str]:
+    """Keras log keys of a trial's epochs, in the order the CSV files use. With `config`, the
+    optional metrics its objective or early stopping watch (val_auc: auc, val_auc) too."""
+    extra = compiled_metrics(config, dataset.task) if config is not None else ()
     names = ["loss", "val_loss"]
-    for metric in task_spec(dataset).metrics:
+    for metric in task_spec(dataset, extra).metrics:
         names += [metric, f"val_{metric}"]
     return names
+
+
+def keras_metric(name: str, dataset: Dataset) -> Any:
+    """The Keras metric a metric name of `task_spec` compiles to. AUC and PR-AUC of a softmax
+    output are one-vs-rest, micro-averaged (`SparseAUC`)."""
+    if name not in ("auc", "pr_auc"):
+        return name
+    curve = "PR" if name == "pr_auc" else "ROC"
+    if dataset.task == "multiclass":
+        return SparseAUC(classes=len(dataset.classes), curve=curve, name=name)
+    return keras.metrics.AUC(curve=curve, name=name)
+
+
+@keras.saving.register_keras_serializable(package="tunenet")
+class SparseAUC(keras.metrics.AUC):
+    """AUC of a softmax output against integer labels: the labels are one-hot encoded and every
+    (example, class) pair counts as one binary decision (one-vs-rest, micro-averaged).
+
+    The saved best model is compiled without it (`plain_metrics`), so that
+    `keras.models.load_model` needs no tunenet.
+    """
+
+    def __init__(self, classes: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.classes = int(classes)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        one_hot = keras.ops.one_hot(labels, self.classes)
+        if sample_weight is not None:  # one weight per example, for each of its classes
+            weights = keras.ops.reshape(keras.ops.cast(sample_weight, "float32"), (-1, 1))
+            sample_weight = keras.ops.broadcast_to(weights, keras.ops.shape(one_hot))
+        return super().update_state(one_hot, y_pred, sample_weight)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "classes": self.classes}
+
+
+def plain_metrics(model: keras.Model, config: Config, dataset: Dataset) -> keras.Model:
+    """`model` compiled again with its task's built-in metrics only (its trained optimizer
+    kept) when it was compiled with `SparseAUC`: the saved file then loads without tunenet."""
+    if dataset.task != "multiclass" or not compiled_metrics(config, dataset.task):
+        return model
+    task = task_spec(dataset)
+    model.compile(optimizer=model.optimizer, loss=task.loss, metrics=list(task.metrics))
+    return model
 
 
 def build_model(
@@ -71,14 +121,14 @@ def build_model(
     if config.data.augmentation is not None and len(x.shape) == 4:  # images only
         x = augmentation_block(x, params)
     x = cnn_body(x, params) if config.model.kind == "cnn" else dense_body(x, params, names)
-    task = task_spec(dataset)
+    task = task_spec(dataset, compiled_metrics(config, dataset.task))
     output = keras.layers.Dense(task.units, activation=task.activation, name=names("output"))
     outputs = output(x)
     model = keras.Model(inputs, outputs, name="tunenet")
     model.compile(
         optimizer=build_optimizer(params, steps_per_epoch, config.training.epochs),
         loss=task.loss,
-        metrics=list(task.metrics),
+        metrics=[keras_metric(name, dataset) for name in task.metrics],
         steps_per_execution=max(1, min(steps_per_epoch, 32)),
     )
     return model

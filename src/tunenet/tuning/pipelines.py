@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tunenet.data.dataset import Dataset
+from tunenet.data.scores import log_losses, probabilities, standard_error, wrong
 from tunenet.models.saved import target_scale
 
 EVAL_BATCH = 2048
@@ -34,26 +35,27 @@ def error_of(task: str, metrics: dict, target_variance: float) -> float:
 
 @dataclass
 class SplitError:
-    """A model's error on one split and, for regression, each example's share of it.
+    """A model's error on one split and each example's share of it.
 
-    `per_example` holds the normalized squared errors (y - prediction)² / variance of the
-    training target, whose mean is `error`; None for classification.
+    `per_example` (regression) holds the normalized squared errors (y - prediction)² / variance
+    of the training target, whose mean is `error`; None for classification. `losses`
+    (classification) holds each example's log loss, -ln p(true class), without the
+    regularization penalties the training loss adds; None for regression.
     """
 
     error: float
     per_example: Optional[np.ndarray] = None
+    losses: Optional[np.ndarray] = None
 
     @property
     def standard_error(self) -> Optional[float]:
         """Standard error of the mean of `per_example`, or None (classification, n < 2)."""
         return standard_error(self.per_example)
 
-
-def standard_error(per_example: Optional[np.ndarray]) -> Optional[float]:
-    """std(ddof=1) / sqrt(n) of per-example errors; None without two finite values."""
-    if per_example is None or len(per_example) < 2 or not np.isfinite(per_example).all():
-        return None
-    return float(np.std(per_example, ddof=1) / np.sqrt(len(per_example)))
+    @property
+    def log_loss(self) -> Optional[float]:
+        """The mean log loss (classification), or None."""
+        return None if self.losses is None or not len(self.losses) else float(self.losses.mean())
 
 
 class Pipelines:
@@ -97,8 +99,9 @@ class Pipelines:
     def split_error(self, model: keras.Model, split: str, raw: bool = False) -> SplitError:
         """Error of `model` on a split, in inference mode, in one pass over the data.
 
-        Regression keeps each example's squared error from that pass, so that the standard
-        error costs no second one.
+        The model's outputs are computed once: classification derives its error (1 -
+        accuracy) and each example's log loss from them, regression each example's squared
+        error, so that the standard errors cost no second pass.
 
         Args:
             model: a trial's model, or the saved best model with `raw=True`.
@@ -107,10 +110,11 @@ class Pipelines:
                 models, whose target has variance 1). Default: False.
         """
         data = self.evaluation(split, raw=raw)
-        if self.dataset.task != "regression":
-            metrics = model.evaluate(data, verbose=0, return_dict=True)
-            return SplitError(error_of(self.dataset.task, metrics, 1.0))
         predicted = _predict(model, data)
+        if self.dataset.task != "regression":
+            y = self.dataset.split(split)[1]
+            losses = log_losses(probabilities(predicted), y)
+            return SplitError(float(wrong(predicted, y).mean()), losses=losses)
         y = np.asarray(self._target(self.dataset.split(split)[1], raw), dtype="float64")
         variance = self.dataset.target_variance if raw else 1.0
         per_example = (y - predicted.reshape(len(y))) ** 2 / variance

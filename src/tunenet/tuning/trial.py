@@ -23,7 +23,7 @@ from tunenet.config.objective import Objective, monitor_problem
 from tunenet.config.sections import Config
 from tunenet.data.dataset import Dataset
 from tunenet.errors import ConfigError, RunDirError
-from tunenet.models.build import build_model, metric_names
+from tunenet.models.build import build_model, metric_names, plain_metrics
 from tunenet.models.saved import export_model
 from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
 from tunenet.runs.insight import LAYER_COLUMNS
@@ -58,6 +58,9 @@ def stopped(error: BaseException) -> bool:
 
 # trials.csv's standard errors of train_error, val_error and test_error (regression only)
 STANDARD_ERRORS = ("train_error_se", "val_error_se", "test_error_se")
+# trials.csv's log losses without regularization, and the validation one's standard error
+# (classification only; docs/run-format.md)
+LOG_LOSSES = ("train_log_loss", "val_log_loss", "val_log_loss_se")
 
 
 def resolve_objective(config: Config, dataset: Dataset) -> Objective:
@@ -65,7 +68,7 @@ def resolve_objective(config: Config, dataset: Dataset) -> Objective:
     chosen = config.search.objective
     default = "val_loss" if dataset.task == "regression" else "val_accuracy"
     name = chosen.name if chosen else default
-    known = metric_names(dataset)
+    known = metric_names(dataset, config)
     if name not in known:
         raise ConfigError(
             f"search.objective: got {name!r}, which a {dataset.task} model does not log. "
@@ -177,6 +180,9 @@ class Execution:
     # regression: each example's normalized squared error, for the standard errors
     train_errors: Optional[np.ndarray] = None
     val_errors: Optional[np.ndarray] = None
+    # classification: each example's log loss
+    train_losses: Optional[np.ndarray] = None
+    val_losses: Optional[np.ndarray] = None
     pruned: str = ""  # why pruning stopped this fit ("pruned at epoch 4: ..."), else empty
 
     def at_best(self, name: str) -> float:
@@ -337,6 +343,7 @@ class TrialRunner:
         model.fit(
             ctx.pipelines.train(batch_size, seed),
             validation_data=ctx.pipelines.evaluation("val"),
+            class_weight=ctx.class_weight,
             epochs=epochs,
             initial_epoch=initial_epoch,
             callbacks=callbacks,
@@ -377,7 +384,9 @@ class SearchContext:
         self.planned = 0  # the trials the config plans (0: unknown, a worker's)
         self.space = space_module.build_space(config)
         self.objective = resolve_objective(config, dataset)
-        self.metrics = metric_names(dataset)
+        self.metrics = metric_names(dataset, config)
+        # training.class_weight by class index, checked against the data's classes
+        self.class_weight = dataset.class_weights(config.training.class_weight)
         self.normalization = dataset.normalization(config.data.normalize)
         self.pipelines = Pipelines(dataset)
         self.sizes = split_sizes(dataset)
@@ -406,7 +415,7 @@ class SearchContext:
             "trial_id", "status", *hp_columns, "epochs_trained", "best_epoch", "stopped_early",
             *self.metrics, "train_error", "val_error", "test_error", "objective", "seconds",
             "seed", "message", "started_at", "finished_at", "train_n", "val_n", "test_n",
-            *(STANDARD_ERRORS if self.dataset.task == "regression" else ()),
+            *(STANDARD_ERRORS if self.dataset.task == "regression" else LOG_LOSSES),
         ]  # fmt: skip
 
     def base_row(self, trial_id: str, values: dict, seed: int) -> dict:
@@ -442,6 +451,7 @@ class SearchContext:
             val = self.pipelines.split_error(model, "val")
             outcome.train_error, outcome.train_errors = train.error, train.per_example
             outcome.val_error, outcome.val_errors = val.error, val.per_example
+            outcome.train_losses, outcome.val_losses = train.losses, val.losses
         return outcome
 
     def score(self, row: dict, executions: list[Execution], trial_id: str, seconds: float) -> dict:
@@ -456,7 +466,8 @@ class SearchContext:
                 objective, self.best_objective
             ):  # a pruned trial is never the best model: its training was cut short
                 # the model first, then its row: a kill in between only means running it again
-                model = export_model(executions[-1].model, self.pipelines.scale)
+                kept = plain_metrics(executions[-1].model, self.config, self.dataset)
+                model = export_model(kept, self.pipelines.scale)
                 self.run.save_best_model(model)
                 write_best_confusion(self.run, trial_id, executions[-1].model, self.pipelines)
                 self.run.update_manifest(best_trial=trial_id)
@@ -496,6 +507,9 @@ def score_row(executions: list[Execution], metrics: list[str], objective: Object
         val_error=_mean(o.val_error for o in executions),
         train_error_se=_standard_error(o.train_errors for o in executions),
         val_error_se=_standard_error(o.val_errors for o in executions),
+        train_log_loss=_mean_of(o.train_losses for o in executions),
+        val_log_loss=_mean_of(o.val_losses for o in executions),
+        val_log_loss_se=_standard_error(o.val_losses for o in executions),
         objective=None if diverged else at_best,
         message="the loss became NaN or infinite" if diverged else chosen.pruned,
     )
@@ -507,9 +521,15 @@ def _mean(values: Any) -> Optional[float]:
     return float(np.mean(values)) if values else None
 
 
+def _mean_of(per_execution: Any) -> Optional[float]:
+    """Mean over the executions of each one's mean per-example value (None without any)."""
+    arrays = [values for values in per_execution if values is not None and len(values)]
+    return _mean(float(np.mean(values)) for values in arrays)
+
+
 def _standard_error(per_execution: Any) -> Optional[float]:
-    """Standard error of a row's error: each example's error is first averaged over the
-    executions that have one, as the row's error is (regression; None otherwise)."""
+    """Standard error of a row's error or log loss: each example's value is first averaged
+    over the executions that have one, as the row's value is (None without any)."""
     arrays = [errors for errors in per_execution if errors is not None]
     return standard_error(np.mean(arrays, axis=0)) if arrays else None
 
