@@ -624,6 +624,22 @@ def _check_monitor(config: Config) -> list[tuple[str, str]]:
     return task_problems(config, task)
 
 
+def _check_class_weight(config: Config) -> list[tuple[str, str]]:
+    """Class weights on a target the config already says is a regression one; a target read
+    from the data is checked once read (`data.dataset.check_class_weight`)."""
+    setting = config.training.class_weight
+    task = config.data.task if config.data.task != "auto" else SOURCE_TASKS.get(config.data.source)
+    if setting is None or task != "regression":
+        return []
+    return [
+        (
+            "training.class_weight",
+            f"got {_short(setting)}, but the target is a regression target; class weights "
+            "apply to classification only. Remove training.class_weight.",
+        )
+    ]
+
+
 NOT_SUPPORTED_YET: dict[str, tuple[str, ...]] = {}
 
 
@@ -647,4 +663,5 @@ CHECKS = [
     _check_objective,
     _check_supported,
     _check_monitor,
+    _check_class_weight,
 ]

@@ -105,10 +105,15 @@ DESCRIPTIONS = {
     "training": "How each trial trains.",
     "training.epochs": "Maximum epochs per trial (early stopping may end a trial sooner).",
     "training.batch_size": "Examples per gradient step (mini-batch size).",
+    "training.class_weight": "Classification: weigh each class's examples in the training "
+    "loss. balanced gives each class n / (classes x its count) in the training split, so rare "
+    "classes count as much as common ones; a mapping {class label: weight} weighs the classes "
+    "it names (the others 1). null: every example counts the same.",
     "training.early_stopping": "Stop a trial when the monitored metric stops improving; false "
     "turns it off, true uses the defaults. The kept weights are always the objective's best epoch.",
     "training.early_stopping.monitor": "The Keras log key watched: loss, val_loss, and for "
-    "classification accuracy, val_accuracy, for regression mae, val_mae, mse, val_mse.",
+    "classification accuracy, val_accuracy (and auc, val_auc, pr_auc, val_pr_auc), for "
+    "regression mae, val_mae, mse, val_mse.",
     "training.early_stopping.patience": "Epochs without improvement before stopping.",
     "training.early_stopping.min_delta": "The smallest change that counts as an improvement.",
     "training.early_stopping.restore_best_weights": "Accepted for Keras compatibility; tunenet "
@@ -121,8 +126,10 @@ DESCRIPTIONS = {
     "objective (Gaussian process); hyperband trains many trials briefly and the best longer; "
     "capacity grows the network from the smallest in the space.",
     "search.objective": "The validation metric to optimize, e.g. val_accuracy, or "
-    "{name, direction: min|max}. Default: val_accuracy (classification) or val_loss "
-    "(regression).",
+    "{name, direction: min|max}. Classification also takes val_auc (ROC AUC), val_pr_auc "
+    "(precision-recall AUC; multiclass: one-vs-rest, micro-averaged), both maximized, and "
+    "val_loss (log loss, minimized): better than accuracy when classes are imbalanced. "
+    "Default: val_accuracy (classification) or val_loss (regression).",
     "search.objective.name": "A validation metric Keras logs (val_accuracy, val_loss, ...).",
     "search.objective.direction": "max or min. Default: min for losses and errors, max otherwise.",
     "search.max_trials": "At most this many trials.",

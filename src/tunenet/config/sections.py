@@ -64,6 +64,7 @@ MAX_CHOICES = 10_000  # values of one choice (a list)
 MAX_RANGE_VALUES = 100_000  # values a range with a step lists
 MAX_FEATURES = 10_000  # entries of data.features
 MAX_MISSING_VALUES = 1_000  # entries of data.missing_values
+MAX_CLASS_WEIGHTS = 10_000  # entries of training.class_weight
 MAX_TEXT = 1_000  # characters of a column name, a metric name or a missing-value text
 MAX_PATH = 4_096  # characters of a file path (Linux's PATH_MAX)
 DEFAULT_MAX_MODEL_PARAMS = 50_000_000  # 200 MB as float32
@@ -371,11 +372,66 @@ def _early_stopping(raw: Any) -> Any:
     )
 
 
+def class_label(raw: Any) -> str:
+    """A class label as the data names it: text as is, whole numbers without `.0` (YAML reads
+    `{0: 1.0, 1: 5.0}` with number keys; the data's classes are their texts)."""
+    if isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _class_weight(raw: Any) -> Any:
+    """null, `balanced` or {label: weight}, checked here as a whole so that a mistake gives one
+    error (a union would report one per branch)."""
+    if raw is None or raw == "balanced":
+        return raw
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("expected null, 'balanced' or a mapping {class label: weight}")
+    if len(raw) > MAX_CLASS_WEIGHTS:
+        raise ValueError(f"has {len(raw):,} entries; at most {MAX_CLASS_WEIGHTS:,}")
+    weights: dict[str, float] = {}
+    for key, value in raw.items():
+        label = class_label(key)
+        if label in weights:
+            raise ValueError(f"names class {label!r} twice: give each class one weight")
+        if len(label) > MAX_TEXT:
+            raise ValueError(f"a class label has {len(label):,} characters; at most {MAX_TEXT:,}")
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"class {label!r}: got {value!r}; a weight is a finite number > 0")
+        weights[label] = float(value)
+    return weights
+
+
+CLASS_WEIGHT_SCHEMA = {
+    "anyOf": [
+        {"type": "null"},
+        {"type": "string", "const": "balanced"},
+        {
+            "type": "object",
+            "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+            "minProperties": 1,
+            "maxProperties": MAX_CLASS_WEIGHTS,
+        },
+    ],
+    "default": None,
+}
+
+
 class TrainingConfig(Section):
-    """How each trial trains. `early_stopping: false` turns early stopping off."""
+    """How each trial trains. `early_stopping: false` turns early stopping off.
+    `class_weight` (classification): `balanced` weighs each class by n / (classes × its count)
+    in the training split; a mapping gives some classes a weight (the others 1)."""
 
     epochs: count(1, MAX_EPOCHS) = 50
     batch_size: tunable(count(1, MAX_BATCH)) = fixed(32)
+    class_weight: Annotated[
+        Optional[Union[Literal["balanced"], dict[str, float]]],
+        BeforeValidator(_class_weight),
+        WithJsonSchema(CLASS_WEIGHT_SCHEMA),
+    ] = None
     early_stopping: Annotated[
         Union[EarlyStoppingConfig, Literal[False]], BeforeValidator(_early_stopping)
     ] = EarlyStoppingConfig()

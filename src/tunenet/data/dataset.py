@@ -10,15 +10,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from tunenet.config.objective import check_task
 from tunenet.config.sections import Config, DataConfig
 from tunenet.data.examples import Examples, Features, subsample
-from tunenet.data.sources import SCANS, SOURCES
-from tunenet.errors import DataError
+from tunenet.data.sources import KERAS_DATASETS, SCANS, SOURCES
+from tunenet.errors import ConfigError, DataError, Problem
 
 
 def _take(x: Features, indices: np.ndarray) -> Features:
@@ -108,7 +108,49 @@ class Dataset:
             summary["categories"] = {name: len(v) for name, v in self.vocabularies.items()}
         if self.files:
             summary["files"] = dict(self.files)
+        summary["feature_scales"] = self.feature_scales()
         return summary
+
+    def feature_scales(self) -> Optional[dict]:
+        """How far apart the numeric input features' scales are, before normalization:
+        `{ratio, largest, smallest}` = the largest standard deviation (training split) over the
+        smallest among features with one above 0, and their names. None but for tables (rank-2
+        inputs, or a CSV's columns) with two such features (docs/run-format.md)."""
+        x = self._numeric_train()
+        if x is None or (not self.columns and self.x_train.ndim != 2) or x.shape[1] < 2:
+            return None
+        names = [n for n in self.feature_names if n not in self.vocabularies]
+        if len(names) != x.shape[1]:
+            names = [str(index) for index in range(x.shape[1])]
+        with warnings.catch_warnings():  # an all-missing column: its std is NaN, left out
+            warnings.simplefilter("ignore", RuntimeWarning)
+            spread = np.nanstd(x.astype("float64"), axis=0)
+        kept = np.flatnonzero(np.isfinite(spread) & (spread > 0))
+        if len(kept) < 2:
+            return None
+        largest, smallest = kept[np.argmax(spread[kept])], kept[np.argmin(spread[kept])]
+        return {
+            "ratio": float(spread[largest] / spread[smallest]),
+            "largest": names[largest],
+            "smallest": names[smallest],
+        }
+
+    def class_weights(self, setting: Any) -> Optional[dict[int, float]]:
+        """`training.class_weight` as Keras' `fit` takes it: a weight for every class index
+        (unlisted classes 1.0), or None. `balanced` is scikit-learn's `compute_class_weight`
+        on the training split: n / (classes × count of the class). Raises ConfigError for a
+        label the data lacks, or for a regression target (`check_class_weight`)."""
+        if setting is None:
+            return None
+        check_class_weight(setting, self.task, self.classes)
+        if setting != "balanced":
+            return {index: float(setting.get(name, 1.0)) for index, name in enumerate(self.classes)}
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = np.unique(self.y_train)
+        balanced = compute_class_weight("balanced", classes=present, y=self.y_train)
+        found = dict(zip(present.tolist(), balanced.tolist(), strict=True))
+        return {index: float(found.get(index, 1.0)) for index in range(len(self.classes))}
 
     def _numeric_train(self) -> Optional[np.ndarray]:
         """The training inputs a Normalization layer sees, as (values, features) rows."""
@@ -176,6 +218,31 @@ def _encode(examples: Examples) -> None:
                 "Every test class needs training examples."
             )
         examples.y_test = np.searchsorted(classes, examples.y_test).astype("int32")
+
+
+def check_class_weight(setting: Any, task: str, classes: list[str], target: str = "") -> None:
+    """`training.class_weight` against the data: classification only, and every label it
+    names a class of the data. Raises ConfigError naming the key, the label and the classes."""
+    if setting is None:
+        return
+    where = f" ({target})" if target else ""
+    if task == "regression":
+        message = (
+            f"training.class_weight: got {setting!r}, but the target{where} is a regression "
+            "target; class weights apply to classification only. Remove training.class_weight."
+        )
+        raise ConfigError(message, [Problem("training.class_weight", message)])
+    if setting == "balanced":
+        return
+    unknown = [label for label in setting if label not in classes]
+    if unknown:
+        shown = ", ".join(repr(label) for label in classes[:20])
+        more = f" and {len(classes) - 20} more" if len(classes) > 20 else ""
+        message = (
+            f"training.class_weight: class {unknown[0]!r} is not a class of the data{where}; "
+            f"its classes are {shown}{more}. Name classes as the data labels them."
+        )
+        raise ConfigError(message, [Problem("training.class_weight", message)])
 
 
 def _target(examples: Examples, config: DataConfig) -> str:
@@ -361,6 +428,8 @@ def load_dataset(full: Config) -> Dataset:
         raise DataError(f"data.source: {config.source!r} has no examples.")
     examples = _apply_task(examples, config)
     check_task(full, examples.task)  # the objective and monitor this task's model logs
+    setting = full.training.class_weight
+    check_class_weight(setting, examples.task, examples.classes, _target(examples, config))
     examples = _limit(examples, config.limit, seed)
     examples = _finalize_types(examples)
     if full.model.kind == "cnn":
@@ -381,12 +450,29 @@ def check_data(full: Config) -> Optional[str]:
     """
     scan = SCANS.get(full.data.source)
     if scan is None:
+        _check_known_classes(full)
         return None
     examples = _apply_task(scan(full.data, full.seed), full.data)
     check_task(full, examples.task)
+    setting = full.training.class_weight
+    check_class_weight(setting, examples.task, examples.classes, _target(examples, full.data))
     if full.model.kind == "cnn" and full.data.source != "images":
         as_images(examples)
     return _found(examples, full.data)
+
+
+def _check_known_classes(full: Config) -> None:
+    """A class_weight mapping against the classes of a built-in or keras source, which
+    `validate` does not read otherwise: scikit-learn's ship with it (read in milliseconds),
+    keras' are listed in `KERAS_DATASETS`."""
+    setting, source = full.training.class_weight, full.data.source
+    if not isinstance(setting, dict):
+        return
+    if source in KERAS_DATASETS:
+        check_class_weight(setting, "multiclass", list(KERAS_DATASETS[source].classes))
+        return
+    examples = _apply_task(SOURCES[source](full.data, full.seed), full.data)
+    check_class_weight(setting, examples.task, examples.classes, _target(examples, full.data))
 
 
 def _found(examples: Examples, config: DataConfig) -> str:
