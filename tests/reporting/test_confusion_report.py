@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import binomtest
 
+from tunenet.diagnosis import error_ci, percent_ci
 from tunenet.reporting.sections import insight_sections
 
 from .helpers import build, copy_run, run_report
@@ -24,6 +25,11 @@ def with_confusion(tmp_path: Path, splits: dict, labels=("no", "yes"), trial_id=
     return run
 
 
+def errors(wrong: int, n: int) -> str:
+    """An error as the report prints it, with its Wilson interval."""
+    return percent_ci(wrong / n, error_ci(wrong / n, n))
+
+
 def section(run: Path) -> list[str]:
     found = dict(insight_sections(build(run)))
     return found.get(TITLE, [])
@@ -34,7 +40,7 @@ def test_balanced_classes_without_an_outlier_give_one_line(tmp_path):
     run = with_confusion(tmp_path, {"val": [[50, 3], [8, 45]]})
     lines = section(run)
     assert len(lines) == 1
-    assert "Validation error 10.4% ± 5.9 on 106 examples" in lines[0]
+    assert f"Validation error {errors(11, 106)} on 106 examples" in lines[0]
     assert "yes predicted as no (8×)" in lines[0]
     assert "Classes are balanced" in lines[0]
     assert "no class's error stands out beyond its noise" in lines[0]
@@ -48,7 +54,7 @@ def test_imbalanced_classes_show_the_error_per_class_with_its_interval(tmp_path)
     assert f"yes 37.5% [{low:.1%}, {high:.1%}] of 24 (stands out)" in text
     assert "no 2.4% [" in text and "of 82;" in text
     assert "Validation: the error of class(es) yes lies above the overall 10.4%" in text
-    assert "Test error 9.4% ± 5.6 on 106 examples" in text
+    assert f"Test error {errors(10, 106)} on 106 examples" in text
     assert "Test: the error of class(es) yes lies above the overall 9.4%" in text
 
 

@@ -35,6 +35,7 @@ EXPECTED = {
     "small-split": SEARCH,
     "worked-example": SEARCH,
     "insight": [*SEARCH, "confusion_matrix", "dynamics", "learning_curve"],
+    "imbalanced": [*SEARCH, "confusion_matrix"],
 }
 
 

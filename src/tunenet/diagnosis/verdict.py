@@ -10,6 +10,7 @@ from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import CapacityCurve, rounded_gain
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import HpEffect
+from tunenet.diagnosis.imbalance import ClassBalance, ClassRecall, MajorityTest
 from tunenet.diagnosis.labels import GOOD_FIT, NOT_LEARNING, UNCERTAIN, FitDiagnosis
 from tunenet.diagnosis.text import finite, format_value, p_text, percent
 from tunenet.runs.status import TrialStatus
@@ -28,6 +29,9 @@ def verdict(
     effects: Sequence[HpEffect],
     top_recommendation: Recommendation | None,
     capacity: CapacityCurve | None = None,
+    balance: ClassBalance | None = None,
+    tied_with: Sequence[str] = (),
+    tie_choice: str | None = None,
 ) -> str:
     """One plain-language paragraph about the search.
 
@@ -35,6 +39,10 @@ def verdict(
         counts: trials per status, plus "trials" for the total.
         labels: the fit labels of the completed trials.
         capacity: the capacity curve of a `search.strategy: capacity` run (one sentence).
+        balance: the best model's classes (its confusion matrix): per-class recall where they
+            are imbalanced, and whether it beats always answering the majority class.
+        tied_with: the other trials with the best objective; `tie_choice` says how the best
+            one shown was picked among them.
     """
     total = counts.get("trials", 0)
     if not total:
@@ -43,7 +51,17 @@ def verdict(
     if best_id is None:
         parts.append("No trial completed, so there is no best model to diagnose.")
     else:
-        parts.append(_best_sentence(best_id, objective, best_objective, best_fit, best_test_error))
+        name = f"{best_id} ({tie_text(tied_with, tie_choice)})" if tied_with else best_id
+        majority_like = balance is not None and balance.majority_like
+        parts.append(
+            _best_sentence(
+                name, objective, best_objective, best_fit, best_test_error, majority_like
+            )
+        )
+        if balance is not None:
+            parts += balance_sentences(balance)
+        if beats_target(best_fit):
+            parts.append(BEATS_TARGET)
         parts += [f.text[0].upper() + f.text[1:] + "." for f in best_findings]
     if capacity is not None:
         parts.append(capacity_sentence(capacity))
@@ -55,12 +73,111 @@ def verdict(
         if top_recommendation.evidence:
             step = step.rstrip(".") + f" ({top_recommendation.evidence})."
         parts.append(f"Next: {step}")
-    elif best_fit is not None and best_fit.label == GOOD_FIT:
+    elif best_fit is not None and best_fit.label == GOOD_FIT and not _caveat(best_fit, balance):
         if finite(best_test_error):
             parts.append("Next: nothing stands out; the test error is the unbiased estimate.")
         else:
             parts.append("Next: nothing stands out; check the best model on the test split.")
     return " ".join(parts)
+
+
+BEATS_TARGET = (
+    "It beats the target error beyond the noise (its train error is below the target, the "
+    "bias interval entirely below zero): the target is not a floor; consider setting "
+    "diagnosis.target_error (or --target-error) to the error you believe reachable, so that "
+    "the bias is judged against it."
+)
+
+
+def beats_target(fit: FitDiagnosis | None) -> bool:
+    """The train error is below the target beyond the noise (the bias interval below zero)."""
+    return bool(getattr(fit, "beats_target", False))
+
+
+def _caveat(fit: FitDiagnosis | None, balance: ClassBalance | None) -> bool:
+    """Something stands out although the fit is good: the target beaten, or no better than the
+    majority class."""
+    return beats_target(fit) or (balance is not None and balance.majority_like)
+
+
+def tie_text(tied_with: Sequence[str], choice: str | None) -> str:
+    """ "tied for best with 05 and 07; shown: the first by trial id"."""
+    others = list(tied_with)
+    names = others[0] if len(others) == 1 else ", ".join(others[:-1]) + f" and {others[-1]}"
+    return f"tied for best with {names}" + (f"; shown: {choice}" if choice else "")
+
+
+def balance_sentences(balance: ClassBalance) -> list[str]:
+    """The best model against the majority class when it is not clearly better, and the recall
+    of each class when classes are imbalanced."""
+    parts = []
+    test = balance.majority
+    if test is not None and balance.majority_like:
+        parts.append(majority_sentence(test))
+    if balance.imbalanced:
+        parts.append(
+            f"Classes are imbalanced ({ratio_text(balance)}): accuracy alone hides a small "
+            f"class's errors; {recall_text(balance)}."
+        )
+    return parts
+
+
+def majority_sentence(test: MajorityTest) -> str:
+    """ "On the 2,000 test rows, the best model is not distinguishable from always answering
+    the majority class "no": 62 wrong (3.10%) against 67 (3.35%); exact McNemar test,
+    p = 0.55." """
+    worse = test.distinguishable and test.model_only < test.majority_only
+    how = "is worse than" if worse else "is not distinguishable from"
+    return (
+        f"On {majority_rows(test)}, the best model {how} always answering the majority class "
+        f'"{test.majority}": {majority_counts(test)}.'
+    )
+
+
+def majority_rows(test: MajorityTest) -> str:
+    """ "the 2,000 test rows"; the validation split says that it chose the model."""
+    if test.split == "test":
+        return f"the {test.n:,} test rows"
+    return (
+        f"the {test.n:,} validation rows (no test split; the validation split chose this model, "
+        "which favours it)"
+    )
+
+
+def majority_counts(test: MajorityTest) -> str:
+    """ "62 wrong (3.10%) against 67 (3.35%); exact McNemar test, p = 0.55"."""
+    return (
+        f"{test.wrong:,} wrong ({_share(test.error)}) against {test.majority_wrong:,} "
+        f"({_share(test.majority_error)}); exact McNemar test, {p_text(test.p_value)}"
+    )
+
+
+def _share(error: float) -> str:
+    """Two decimals below 10% (3.35%, not 3.4%: close errors are told apart)."""
+    return f"{error * 100:.2f}%" if error < 0.1 else percent(error)
+
+
+def ratio_text(balance: ClassBalance) -> str:
+    """ "the largest class has 28.9× the validation examples of the smallest"."""
+    split = {"val": "validation"}.get(balance.ratio_split, balance.ratio_split)
+    if balance.ratio == float("inf"):
+        return f"a class has no {split} example"
+    return f"the largest class has {balance.ratio:.1f}× the {split} examples of the smallest"
+
+
+def recall_text(balance: ClassBalance) -> str:
+    """ "recall per class on the test split (95% interval): no 99.0% [98.4%, 99.3%] of 1,933,
+    yes 37.3% [26.7%, 49.4%] of 67"."""
+    split = {"val": "validation"}.get(balance.split, balance.split)
+    cells = ", ".join(_recall_cell(r) for r in balance.recalls)
+    return f"recall per class on the {split} split (95% interval): {cells}"
+
+
+def _recall_cell(r: ClassRecall) -> str:
+    if r.recall is None:
+        return f"{r.label} no example"
+    low, high = r.recall_ci or (r.recall, r.recall)
+    return f"{r.label} {percent(r.recall)} [{percent(low)}, {percent(high)}] of {r.n:,}"
 
 
 def _counts_sentence(counts: Mapping[str, int]) -> str:
@@ -76,7 +193,10 @@ def _best_sentence(
     best_objective: float | None,
     fit: FitDiagnosis | None,
     test_error: float | None,
+    majority_like: bool = False,
 ) -> str:
+    """`majority_like`: the model is no better than the majority class, so a good fit by its
+    errors is not called fitting well."""
     text = f"The best trial, {best_id}, reached {objective} {format_value(best_objective)}"
     if finite(test_error):
         text += f" (test error {percent(test_error)})"
@@ -84,6 +204,8 @@ def _best_sentence(
         return text + "."
     gaps = fit.explanation  # in words ("below target"), with the ± of each part
     if fit.label == GOOD_FIT:
+        if majority_like:
+            return text + f"; its errors look like a good fit ({gaps})."
         return text + f" and fits well ({gaps})."
     if fit.label == NOT_LEARNING:
         return text + f" but is not learning: {fit.reason}."

@@ -3,7 +3,9 @@ best/confusion.json (`Run.confusion`), never from the model (no TensorFlow).
 
 Per-class error is 1 − recall (the share of a class's examples predicted as another class),
 with a 95% Wilson interval on that class's examples. Classes are imbalanced when the largest
-has at least `IMBALANCE` times the examples of the smallest (in the validation split). A class
+has more than `IMBALANCE` (3) times the examples of the smallest (in the validation split,
+else the test split); then the best trial's lines give each class's recall and test the model
+against always answering the majority class (`class_balance`, diagnosis/imbalance.py). A class
 stands out when a one-sided binomial test finds its error above the split's overall error with
 p < 0.05 after Holm's correction over the classes: with ten classes, one 95% interval in ten
 would clear the overall error by chance alone.
@@ -16,10 +18,16 @@ from dataclasses import dataclass
 from scipy import stats
 
 from tunenet import diagnosis as dx
+from tunenet.diagnosis.imbalance import (
+    IMBALANCE,
+    ClassBalance,
+    class_ratio,
+    class_recalls,
+    majority_test,
+)
 from tunenet.diagnosis.significance import holm
 from tunenet.runs import Run
 
-IMBALANCE = 1.5  # largest class / smallest class from which classes count as imbalanced
 ALPHA = 0.05  # a class stands out when its Holm-adjusted p-value is below this
 SPLIT_NAMES = {"val": "validation", "test": "test", "train": "training"}
 
@@ -72,12 +80,17 @@ class ConfusionReport:
     trial_id: str | None
     labels: list[str]
     splits: dict[str, SplitConfusion]
-    imbalance: float | None  # largest / smallest class count (validation split); inf: a class
-    # without examples; None: no validation matrix
+    imbalance: float | None  # largest / smallest class count (validation split, else test);
+    # inf: a class without examples; None: no matrix
 
     @property
     def imbalanced(self) -> bool:
-        return self.imbalance is not None and self.imbalance >= IMBALANCE
+        return self.imbalance is not None and self.imbalance > IMBALANCE
+
+    @property
+    def counted_on(self) -> str:
+        """The split whose classes `imbalance` counts: validation, else test."""
+        return "val" if "val" in self.splits else next(iter(self.splits))
 
     @property
     def detailed(self) -> bool:
@@ -102,7 +115,7 @@ def confusion_report(run: Run) -> ConfusionReport | None:
         trial_id=None if trial is None else str(trial),
         labels=labels,
         splits=splits,
-        imbalance=_imbalance(splits.get("val")),
+        imbalance=_imbalance(splits.get("val") or next(iter(splits.values()))),
     )
 
 
@@ -129,11 +142,41 @@ def split_confusion(split: str, matrix: list[list[int]], labels: list[str]) -> S
     return SplitConfusion(split, counts, n, error, overall_ci, classes)
 
 
-def _imbalance(split: SplitConfusion | None) -> float | None:
-    if split is None:
+def _imbalance(split: SplitConfusion) -> float | None:
+    return class_ratio(split.matrix)
+
+
+def class_balance(
+    confusion: ConfusionReport | None,
+    best_trial: str | None,
+    class_weight: object = None,
+    objective: str | None = None,
+) -> ClassBalance | None:
+    """The best model's classes for the verdict and the best trial's lines: the recall of each
+    class and the exact McNemar test against always answering the majority class, on the test
+    split, else the validation split. None without a matrix of the best trial.
+
+    The majority class is the largest of the validation split (the rows the search chose by;
+    else of the split tested), as the majority baseline answers the largest training class.
+    """
+    if confusion is None or best_trial is None or confusion.trial_id not in (None, best_trial):
         return None
-    sizes = [c.n for c in split.classes]
-    return max(sizes) / min(sizes) if min(sizes) > 0 else float("inf")
+    tested = confusion.splits.get("test") or confusion.splits.get("val")
+    if tested is None:
+        return None
+    counted = confusion.splits[confusion.counted_on]
+    sizes = [c.n for c in counted.classes]
+    majority = sizes.index(max(sizes))
+    return ClassBalance(
+        ratio=confusion.imbalance,
+        ratio_split=confusion.counted_on,
+        split=tested.split,
+        recalls=class_recalls(tested.matrix, confusion.labels),
+        majority=majority_test(tested.matrix, confusion.labels, tested.split, majority),
+        low_recall=[c.label for c in tested.standing_out],
+        class_weight=class_weight,
+        objective=objective,
+    )
 
 
 # ---------------------------------------------------------------- what the report says
@@ -158,8 +201,8 @@ def confusion_lines(confusion: ConfusionReport | None, best_trial: str | None) -
             "(one-sided binomial test against the overall error, Holm-corrected over the classes)."
         )
         return lines
-    if confusion.imbalanced:
-        lines.append(f"{balance}: accuracy alone can hide a small class's errors.")
+    if confusion.imbalanced:  # the warning and the recall per class are with the best trial
+        lines.append(f"{balance}; see the best trial for the recall of each class.")
     else:
         lines.append(f"{balance}, but a class's error stands out.")
     for split in confusion.splits.values():

@@ -19,8 +19,9 @@ import pandas as pd
 from tunenet import diagnosis as dx
 from tunenet.config.objective import Objective
 from tunenet.config.sections import DiagnosisConfig
+from tunenet.diagnosis.imbalance import ClassBalance, with_imbalance_advice
 from tunenet.errors import RunDirError, TunenetError
-from tunenet.reporting.confusion import ConfusionReport, confusion_report
+from tunenet.reporting.confusion import ConfusionReport, class_balance, confusion_report
 from tunenet.reporting.context import trial_context
 from tunenet.reporting.noise import (
     chance,
@@ -301,6 +302,10 @@ class RunReport:
     confusion: ConfusionReport | None = None  # best/confusion.json, per-class errors
     # learning_curve.csv's curve and whether more data is likely to help (docs/guide.md)
     learning_curve: dx.LearningCurve | None = None
+    # the best model's classes: recall per class, against the majority class (docs/report.md)
+    balance: ClassBalance | None = None
+    tied_with: list[str] = field(default_factory=list)  # other trials with the best objective
+    tie_choice: str | None = None  # how the best trial was picked among them
 
     @property
     def report_dir(self) -> Path:
@@ -361,8 +366,11 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         _trial_report(row, ranks[index], run, settings, objective, curves, evidence, integral)
         for index, row in trials.iterrows()
     ]
-    reports.sort(key=lambda t: (t.rank is None, t.rank or 0, t.trial_id))
+    saved = str(_config_value(run.manifest, "best_trial")[1])  # the model in best/
+    reports.sort(key=lambda t: (t.rank is None, t.rank or 0, t.trial_id != saved, t.trial_id))
     best = reports[0] if reports and reports[0].rank == 1 else None
+    tied = [t.trial_id for t in reports[1:] if best is not None and t.rank == 1]
+    tie_choice = _tie_choice(best, saved) if tied else None
     statuses = trials["status"].value_counts()
     known = [status.value for status in TrialStatus]  # in the order reports count them
     order = [s for s in known if s in statuses] + sorted(set(statuses.index) - set(known))
@@ -371,6 +379,11 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     learning_curve = _learning_curve(run, settings.variance_threshold.value)
     if best is not None and learning_curve is not None:
         best.recommendations = _cite_learning_curve(best.recommendations, learning_curve)
+    confusion = confusion_report(run)
+    weights = _config_value(run.resolved, "training.class_weight")[1]
+    balance = class_balance(confusion, best.trial_id if best else None, weights, objective.name)
+    if best is not None and balance is not None:  # class weights first where accuracy hides
+        best.recommendations = with_imbalance_advice(best.recommendations, balance)
     return RunReport(
         run=run,
         objective=objective,
@@ -380,15 +393,27 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         counts=counts,
         best=best,
         effects=effects,
-        verdict=_verdict(reports, best, counts, effects, objective, capacity),
-        headline=_headline(best, counts),
+        verdict=_verdict(
+            reports, best, counts, effects, objective, capacity, balance, tied, tie_choice
+        ),
+        headline=_headline(best, counts, tied, balance),
         metric=_main_metric(run.epochs),
         capacity=capacity,
         baselines=reference_baselines(run),
         baselines_note=baselines_note(run),
-        confusion=confusion_report(run),
+        confusion=confusion,
         learning_curve=learning_curve,
+        balance=balance,
+        tied_with=tied,
+        tie_choice=tie_choice,
     )
+
+
+def _tie_choice(best: TrialReport | None, saved: str) -> str:
+    """How the best trial was picked among those sharing the best objective."""
+    if best is not None and best.trial_id == saved:
+        return "the one saved in best/"
+    return "the first by trial id"
 
 
 def _cite_learning_curve(
@@ -552,6 +577,9 @@ def _verdict(
     effects: list[dx.HpEffect],
     objective: RunObjective,
     capacity: dx.CapacityCurve | None = None,
+    balance: ClassBalance | None = None,
+    tied: list[str] | None = None,
+    tie_choice: str | None = None,
 ) -> str:
     labels = [t.label for t in reports if t.status == TrialStatus.COMPLETED and t.label]
     return dx.verdict(
@@ -566,15 +594,26 @@ def _verdict(
         effects=effects,
         top_recommendation=best.recommendations[0] if best and best.recommendations else None,
         capacity=capacity,
+        balance=balance,
+        tied_with=tied or [],
+        tie_choice=tie_choice,
     )
 
 
-def _headline(best: TrialReport | None, counts: dict[str, int]) -> str:
+def _headline(
+    best: TrialReport | None,
+    counts: dict[str, int],
+    tied: list[str] | None = None,
+    balance: ClassBalance | None = None,
+) -> str:
     if not counts.get("trials"):
         return "no trials yet"
     if best is None:
         return "no completed trial"
-    text = f"best {best.trial_id}: {best.label or 'errors not recorded'}"
+    name = best.trial_id + (f" (tied with {', '.join(tied)})" if tied else "")
+    text = f"best {name}: {best.label or 'errors not recorded'}"
+    if balance is not None and balance.majority_like:
+        text += ", no better than the majority class"
     kinds = [f.kind for f in best.findings if f.kind in ("still_improving", "overfitting")]
     if kinds:
         text += f", {kinds[0].replace('_', ' ')}"

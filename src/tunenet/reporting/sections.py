@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from tunenet import diagnosis as dx
+from tunenet.diagnosis.verdict import majority_sentence, ratio_text, recall_text, tie_text
 from tunenet.reporting.confusion import confusion_lines
 from tunenet.reporting.model import Failures, RunReport, TrialReport
 from tunenet.runs import TrialStatus
@@ -175,8 +176,9 @@ def _numeric_hp(report: RunReport, name: str) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
-    """Plain lines about the best trial (shared by markdown, table and `best_trial_text`)."""
+def best_lines(report: RunReport, hyperparameters: bool = True, balance: bool = True) -> list[str]:
+    """Plain lines about the best trial (shared by markdown, table and `best_trial_text`);
+    `balance`: with its classes (`balance_lines`) after the first line."""
     best = report.best
     if best is None:
         return ["No completed trial."]
@@ -185,7 +187,12 @@ def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
     if best.test_error is not None:
         errors += ", test error " + error_cell(best, "test")
     score = f"{report.objective.name} {dx.format_value(best.objective)}"
-    lines = [f"Best trial {best.trial_id}: {score}; {errors}."]
+    name = best.trial_id
+    if report.tied_with:
+        name += f" ({tie_text(report.tied_with, report.tie_choice)})"
+    lines = [f"Best trial {name}: {score}; {errors}."]
+    if balance:
+        lines += balance_lines(report)
     if hyperparameters and best.hyperparameters:
         lines.append(
             "Hyperparameters: "
@@ -197,6 +204,25 @@ def best_lines(report: RunReport, hyperparameters: bool = True) -> list[str]:
             lines.append(f"{reason_title(best.fit)}: {best.fit.reason}.")
     # training-dynamics findings have their own section (dynamics_lines)
     lines += [f"Finding: {f.text}." for f in best.findings if f.kind not in dx.DYNAMICS_KINDS]
+    return lines
+
+
+def balance_lines(report: RunReport) -> list[str]:
+    """The best model's classes, near the top of every format: where they are imbalanced, the
+    warning and each class's recall; where it is no better than always answering the majority
+    class, that. Empty otherwise (balanced classes, a model clearly better than the majority)."""
+    balance = report.balance
+    if balance is None:
+        return []
+    lines = []
+    if balance.imbalanced:
+        lines.append(
+            f"Classes are imbalanced ({ratio_text(balance)}): accuracy alone hides a small "
+            "class's errors."
+        )
+        lines.append(recall_text(balance)[0].upper() + recall_text(balance)[1:] + ".")
+    if balance.majority is not None and balance.majority_like:
+        lines.append(majority_sentence(balance.majority))
     return lines
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tunenet import diagnosis as dx
+from tunenet.diagnosis.imbalance import ClassBalance
 from tunenet.reporting.confusion import confusion_dict
 from tunenet.reporting.model import Baseline, Failures, RunReport, TrialReport, plain
 from tunenet.reporting.sections import hp_names
@@ -53,6 +54,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "best_trial": report.best.trial_id if report.best else None,
         "verdict": report.verdict,
         "headline": report.headline,
+        "tied_for_best": _tie_dict(report),
+        "classes": _balance_dict(report.balance),
         "trials": [_trial_dict(t) for t in report.trials],
         "effects": [_effect_dict(e) for e in report.effects],
         "capacity": _capacity_dict(report.capacity) if report.capacity else None,
@@ -62,6 +65,46 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "learning_curve": _learning_curve_dict(report.learning_curve),
         "plots": [p.relative_to(report.report_dir).as_posix() for p in report.plots],
         "warnings": list(report.run.warnings),
+    }
+
+
+def _tie_dict(report: RunReport) -> dict[str, Any] | None:
+    """The trials sharing the best objective (the best first) and how the best was picked."""
+    if report.best is None or not report.tied_with:
+        return None
+    return {"trials": [report.best.trial_id, *report.tied_with], "chosen": report.tie_choice}
+
+
+def _balance_dict(balance: ClassBalance | None) -> dict[str, Any] | None:
+    """The best model's classes: imbalance, recall per class, the test against the majority."""
+    if balance is None:
+        return None
+    test = balance.majority
+    return {
+        "imbalanced": balance.imbalanced,
+        "imbalance_ratio": balance.ratio,
+        "imbalance_split": balance.ratio_split,
+        "split": balance.split,
+        "per_class_recall": [
+            {"label": r.label, "n": r.n, "recall": r.recall, "recall_ci": _interval(r.recall_ci)}
+            for r in balance.recalls
+        ],
+        "low_recall": list(balance.low_recall),
+        "majority": None
+        if test is None
+        else {
+            "label": test.majority,
+            "split": test.split,
+            "n": test.n,
+            "error": test.error,
+            "majority_error": test.majority_error,
+            "majority_only": test.majority_only,
+            "model_only": test.model_only,
+            "test": "exact McNemar (two-sided binomial on the discordant rows)",
+            "p_value": test.p_value,
+            "distinguishable": test.distinguishable,
+            "better": test.better,
+        },
     }
 
 
@@ -170,6 +213,8 @@ def _learning_curve_dict(curve: dx.LearningCurve | None) -> dict[str, Any] | Non
         "gap_ci": _interval(curve.gap_ci),
         "val_drop": curve.val_drop,
         "val_drop_ci": _interval(curve.val_drop_ci),
+        "val_slope": curve.val_slope,
+        "val_slope_ci": _interval(curve.val_slope_ci),
         "rows": [
             {
                 "fraction": point.fraction,

@@ -17,6 +17,7 @@ from tunenet.reporting.rich_table import FittedTable
 from tunenet.reporting.sections import (
     SUMMARY_HEADER,
     about_lines,
+    balance_lines,
     baseline_lines,
     best_lines,
     bias_cell,
@@ -57,6 +58,10 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
     items += [Text(line, style="dim") for line in about_lines(report)]
     items += [Text(f"diagnosis: {line}", style="dim") for line in setting_lines(report)]
     items.append(Text(f"intervals: {intervals_line(report)}", style="dim"))
+    classes = balance_lines(report)  # before the table: accuracy there can mislead
+    if classes:
+        items += [Text(""), Text("Classes:", style="bold")]
+        items += [Text(f"  {line}", style="yellow") for line in classes]
     shown = shown_note(report)
     header = [
         "#",
@@ -88,7 +93,7 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
     numbers = {"#", "train err", "val err", "bias", "variance"}
     table = FittedTable(f"Trials{shown}", header, rows, numbers, keys=2)
     items += [Text(""), table, Text("")]
-    items += [Text(line) for line in best_lines(report) + baseline_lines(report)]
+    items += [Text(line) for line in best_lines(report, balance=False) + baseline_lines(report)]
     if report.best and report.best.recommendations:
         items.append(Text("Recommendations:"))
         items += [

@@ -1,0 +1,143 @@
+"""Imbalanced classes at the top of every format (docs/report.md, "Imbalanced classes"): the
+issue-28 case, a credit-like table with 67 positives in 2,000 test rows, where the best model's
+test error (62 wrong, 3.10%) is not distinguishable from always answering "No" (67, 3.35%)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from scipy.stats import binomtest
+
+from .helpers import build, copy_run, run_report
+
+# exact McNemar test: 20 "No" rows the model got wrong, 25 "Yes" rows it got right
+ISSUE_P = binomtest(25, 45, 0.5).pvalue
+NOT_DISTINGUISHABLE = (
+    'On the 2,000 test rows, the best model is not distinguishable from always answering the '
+    'majority class "No": 62 wrong (3.10%) against 67 (3.35%); exact McNemar test, p = 0.55.'
+)
+YES_LOW, YES_HIGH = binomtest(25, 67).proportion_ci(method="wilson")
+RECALL = f"Yes 37.3% [{YES_LOW:.1%}, {YES_HIGH:.1%}] of 67"
+
+
+def with_matrices(tmp_path: Path, splits: dict, name: str = "imbalanced") -> Path:
+    run = copy_run(name, tmp_path)
+    payload = {"format_version": 1, "trial_id": "00", "labels": ["No", "Yes"], "splits": splits}
+    (run / "best").mkdir(exist_ok=True)
+    (run / "best" / "confusion.json").write_text(json.dumps(payload), encoding="utf-8")
+    return run
+
+
+def test_the_issue_case_is_not_distinguishable_from_the_majority_class(tmp_path):
+    assert ISSUE_P == pytest.approx(0.5515, abs=1e-4)
+    report = build(copy_run("imbalanced", tmp_path))
+    assert NOT_DISTINGUISHABLE in report.verdict
+    assert "fits well" not in report.verdict and "nothing stands out" not in report.verdict
+    assert "its errors look like a good fit" in report.verdict
+    assert RECALL in report.verdict and "No 99.0% [" in report.verdict
+    assert "Next: Weight the classes: set training.class_weight: balanced" in report.verdict
+    assert "search.objective: val_pr_auc (or val_auc)" in report.verdict
+    first = report.best.recommendations[0]
+    assert (first.key, first.action, first.value) == ("training.class_weight", "set", "balanced")
+    assert "no better than the majority class" in report.headline
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_every_format_shows_the_classes_near_the_top(tmp_path, fmt):
+    out, _ = run_report(copy_run("imbalanced", tmp_path), fmt)
+    text = " ".join(html.unescape(out).split())  # wrapped lines joined
+    assert "Classes are imbalanced (the largest class has 28.9× the validation examples" in text
+    assert "accuracy alone hides a small class's errors" in text
+    assert RECALL in text
+    assert NOT_DISTINGUISHABLE in text
+    top = text.index(RECALL)
+    assert top < text.index("Confusion matrix")  # not only in the confusion section
+    assert top < text.index("Hyperparameter effects")
+    if fmt == "table":
+        assert top < text.index("Trials")  # the terminal shows them before the trials table
+
+
+def test_report_json_carries_the_recall_and_the_test_against_the_majority(tmp_path):
+    out, _ = run_report(copy_run("imbalanced", tmp_path), "json")
+    report = json.loads(out)
+    assert NOT_DISTINGUISHABLE in report["verdict"]
+    classes = report["classes"]
+    assert classes["imbalanced"] is True and classes["split"] == "test"
+    assert classes["imbalance_ratio"] == pytest.approx(1933 / 67)
+    yes = classes["per_class_recall"][1]
+    assert yes["label"] == "Yes" and yes["n"] == 67 and yes["recall"] == pytest.approx(25 / 67)
+    assert yes["recall_ci"] == pytest.approx([YES_LOW, YES_HIGH])
+    majority = classes["majority"]
+    assert majority["label"] == "No" and majority["n"] == 2000
+    assert majority["error"] == pytest.approx(0.031) and majority["majority_error"] == 0.0335
+    assert majority["p_value"] == pytest.approx(ISSUE_P)
+    assert majority["distinguishable"] is False and majority["better"] is False
+    first = report["trials"][0]["recommendations"][0]
+    assert first["key"] == "training.class_weight" and first["value"] == "balanced"
+
+
+def test_a_clearly_better_model_is_not_compared_with_the_majority_in_words(tmp_path):
+    # test: 8 "No" rows wrong, 55 "Yes" rows right: 20 wrong (1.0%) against 67, p < 0.001
+    run = with_matrices(tmp_path, {"val": [[1925, 8], [13, 54]], "test": [[1925, 8], [12, 55]]})
+    report = build(run)
+    assert report.balance.majority.better
+    assert "always answering the majority class" not in report.verdict
+    assert "no better than the majority" not in report.headline
+    # still imbalanced, and "Yes" still missed beyond the noise: recall shown, weights advised
+    assert "Yes 82.1% [" in report.verdict
+    assert report.best.recommendations[0].key == "training.class_weight"
+
+
+def test_balanced_classes_say_nothing_about_imbalance(tmp_path):
+    run = copy_run("small-split", tmp_path)
+    (run / "best").mkdir()
+    payload = {"trial_id": "00", "labels": ["no", "yes"], "splits": {"val": [[50, 3], [8, 45]]}}
+    (run / "best" / "confusion.json").write_text(json.dumps(payload), encoding="utf-8")
+    report = build(run)
+    assert not report.balance.imbalanced and report.balance.majority.better
+    for fmt in ("table", "markdown", "html", "json"):
+        out, _ = run_report(run, fmt)
+        assert "imbalanced (" not in out and "Recall per class" not in out, fmt
+        assert "always answering the majority class" not in out, fmt
+        assert "class_weight" not in out, fmt
+
+
+def test_without_a_test_split_the_validation_split_is_used_and_named(tmp_path):
+    run = with_matrices(tmp_path, {"val": [[1915, 18], [43, 24]]})
+    report = build(run)
+    assert report.balance.split == "val"
+    assert (
+        "On the 2,000 validation rows (no test split; the validation split chose this model, "
+        "which favours it), the best model is not distinguishable from always answering the "
+        'majority class "No": 61 wrong (3.05%) against 67 (3.35%)'
+    ) in report.verdict
+    assert "recall per class on the validation split" in report.verdict
+
+
+def test_a_model_worse_than_the_majority_is_said_to_be(tmp_path):
+    # test: 60 "No" rows wrong, 10 "Yes" rows right: 117 wrong against 67 (p < 0.001)
+    run = with_matrices(tmp_path, {"test": [[1873, 60], [57, 10]], "val": [[1873, 60], [57, 10]]})
+    text = build(run).verdict
+    assert 'the best model is worse than always answering the majority class "No"' in text
+
+
+def test_a_run_already_weighted_is_advised_an_auc_objective(tmp_path):
+    run = copy_run("imbalanced", tmp_path)
+    resolved = run / "resolved.yaml"
+    text = resolved.read_text().replace("  batch_size: 64", "  batch_size: 64\n  class_weight: balanced")
+    resolved.write_text(text)
+    first = build(run).best.recommendations[0]
+    assert (first.key, first.value) == ("search.objective", "val_pr_auc")
+    assert first.text.startswith("Search by search.objective: val_pr_auc (or val_auc)")
+
+
+def test_a_matrix_of_another_trial_is_not_the_best_models(tmp_path):
+    run = copy_run("imbalanced", tmp_path)
+    path = run / "best" / "confusion.json"
+    path.write_text(path.read_text().replace('"trial_id": "00"', '"trial_id": "03"'))
+    report = build(run)
+    assert report.balance is None
+    assert "always answering the majority class" not in report.verdict
