@@ -280,13 +280,14 @@ def effects_about(report: RunReport) -> str:
 
 def effect_summary(report: RunReport) -> tuple[list[str], list[list[Cell]]]:
     """(header, rows) of the effects table: one row per hyperparameter, a cell per target
-    ("yes, 0.82 (p < 0.001)", "no (p = 0.61)", "not tested") and the objective's test."""
+    ("yes, 0.82 (p < 0.001)", "no (p = 0.61)", "not tested") and the name of the significance
+    test behind the objective's cell (its p-value is in that cell)."""
     header = [
         "hyperparameter",
         report.objective.name,
         "train error (bias)",
         "gap (variance)",
-        f"test ({report.objective.name})",
+        f"significance test for {report.objective.name}",
     ]
     rows = []
     for effect in report.effects:
