@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from scipy.stats import binomtest
 
 from tunenet.config.objective import Objective
 from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import capacity_curve
 from tunenet.diagnosis.effects import hp_effects
-from tunenet.diagnosis.labels import GOOD_FIT, HIGH_VARIANCE, fit_diagnosis
+from tunenet.diagnosis.imbalance import (
+    ClassBalance,
+    class_recalls,
+    imbalance_advice,
+    majority_test,
+)
+from tunenet.diagnosis.intervals import wilson
+from tunenet.diagnosis.labels import GOOD_FIT, HIGH_VARIANCE, Noise, fit_diagnosis
 from tunenet.diagnosis.verdict import capacity_sentence, verdict
 
 from .samples import ACCURACY, WORKED, capacity_steps, search_trials, trials_of
@@ -147,3 +156,107 @@ def test_capacity_sentences() -> None:
         capacity=stopped,
     )
     assert "Growth stopped paying after 1×2" in text
+
+
+# ---------------------------------------------------------------- classes, ties, the target
+
+
+def classes_verdict(balance, fit=None, recommendation=None, **extra) -> str:
+    return verdict(
+        counts={"trials": 2, "completed": 2},
+        objective="val_accuracy",
+        best_id="03",
+        best_objective=0.969,
+        best_fit=fit if fit is not None else fit_diagnosis(0.028, 0.0305, WORKED),
+        best_findings=[],
+        best_test_error=0.031,
+        labels=[GOOD_FIT, GOOD_FIT],
+        effects=[],
+        top_recommendation=recommendation,
+        balance=balance,
+        **extra,
+    )
+
+
+def issue_balance(test_matrix=((1913, 20), (42, 25)), **extra) -> ClassBalance:
+    """The issue's table: 67 positives in 2,000 test rows."""
+    labels = ["No", "Yes"]
+    return ClassBalance(
+        ratio=1933 / 67,
+        ratio_split="val",
+        split="test",
+        recalls=class_recalls(test_matrix, labels),
+        majority=majority_test(test_matrix, labels, "test", 0),
+        low_recall=["Yes"],
+        **extra,
+    )
+
+
+def test_majority_test_is_mcnemar_on_the_discordant_rows() -> None:
+    test = majority_test([[1913, 20], [42, 25]], ["No", "Yes"], "test", 0)
+    assert (test.majority_only, test.model_only) == (20, 25)  # No rows wrong, Yes rows right
+    assert (test.wrong, test.majority_wrong, test.n) == (62, 67, 2000)
+    assert test.p_value == pytest.approx(binomtest(25, 45, 0.5).pvalue)
+    assert not test.distinguishable and not test.better
+    three = majority_test([[50, 0, 0], [5, 5, 0], [2, 0, 8]], ["a", "b", "c"], "val", 0)
+    assert (three.majority_only, three.model_only) == (0, 13)  # b and c rows it got right
+    assert three.better and three.p_value == pytest.approx(binomtest(13, 13).pvalue)
+
+
+def test_a_model_like_the_majority_class_is_not_said_to_fit_well() -> None:
+    text = classes_verdict(issue_balance())
+    assert "fits well" not in text and "nothing stands out" not in text
+    assert (
+        "On the 2,000 test rows, the best model is not distinguishable from always answering "
+        'the majority class "No": 62 wrong (3.10%) against 67 (3.35%); exact McNemar test, '
+        "p = 0.55."
+    ) in text
+    assert "Classes are imbalanced (the largest class has 28.9× the validation examples" in text
+    assert "recall per class on the test split (95% interval): No 99.0% [" in text
+
+
+def test_imbalance_advice_weights_the_classes_then_an_auc_objective() -> None:
+    first = imbalance_advice(issue_balance())
+    assert (first.key, first.value) == ("training.class_weight", "balanced")
+    assert "search.objective: val_pr_auc (or val_auc)" in first.text
+    assert 'no better than always answering "No", p = 0.55' in first.text
+    weighted = imbalance_advice(issue_balance(class_weight="balanced"))
+    assert (weighted.key, weighted.value) == ("search.objective", "val_pr_auc")
+    by_auc = imbalance_advice(issue_balance(objective="val_pr_auc"))
+    assert by_auc.key == "training.class_weight" and "val_auc" not in by_auc.text
+    assert imbalance_advice(issue_balance(class_weight="balanced", objective="val_auc")) is None
+
+
+def test_a_clearly_better_model_on_balanced_classes_gets_no_class_sentence() -> None:
+    matrix = [[50, 3], [8, 45]]
+    balance = ClassBalance(
+        ratio=1.0,
+        ratio_split="val",
+        split="val",
+        recalls=class_recalls(matrix, ["no", "yes"]),
+        majority=majority_test(matrix, ["no", "yes"], "val", 0),
+        low_recall=[],
+    )
+    assert not balance.needs_advice and imbalance_advice(balance) is None
+    text = classes_verdict(balance)
+    assert "majority class" not in text and "imbalanced" not in text
+    assert "fits well" in text and "Next: nothing stands out" in text
+
+
+def test_tied_best_trials_are_named_in_the_verdict() -> None:
+    text = classes_verdict(None, tied_with=["05", "07"], tie_choice="the first by trial id")
+    assert (
+        "The best trial, 03 (tied for best with 05 and 07; shown: the first by trial id), "
+        "reached val_accuracy 0.969"
+    ) in text
+
+
+def test_a_best_trial_beating_the_target_is_told_the_target_is_not_a_floor() -> None:
+    noise = Noise(train_ci=wilson(0.02, 5000), val_ci=wilson(0.03, 5000), train_n=5000, val_n=5000)
+    fit = fit_diagnosis(0.02, 0.03, WORKED, noise)  # 11 points below the 13% target
+    assert fit.beats_target
+    text = classes_verdict(None, fit=fit)
+    assert "Next: set diagnosis.target_error (or --target-error)" in text
+    assert "the target is not a floor" in text and "nothing stands out" not in text
+    rec = Recommendation("model.units", "increase", "Raise units.")
+    assert classes_verdict(None, fit=fit, recommendation=rec).endswith("Next: Raise units.")

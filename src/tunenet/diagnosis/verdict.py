@@ -52,16 +52,13 @@ def verdict(
         parts.append("No trial completed, so there is no best model to diagnose.")
     else:
         name = f"{best_id} ({tie_text(tied_with, tie_choice)})" if tied_with else best_id
-        majority_like = balance is not None and balance.majority_like
         parts.append(
             _best_sentence(
-                name, objective, best_objective, best_fit, best_test_error, majority_like
+                name, objective, best_objective, best_fit, best_test_error, majority_like(balance)
             )
         )
         if balance is not None:
             parts += balance_sentences(balance)
-        if beats_target(best_fit):
-            parts.append(BEATS_TARGET)
         parts += [f.text[0].upper() + f.text[1:] + "." for f in best_findings]
     if capacity is not None:
         parts.append(capacity_sentence(capacity))
@@ -73,7 +70,9 @@ def verdict(
         if top_recommendation.evidence:
             step = step.rstrip(".") + f" ({top_recommendation.evidence})."
         parts.append(f"Next: {step}")
-    elif best_fit is not None and best_fit.label == GOOD_FIT and not _caveat(best_fit, balance):
+    elif beats_target(best_fit):
+        parts.append(BEATS_TARGET)
+    elif best_fit is not None and best_fit.label == GOOD_FIT and not majority_like(balance):
         if finite(best_test_error):
             parts.append("Next: nothing stands out; the test error is the unbiased estimate.")
         else:
@@ -81,11 +80,11 @@ def verdict(
     return " ".join(parts)
 
 
+# the fit's explanation already says it; with no other step, this is the next one
 BEATS_TARGET = (
-    "It beats the target error beyond the noise (its train error is below the target, the "
-    "bias interval entirely below zero): the target is not a floor; consider setting "
-    "diagnosis.target_error (or --target-error) to the error you believe reachable, so that "
-    "the bias is judged against it."
+    "Next: set diagnosis.target_error (or --target-error) to the error you believe reachable: "
+    "the best trial beats the target beyond the noise, so the target is not a floor and its "
+    "bias is judged against too high a mark."
 )
 
 
@@ -94,10 +93,9 @@ def beats_target(fit: FitDiagnosis | None) -> bool:
     return bool(getattr(fit, "beats_target", False))
 
 
-def _caveat(fit: FitDiagnosis | None, balance: ClassBalance | None) -> bool:
-    """Something stands out although the fit is good: the target beaten, or no better than the
-    majority class."""
-    return beats_target(fit) or (balance is not None and balance.majority_like)
+def majority_like(balance: ClassBalance | None) -> bool:
+    """The best model is no better than always answering the majority class."""
+    return balance is not None and balance.majority_like
 
 
 def tie_text(tied_with: Sequence[str], choice: str | None) -> str:
@@ -193,9 +191,9 @@ def _best_sentence(
     best_objective: float | None,
     fit: FitDiagnosis | None,
     test_error: float | None,
-    majority_like: bool = False,
+    no_better: bool = False,
 ) -> str:
-    """`majority_like`: the model is no better than the majority class, so a good fit by its
+    """`no_better`: the model is no better than the majority class, so a good fit by its
     errors is not called fitting well."""
     text = f"The best trial, {best_id}, reached {objective} {format_value(best_objective)}"
     if finite(test_error):
@@ -204,7 +202,7 @@ def _best_sentence(
         return text + "."
     gaps = fit.explanation  # in words ("below target"), with the ± of each part
     if fit.label == GOOD_FIT:
-        if majority_like:
+        if no_better:
             return text + f"; its errors look like a good fit ({gaps})."
         return text + f" and fits well ({gaps})."
     if fit.label == NOT_LEARNING:
