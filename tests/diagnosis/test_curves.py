@@ -98,3 +98,28 @@ def test_validation_loss_still_falling_at_the_limit_is_still_improving() -> None
     findings = curve_findings(curve, best_epoch=9, stopped_early=False, epoch_limit=10)
     [finding] = [f for f in findings if f.kind == "still_improving"]
     assert finding.epoch == 10 and "validation loss was lowest at the last (10)" in finding.text
+
+
+# ---------------------------------------------------------------- first-epoch divergence
+
+
+def test_a_first_epoch_loss_far_above_chance_is_diverged_even_when_flat_after() -> None:
+    # the trial: 1.66e6 at epoch 1, flat after (never 10x its own first value)
+    curve = make_curve([1.66e6, 1.66e6, 1.65e6, 1.66e6], [1.7e6, 1.7e6, 1.7e6, 1.7e6])
+    assert all(f.kind != "diverged" for f in curve_findings(curve))  # without it: missed
+    findings = curve_findings(curve, chance_loss=0.693)
+    assert [(f.kind, f.epoch) for f in findings] == [("diverged", 1)]
+    assert findings[0].text == (
+        "diverged: the training loss at epoch 1 was 1.66e+06, above 10 × 0.693, the loss of a "
+        "model that learned nothing"
+    )
+
+
+def test_a_first_epoch_loss_at_most_10x_chance_is_not_diverged() -> None:
+    curve = make_curve([1.46, 0.5, 0.2], [0.9, 0.5, 0.3])  # 10 x 0.146 exactly: not above
+    assert all(f.kind != "diverged" for f in curve_findings(curve, chance_loss=0.146))
+    curve = make_curve([1.47, 0.5, 0.2], [0.9, 0.5, 0.3])
+    assert curve_findings(curve, chance_loss=0.146)[0].kind == "diverged"
+    # regression: the mean's normalized MSE is 1
+    assert divergence(make_curve([9.0, 2.0], [3.0, 2.0]), chance_loss=1.0) is None
+    assert divergence(make_curve([11.0, 2.0], [3.0, 2.0]), chance_loss=1.0) is not None

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.intervals import Z, normal, wilson
 from tunenet.diagnosis.labels import (
     BOTH,
@@ -16,12 +17,15 @@ from tunenet.diagnosis.labels import (
     NOT_LEARNING,
     UNCERTAIN,
     Chance,
+    LogLoss,
     Noise,
     Thresholds,
     bias_words,
     chance_error,
     fit_diagnosis,
+    log_loss_below,
     trial_label,
+    with_curve,
 )
 
 from .samples import WORKED
@@ -239,3 +243,136 @@ def test_a_target_measured_on_few_rows_widens_the_bias_interval() -> None:
     assert exact is not None and fit is not None
     assert fit.bias_ci[0] < exact.bias_ci[0] and fit.bias_ci[0] < 0
     assert not fit.high_bias
+
+
+# ---------------------------------------------------------------- not learning: log loss
+
+
+# The credit table: 3.3% positives, 6,000 training and 2,000 validation rows. The class-
+# prior model (the training split's class frequencies for every row) has a validation log loss
+# of 0.146; trials whose train error is 2.8-3.0% (the majority class errs 3.3%) reach 0.083-0.087.
+CREDIT_PRIOR = LogLoss(0.146, 0.006)
+
+
+def _credit(train: float, chance: Chance | None = None) -> tuple[Noise, Chance]:
+    chance = chance or chance_error("binary", 2, majority=0.033, log_loss=CREDIT_PRIOR)
+    return _noise(train, train + 0.001, 6000, 2000), chance  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("train", [0.028, 0.029, 0.030])
+def test_a_log_loss_far_below_the_class_prior_is_learning_at_majority_accuracy(
+    train: float,
+) -> None:
+    noise, chance = _credit(train)
+    assert noise.train_ci is not None and noise.train_ci[1] >= 0.033 - 0.004  # accuracy: unsure
+    at_chance = fit_diagnosis(train, train + 0.001, Thresholds(0.028, 0.05, 0.05), noise, chance)
+    fit = fit_diagnosis(
+        train, train + 0.001, Thresholds(0.028, 0.05, 0.05), noise, chance, LogLoss(0.085, 0.002)
+    )
+    assert fit is not None and fit.label == GOOD_FIT  # no flip between 2.8% and 3.0%
+    assert at_chance is not None
+    if train >= 0.029:  # by accuracy alone (the old rule) these were not learning
+        assert at_chance.label == NOT_LEARNING
+        assert fit.reason is not None and fit.reason.endswith(": learning")
+        assert "is not clearly below 3.3%" in fit.reason
+        assert "validation log loss 0.085 ± 0.0039 is clearly below the class prior's 0.146" in (
+            fit.reason
+        )
+    else:  # 2.8% on 6,000 rows is clearly below 3.3%: learning by accuracy already
+        assert at_chance.label == GOOD_FIT and fit.reason is None
+
+
+def test_a_log_loss_at_the_class_prior_and_majority_accuracy_is_not_learning() -> None:
+    noise, chance = _credit(0.033)
+    fit = fit_diagnosis(0.033, 0.034, WORKED, noise, chance, LogLoss(0.146, 0.006))
+    assert fit is not None and fit.label == NOT_LEARNING
+    assert fit.reason is not None and "not clearly below 3.3%" in fit.reason
+    assert "validation log loss 0.146 ± 0.012 is not clearly below the class prior's 0.146" in (
+        fit.reason
+    )
+
+
+def test_a_log_loss_below_the_prior_but_inside_the_noise_is_not_learning() -> None:
+    # difference -0.01, but its 95% interval is ± 1.96 * sqrt(0.006² + 0.006²) = ± 0.017
+    noise, chance = _credit(0.033)
+    fit = fit_diagnosis(0.033, 0.034, WORKED, noise, chance, LogLoss(0.136, 0.006))
+    assert fit is not None and fit.label == NOT_LEARNING
+
+
+def test_without_standard_errors_the_log_loss_values_decide() -> None:
+    prior = LogLoss(0.146)
+    assert log_loss_below(LogLoss(0.140), prior)
+    assert not log_loss_below(LogLoss(0.146), prior) and not log_loss_below(LogLoss(0.15), prior)
+    # one standard error known: the other counts as exact
+    assert not log_loss_below(LogLoss(0.140, 0.01), prior)
+    assert log_loss_below(LogLoss(0.140, 0.002), prior)
+
+
+def test_accuracy_clearly_beating_chance_is_learning_whatever_the_log_loss() -> None:
+    # an overconfident, overfitting net: 10% train error against a 37% majority, log loss worse
+    chance = chance_error("binary", 2, majority=0.37, log_loss=LogLoss(0.66, 0.01))
+    noise = _noise(0.10, 0.25, 400, 100)
+    fit = fit_diagnosis(0.10, 0.25, WORKED, noise, chance, LogLoss(0.95, 0.08))
+    assert fit is not None and fit.label == HIGH_VARIANCE
+    assert "log loss" not in (fit.reason or "")
+
+
+def test_without_log_losses_not_learning_is_judged_on_accuracy_as_before() -> None:
+    noise, _ = _credit(0.030)
+    old = chance_error("binary", 2, majority=0.033)  # a baselines.csv without log losses
+    fit = fit_diagnosis(0.030, 0.031, WORKED, noise, old, LogLoss(0.085, 0.002))
+    assert fit is not None and fit.label == NOT_LEARNING and "log loss" not in (fit.reason or "")
+    _, chance = _credit(0.030)
+    fit = fit_diagnosis(0.030, 0.031, WORKED, noise, chance)  # a trials.csv without them
+    assert fit is not None and fit.label == NOT_LEARNING
+
+
+def test_regression_ignores_a_log_loss() -> None:
+    assert chance_error("regression", majority=1.0, log_loss=LogLoss(0.1)).log_loss is None  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- beyond the target
+
+
+def test_a_train_error_below_a_noisy_target_beyond_the_noise_beats_it() -> None:
+    # regression: train error 0.05 ± 0.02; an auto target of 0.15 measured with se 0.04
+    noise = Noise(normal(0.05, 0.01), normal(0.07, 0.02), proportions=False)
+    target = Thresholds(0.15, 0.05, 0.05, target_ci=normal(0.15, 0.04))
+    fit = fit_diagnosis(0.05, 0.07, target, noise)
+    assert fit is not None and fit.bias_ci is not None
+    assert fit.bias_ci[1] < 0 and fit.beats_target and fit.label == GOOD_FIT
+    assert "10.0 pts below target" in fit.explanation
+    assert fit.explanation.endswith(
+        "; below target beyond the noise: the target is not a floor; consider setting "
+        "diagnosis.target_error"
+    )
+    # the same gap to a target known less well (se 0.06): inside the noise, nothing said
+    noisier = Thresholds(0.15, 0.05, 0.05, target_ci=normal(0.15, 0.06))
+    fit = fit_diagnosis(0.05, 0.07, noisier, noise)
+    assert fit is not None and fit.bias_ci[1] > 0 and not fit.beats_target  # type: ignore[index]
+    assert "not a floor" not in fit.explanation
+
+
+def test_beating_the_target_classification_and_without_intervals() -> None:
+    # 2 of 1,000 training rows wrong against a 10% target: far below it
+    fit = fit_diagnosis(0.002, 0.01, Thresholds(0.10, 0.05, 0.05), _noise(0.002, 0.01, 1000, 300))
+    assert fit is not None and fit.beats_target and "not a floor" in fit.explanation
+    # without intervals nothing says the difference is beyond the noise
+    fit = fit_diagnosis(0.002, 0.01, Thresholds(0.10, 0.05, 0.05))
+    assert fit is not None and not fit.beats_target and "below target" in fit.explanation
+
+
+# ---------------------------------------------------------------- a curve that diverged
+
+
+def test_a_completed_trial_whose_curve_diverged_is_diverged() -> None:
+    fit = fit_diagnosis(0.5, 0.5, WORKED, _noise(0.5, 0.5, 300, 100), chance_error("binary", 2))
+    assert fit is not None and fit.label == NOT_LEARNING
+    blew_up = Finding("diverged", 1, "diverged: the training loss at epoch 1 was 1.66e+06")
+    diverged = with_curve(fit, [blew_up])
+    assert diverged is not None and diverged.label == "diverged"
+    assert diverged.reason == blew_up.text and not diverged.high_bias
+    assert trial_label("completed", diverged, [blew_up]) == "diverged"
+    assert trial_label("completed", None, [blew_up]) == "diverged"
+    assert trial_label("completed", fit, [Finding("stopped_early", 3, "")]) == NOT_LEARNING
+    assert with_curve(fit, []) is fit

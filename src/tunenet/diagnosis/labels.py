@@ -139,11 +139,12 @@ class FitDiagnosis:
 
 def bias_words(bias: float, ci: Interval | None = None) -> str:
     """Avoidable bias in words: "+13.0 pts ± 2.7"; below zero "2.1 pts below target ± 1.8"
-    (never a bare negative number); "at target" when it rounds to 0.0."""
+    (never a bare negative number); "at target" when it rounds to 0.0. A lopsided interval
+    follows as signed ends: "at target [+0.0, +2.0]"."""
     if f"{abs(bias) * 100:.1f}" == "0.0":
-        return with_ci("at target", ci)
+        return with_ci("at target", ci, bias, signed=True)
     if bias < 0:
-        return with_ci(f"{abs(bias) * 100:.1f} pts below target", ci)
+        return with_ci(f"{abs(bias) * 100:.1f} pts below target", ci, bias, signed=True)
     return points_ci(bias, ci)
 
 

@@ -19,10 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 BORDER = 3  # characters of border and padding per column in Rich's default box, plus one
-_WORD = re.compile(r"± \S+|\S+")  # "12.0% ± 1.9": words "12.0%" and "± 1.9"
+# "12.0% ± 1.9": words "12.0%" and "± 1.9"; "0.0% [0.0, 5.4]": words "0.0%" and "[0.0, 5.4]"
+_WORD = re.compile(r"± \S+|\[[^\]\s]*,? [^\]\s]*\]|\S+")
 _BREAK = re.compile(
-    r" (?=± |\(p [=<])"
-)  # where a number cell may break: before "± 1.9", "(p = 0.2)"
+    r" (?=± |\[|\(p [=<])"
+)  # where a number cell may break: before "± 1.9", "[0.0, 5.4]", "(p = 0.2)"
 
 
 @dataclass

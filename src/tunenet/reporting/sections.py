@@ -166,8 +166,9 @@ def intervals_line(report: RunReport) -> str:
             "the measured errors alone"
         )
     return (
-        f"± is half the 95% interval ({', '.join(sources)}); high bias or high variance is "
-        "asserted only where its interval clears zero"
+        f"± is half the 95% interval ({', '.join(sources)}); a lopsided one (near 0 or 100%) "
+        "is written [low, high]; high bias or high variance is asserted only where its "
+        "interval clears zero"
     )
 
 
