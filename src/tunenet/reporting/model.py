@@ -22,7 +22,7 @@ from tunenet.config.sections import DiagnosisConfig
 from tunenet.diagnosis.imbalance import ClassBalance, with_imbalance_advice
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.reporting.confusion import ConfusionReport, class_balance, confusion_report
-from tunenet.reporting.context import trial_context
+from tunenet.reporting.context import advice_contexts, trial_context
 from tunenet.reporting.noise import (
     chance,
     chance_loss,
@@ -363,9 +363,10 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     curves = {tid: curve for tid, curve in run.epochs.groupby("trial_id")}
     integral = _integral_hp_columns(trials)
     reports = [
-        _trial_report(row, ranks[index], run, settings, objective, curves, evidence, integral)
+        _trial_report(row, ranks[index], run, settings, objective, curves, integral)
         for index, row in trials.iterrows()
     ]
+    _advise(reports, run, settings, evidence)  # causes need every trial's fit first
     saved = str(_config_value(run.manifest, "best_trial")[1])  # the model in best/
     reports.sort(key=lambda t: (t.rank is None, t.rank or 0, t.trial_id != saved, t.trial_id))
     best = reports[0] if reports and reports[0].rank == 1 else None
@@ -437,12 +438,31 @@ def _learning_curve(run: Run, variance_threshold: float) -> dx.LearningCurve | N
 
 
 def _tested(evidence: dict, effects: list) -> dict:
-    """Only what the search showed beyond the noise may back or reorder the advice."""
-    significant = [effect.hyperparameter for effect in effects if effect.significant]
-    return {
-        key: found for key, found in evidence.items()
-        if any(name == key or name.startswith(key + ".") for name in significant)
-    }  # fmt: skip
+    """Only what the search showed beyond the noise may back or reorder the advice; each kept
+    key carries its clearest test's p-value (per-layer columns: the smallest)."""
+    tested = {}
+    for key, found in evidence.items():
+        p_values = [
+            effect.p_value for effect in effects
+            if effect.significant and (effect.hyperparameter == key
+                                       or effect.hyperparameter.startswith(key + "."))
+        ]  # fmt: skip
+        if p_values:
+            tested[key] = dataclasses.replace(found, p_value=min(p_values))
+    return tested
+
+
+def _advise(
+    reports: list[TrialReport], run: Run, settings: Settings, evidence: dict[str, dx.Evidence]
+) -> None:
+    """Each trial's recommendations, with what the other trials say (reporting/context.py):
+    which trials of the same size fit, how many are tied at the top; none for a pruned trial."""
+    target = settings.target_error.value
+    contexts = advice_contexts(reports, run, number(target), _model_size)
+    for report in reports:
+        context = contexts.get(report.trial_id)
+        if report.status != TrialStatus.PRUNED and context is not None:
+            report.recommendations = dx.recommend(report.fit, report.findings, context, evidence)
 
 
 def resolve_objective(run: Run) -> RunObjective:
@@ -486,7 +506,6 @@ def _trial_report(
     settings: Settings,
     objective: RunObjective,
     curves: dict[str, pd.DataFrame],
-    evidence: dict[str, dx.Evidence],
     integral: set[str],
 ) -> TrialReport:
     curve = curves.get(row["trial_id"], run.epochs.iloc[0:0])
@@ -520,7 +539,7 @@ def _trial_report(
     context = trial_context(row, run)
     layers = dx.trial_layers(run.layers, row["trial_id"])  # training dynamics (layers.csv)
     findings += dx.dynamics_findings(layers, integer(row.get("best_epoch")), context)
-    recommendations = [] if pruned else dx.recommend(fit, findings, context, evidence)
+    recommendations: list[dx.Recommendation] = []  # _advise, once every fit is known
     return TrialReport(
         trial_id=row["trial_id"],
         rank=None if pd.isna(rank) else int(rank),
