@@ -69,3 +69,12 @@ def test_the_effects_header_says_it_holds_the_significance_test(tmp_path, fmt):
     text = joined(out)
     assert "significance test for val_accuracy" in text
     assert "test (val_accuracy)" not in text
+
+
+def test_a_best_trial_below_the_target_beyond_the_noise_is_said_to_beat_it(tmp_path):
+    # trial 00: train error 6.9% on 320 rows, 13 points below a 20% target (± about 3)
+    report = build(copy_run("small-split", tmp_path), target_error=0.2)
+    assert report.best.fit.beats_target
+    assert "the target is not a floor" in report.verdict
+    assert "diagnosis.target_error" in report.verdict
+    assert "the target is not a floor" not in build(copy_run("small-split", tmp_path / "b")).verdict
