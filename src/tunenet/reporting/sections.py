@@ -466,9 +466,9 @@ def learning_curve_lines(report: RunReport) -> list[str]:
         )
     lines.append(
         "The best trial retrained on growing fractions of the training split (tunenet "
-        "learning-curve, learning_curve.csv); ± is half the 95% interval; the validation "
-        "error's change is tested as if the two fractions' errors were independent "
-        "(conservative: they share the validation examples)."
+        "learning-curve, learning_curve.csv); ± is half the 95% interval; the trend is a "
+        "weighted line of validation error on log2(examples) over every fraction, its points "
+        "taken as independent (conservative: they share the validation examples)."
     )
     return lines
 
