@@ -215,8 +215,6 @@ def _learning_curve_dict(curve: dx.LearningCurve | None) -> dict[str, Any] | Non
         "val_drop_ci": _interval(curve.val_drop_ci),
         "val_slope": curve.val_slope,
         "val_slope_ci": _interval(curve.val_slope_ci),
-        "val_slope": curve.val_slope,
-        "val_slope_ci": _interval(curve.val_slope_ci),
         "rows": [
             {
                 "fraction": point.fraction,
