@@ -10,6 +10,7 @@ images only, and "train longer" only for a curve still improving at its epoch li
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -358,10 +359,13 @@ def _fitting_peer(ctx: TrialContext) -> PeerTrial | None:
         for peer in ctx.run.fitting
         if peer.trial_id != ctx.trial_id and peer.size.at_most(ctx.size) is True
     ]
-    known = [peer for peer in peers if finite(peer.val_error)]
-    if known:
-        return min(known, key=lambda peer: peer.val_error)  # type: ignore[arg-type, return-value]
-    return peers[0] if peers else None
+    # the same size before a smaller one, then the lowest validation error
+    label = ctx.size.label
+    return min(
+        peers,
+        key=lambda p: (p.size.label != label, _number(p.val_error) or math.inf),
+        default=None,
+    )
 
 
 def _peer_rec(ctx: TrialContext, peer: PeerTrial) -> Recommendation:
@@ -436,8 +440,8 @@ def _test_on_more_data(ctx: TrialContext) -> Recommendation:
     text = (
         f"Nothing to gain on this split: validation error {percent(ctx.val_error)} is at or "
         f"below the target ({percent(ctx.target_error)}) and {ctx.run.tied_at_top} trials are "
-        f"tied at the top. Test on more data: raise {_key(ctx, 'data.split.test')} (or "
-        "collect more examples) to tell the tied trials apart."
+        "tied at the top, so more epochs cannot show a gain. Test on more data: raise "
+        f"{_key(ctx, 'data.split.test')}, or collect more examples."
     )
     return Recommendation("data.split.test", "increase", text)
 
@@ -644,16 +648,14 @@ def _unique(recs: list[Recommendation]) -> list[Recommendation]:
 
 
 def _merged(recs: list[Recommendation]) -> list[Recommendation]:
-    """One recommendation per (key, action): a later cause's text joins the first one's."""
-    kept: dict[tuple[str, str], Recommendation] = {}
+    """One cause per key: a later cause's text joins the first one's (whose action stays)."""
+    kept: dict[str, Recommendation] = {}
     for rec in recs:
-        first = kept.get((rec.key, rec.action))
-        if first is None:
-            kept[(rec.key, rec.action)] = rec
-        else:
-            kept[(rec.key, rec.action)] = dataclasses.replace(
-                first, text=f"{first.text} {rec.text}"
-            )
+        first = kept.get(rec.key)
+        joined = (
+            rec if first is None else dataclasses.replace(first, text=f"{first.text} {rec.text}")
+        )
+        kept[rec.key] = joined
     return list(kept.values())
 
 
