@@ -59,6 +59,103 @@ def test_the_test_stops_when_the_smoothed_loss_blows_up_or_is_nan():
     assert "NaN" in lr_range.stop_reason(math.nan, 1.0)
 
 
+def watched(losses: list[float]) -> tuple[list[float], str | None]:
+    """Feed losses to the blow-up rule as the training loop does, until it stops."""
+    watch, smoothed = lr_range.Watch(), []
+    for loss in losses:
+        value, reason = watch.add(loss)
+        smoothed.append(value)
+        if reason:
+            return smoothed, reason
+    return smoothed, None
+
+
+def test_a_jump_the_moving_average_hides_is_a_blow_up():
+    # flat at 0.5, then the batch loss jumps to 3.0 (6× the minimum): the smoothed loss reaches
+    # only about 0.6 in two batches, under 4× its minimum; the batch losses are above the line
+    losses = [0.5] * 40 + [3.0] * 5
+    smoothed, reason = watched(losses)
+    assert len(smoothed) == 42  # stopped at the second batch above the line
+    assert smoothed[-1] < 4 * min(smoothed)  # the old rule (smoothed only) would go on
+    assert reason == "stopped: the loss exceeded 4× its lowest level for 2 batches in a row"
+    line = lr_range.blow_up_line(losses[:42])  # what the plot draws
+    assert line[-1] == pytest.approx(2.0) and losses[41] > line[-1]
+
+
+def test_one_batch_above_the_line_is_named_not_a_blow_up():
+    losses = [0.5] * 40 + [3.0] + [0.5] * 9
+    smoothed, reason = watched(losses)
+    assert reason is None and len(smoothed) == 50
+    assert lr_range.spikes(losses) == [40]
+    rates = list(lr_range.learning_rates(1e-7, 10.0, 50))
+    result = lr_find.LrFindResult(
+        Path("d"), {"model.kind": "dense"}, rates, losses, smoothed, 50,
+        lr_find.NOT_STOPPED, None, files=[Path("d/lr_find.csv")],
+    )  # fmt: skip
+    text = "\n".join(result.lines())
+    assert "reached --max-lr without the loss blowing up" in text
+    assert (
+        f"single batches above the blow-up line (4× the lowest level so far) at lr {rates[40]:.3g}"
+        in text
+    )
+
+
+def test_a_high_start_is_said_as_such():
+    # unscaled inputs: the first batch's loss is 1.66e6, then it falls and stays near 1
+    losses = [1.66e6, 2e4, 50.0] + [1.0] * 47
+    smoothed, reason = watched(losses)
+    assert reason is None  # falling from a high start is not a blow-up
+    assert lr_range.high_start(losses) == 1.66e6
+    rates = list(lr_range.learning_rates(1e-7, 10.0, 50))
+    result = lr_find.LrFindResult(
+        Path("d"), {"model.kind": "dense"}, rates, losses, smoothed, 50,
+        lr_find.NOT_STOPPED, None, files=[Path("d/lr_find.csv")],
+    )  # fmt: skip
+    text = "\n".join(result.lines())
+    assert (
+        "the loss started high (1.66e+06 at the first step, above 4× the 1 of the next batches)"
+        in text
+    )
+    assert "not a blow-up but a hard start (inputs not normalized? see data.normalize)" in text
+    assert lr_range.high_start([1.0] * 10) is None
+    # a range test that learns falls far below its start, later: not a hard start
+    assert lr_range.high_start([2.7, 2.7, 2.8, 2.6, 2.7, 2.7] + [0.3] * 20) is None
+    # the moving average stays high for tens of steps after such a start; the line does not:
+    # a later jump to 100 (from a level of 1) is still a blow-up
+    smoothed, reason = watched(losses + [100.0] * 3)
+    assert smoothed[-1] < 4 * min(smoothed)  # the smoothed loss alone could not tell
+    assert reason is not None and "2 batches in a row" in reason and len(smoothed) == 52
+
+
+def test_the_printed_architecture_says_how_each_key_was_held():
+    config = loader.load_mapping(
+        {
+            "data": {"source": "iris"},
+            "model": {"layers": {"min": 1, "max": 3}, "units": [64, 32]},
+            "regularization": {
+                "l2": {"min": 1e-6, "max": 1e-2, "sampling": "log"},
+                "dropout": {"min": 0.0, "max": 0.5},
+            },
+            "optimizer": {"name": ["sgd", "adam"]},
+        }
+    )
+    values = lr_find.first_values(config)
+    held = lr_find.held_rules(config, values)
+    assert lr_find.held_lines(held) == [
+        "  tuned keys held at an integer range's min (model.layers); a list's first value "
+        "(model.units.0, optimizer.name); a log range's geometric midpoint (regularization.l2); "
+        "a range's midpoint (regularization.dropout)"
+    ]
+    result = lr_find.LrFindResult(
+        Path("d"), lr_find.architecture(config, values), [1e-7, 1e-6], [1.0, 1.0], [1.0, 1.0],
+        2, lr_find.NOT_STOPPED, None, files=[Path("d/lr_find.csv")], held=held,
+    )  # fmt: skip
+    lines = result.lines()
+    assert lines[0].startswith("architecture: model.kind=dense, model.layers=1, optimizer.name=sgd")
+    assert "first value" not in lines[0]  # the old "(each tuned key at its first value)" is gone
+    assert lines[1].startswith("  tuned keys held at")
+
+
 def curve(rates: np.ndarray, seed: int = 0) -> list[float]:
     """A range test's shape: flat, a fall between 1e-4 and 1e-1, then a blow-up past 1."""
     logs = np.log10(rates)
@@ -269,8 +366,11 @@ def test_files_of_the_range_test(digits_test):
     rates = [float(row["learning_rate"]) for row in rows]
     assert rates[0] == pytest.approx(1e-7) and all(b > a for a, b in zip(rates, rates[1:]))
     smoothed = [float(row["smoothed_loss"]) for row in rows]
-    if len(rows) < 100:  # it stopped: the smoothed loss blew up (or turned NaN)
-        assert not smoothed[-1] <= 4 * min(smoothed[:-1])
+    if len(rows) < 100:  # it stopped: the loss blew up by the rule the plot draws
+        losses = [float(row["loss"]) for row in rows]
+        line = lr_range.blow_up_line(losses)
+        smoothed_rule = smoothed[-1] > 4 * min(smoothed[:-1])
+        assert smoothed_rule or all(losses[i] > line[i] for i in (-2, -1))
         assert "stopped" in result.stdout
     assert (directory / "lr_find.png").stat().st_size > 10_000
     assert sorted(p.name for p in directory.iterdir()) == ["lr_find.csv", "lr_find.png"]

@@ -1,6 +1,7 @@
 """`tunenet lr-find CONFIG`: the learning-rate range test (docs/guide.md).
 
-One model — the config's first value of each tuned key — trains for `steps` batches while a
+One model — each tuned key held at one value (`first_values`: a list's first value, an integer
+range's min, a float range's midpoint) — trains for `steps` batches while a
 constant learning rate, set before each batch, grows exponentially from `min_lr` to `max_lr`.
 Each batch's loss and its smoothed, bias-corrected value go to `<runs-dir>/<name>-lr-find/
 lr_find.csv`, with a plot `lr_find.png`; the suggested range (`lr_range.suggest`) spans where
@@ -33,14 +34,17 @@ from tunenet.runs import RunOptions, csv_line, run_name, write_atomic
 from tunenet.runs.files import replace_atomic
 from tunenet.studies.lr_range import (
     BLOW_UP,
-    Smoother,
+    MEDIAN,
     Suggestion,
+    Watch,
+    blow_up_line,
     decade_median,
     grid_rates,
+    high_start,
     learning_rates,
     list_text,
     range_text,
-    stop_reason,
+    spikes,
     suggest,
 )
 
@@ -66,15 +70,18 @@ class LrFindResult:
     files: list[Path] = field(default_factory=list)
     config_out: Optional[Path] = None
     config_note: Optional[str] = None  # for a grid: the rates it needs instead of the range
+    held: dict[str, str] = field(default_factory=dict)  # tuned key -> how its value was chosen
 
     def lines(self) -> list[str]:
         """What the CLI prints on stdout."""
         shown = ", ".join(f"{name}={value}" for name, value in self.architecture.items())
-        lines = [
-            f"architecture: {shown} (each tuned key at its first value)",
+        lines = [f"architecture: {shown}"]
+        lines += held_lines(self.held)
+        lines.append(
             f"{len(self.losses)} of {self.planned_steps} steps, learning rate "
-            f"{self.learning_rates[0]:.3g} to {self.learning_rates[-1]:.3g}: {self.stop_reason}",
-        ]
+            f"{self.learning_rates[0]:.3g} to {self.learning_rates[-1]:.3g}: {self.stop_reason}"
+        )
+        lines += self.curve_notes()
         s = self.suggestion
         if s is None:
             lines.append(
@@ -96,6 +103,46 @@ class LrFindResult:
                 lines.append(f"  {self.config_note}")
         lines.append("wrote " + ", ".join(str(path) for path in self.files))
         return lines
+
+    def curve_notes(self) -> list[str]:
+        """What the plot shows above the blow-up line that the stop reason does not name."""
+        notes = []
+        start = high_start(self.losses)
+        if start is not None:
+            after = float(np.median(self.losses[1 : 1 + MEDIAN]))
+            notes.append(
+                f"  the loss started high ({start:.3g} at the first step, above {BLOW_UP:g}× "
+                f"the {after:.3g} of the next batches) and fell: not a blow-up but a hard start "
+                "(inputs not normalized? see data.normalize)"
+            )
+        above = spikes(self.losses)
+        if above:
+            rates = ", ".join(f"{self.learning_rates[i]:.3g}" for i in above[:5])
+            more = f" and {len(above) - 5} more" if len(above) > 5 else ""
+            notes.append(
+                f"  single batches above the blow-up line ({BLOW_UP:g}× the lowest level so "
+                f"far) at lr {rates}{more}, each followed by a batch below it"
+            )
+        return notes
+
+
+HELD = {
+    "choice": "a list's first value",
+    "int": "an integer range's min",
+    "log": "a log range's geometric midpoint",
+    "float": "a range's midpoint",
+}
+
+
+def held_lines(held: dict[str, str]) -> list[str]:
+    """`  tuned keys held at: a list's first value (model.layers, ...); ...`"""
+    if not held:
+        return []
+    groups: dict[str, list[str]] = {}
+    for name, rule in held.items():
+        groups.setdefault(rule, []).append(name)
+    parts = [f"{HELD[rule]} ({', '.join(names)})" for rule, names in groups.items()]
+    return ["  tuned keys held at " + "; ".join(parts)]
 
 
 # ---------------------------------------------------------------- checks before training
@@ -186,6 +233,16 @@ def architecture(config: Config, values: dict[str, Any]) -> dict[str, Any]:
     return {"model.kind": config.model.kind, **shown, **values}
 
 
+def held_rules(config: Config, values: dict[str, Any]) -> dict[str, str]:
+    """How each held key's value was chosen (a key of HELD), for the printed line."""
+    rules = {}
+    for hp in space_module.build_space(config):
+        if hp.name in values:
+            kind = hp.kind if hp.kind in ("choice", "int") else hp.sampling
+            rules[hp.name] = kind if kind in HELD else "float"
+    return rules
+
+
 def _first(hp: space_module.HyperParameter) -> Any:
     if hp.kind == "choice":
         return hp.values[0]
@@ -239,7 +296,7 @@ def run_lr_find(
     kept = [float(rate) for rate in rates[: len(losses)]]
     result = LrFindResult(
         directory, architecture(config, values), kept, losses, smoothed, steps, reason,
-        suggest(kept, losses),
+        suggest(kept, losses), held=held_rules(config, values),
     )  # fmt: skip
     _write(result)
     if out is not None and result.suggestion is not None:
@@ -266,18 +323,16 @@ def _train(
     model = build_model(config, values, dataset, 1, dataset.normalization(config.data.normalize))
     batch_size = int(space_module.value_of(config, values, "training.batch_size"))
     batches = iter(Pipelines(dataset).train(batch_size, config.seed).repeat())
-    smoother = Smoother()
+    watch = Watch()
     losses: list[float] = []
     smoothed: list[float] = []
-    lowest = math.inf
     for rate in rates:
         model.optimizer.learning_rate = float(rate)
         x, y = next(batches)
         loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
         losses.append(loss)
-        smoothed.append(smoother.add(loss) if math.isfinite(loss) else math.nan)
-        lowest = min(lowest, smoothed[-1]) if math.isfinite(smoothed[-1]) else lowest
-        reason = stop_reason(smoothed[-1], lowest)
+        value, reason = watch.add(loss)
+        smoothed.append(value)
         if reason:
             return losses, smoothed, f"{reason} (lr {rate:.3g})"
     return losses, smoothed, NOT_STOPPED
@@ -314,6 +369,14 @@ def _plot(result: LrFindResult, path: Path) -> Path:
     axes.plot(rates, result.smoothed, color="tab:blue", linewidth=2, label="smoothed loss (EMA)")
     median = decade_median(rates, result.losses)
     axes.plot(rates, median, color="tab:orange", linestyle="--", label="median over a decade")
+    line = blow_up_line(result.losses)  # the rule the text reads (lr_range.Watch)
+    shown = np.where(np.isfinite(line), line, np.nan)
+    label = f"blow-up line: {BLOW_UP:g}× the lowest level so far"
+    axes.plot(rates, shown, color="tab:red", linestyle=":", linewidth=1, label=label)
+    if result.stop_reason != NOT_STOPPED:
+        axes.axvline(
+            rates[-1], color="tab:red", linewidth=1, label=f"stopped at lr {rates[-1]:.3g}"
+        )
     s = result.suggestion
     if s is not None:
         axes.axvspan(

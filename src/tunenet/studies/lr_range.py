@@ -1,9 +1,13 @@
 """The arithmetic of the learning-rate range test (`tunenet lr-find`, docs/guide.md), pure Python.
 
 The rates grow exponentially over the steps; each step's loss is smoothed by a bias-corrected
-exponential moving average (the `smoothed_loss` column) that decides when the test stops; the
-suggested range is read on the loss's rolling median over a decade of rates, which does not lag
-(`suggest`). `tuning.lr_find` runs the test and writes its files.
+exponential moving average (the `smoothed_loss` column). One rule says when the loss blew up
+(`Watch`), read by the training loop (it stops there), the printed text and the plot (which
+draws the rule's line): the loss is NaN or infinite, the smoothed loss exceeds BLOW_UP × its
+lowest so far, or the batch loss exceeds BLOW_UP × the lowest level so far for SPIKE_RUN batches
+in a row (a jump the moving average, which trails by tens of steps, would hide). The suggested
+range is read on the loss's rolling median over a decade of rates, which does not lag
+(`suggest`). `studies.lr_find` runs the test and writes its files.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ BETA = 0.98  # smoothing of the loss (an exponential moving average, bias-correc
 BLOW_UP = 4.0  # the test stops when the smoothed loss exceeds this many times its minimum
 MAX_BELOW_MINIMUM = 10.0  # the classic pick: a tenth of the lr where the loss is smallest
 MIN_FALL = 0.9  # the loss must fall below this share of its start for a suggestion
+SPIKE_RUN = 2  # batch losses above the line in a row that count as a blow-up (one can be noise)
+MEDIAN = 5  # batches in the running median that keeps the line low after a high start
 
 
 @dataclass
@@ -50,12 +56,76 @@ class Smoother:
 
 
 def stop_reason(smoothed: float, lowest: float) -> Optional[str]:
-    """Why the test stops after this step, or None to go on."""
+    """Why the test stops after this step on the smoothed loss, or None to go on."""
     if not math.isfinite(smoothed):
         return "stopped: the loss became NaN or infinite"
     if smoothed > BLOW_UP * lowest:
         return f"stopped: the smoothed loss exceeded {BLOW_UP:g}× its minimum"
     return None
+
+
+class Watch:
+    """The blow-up rule of the module docstring, one batch loss at a time. Its line is BLOW_UP ×
+    the lowest level so far: the lower of the smoothed loss and the median of the last MEDIAN
+    batch losses (after a high start the moving average stays high for tens of steps; the
+    median does not, so a later jump is still seen)."""
+
+    def __init__(self) -> None:
+        self.smoother, self.above = Smoother(), 0
+        self.lowest_smoothed = self.lowest = math.inf
+        self.recent: list[float] = []
+        self.line = math.inf  # after the last step
+
+    def add(self, loss: float) -> tuple[float, Optional[str]]:
+        """The smoothed loss of this step and why the test stops here (None: go on)."""
+        if not math.isfinite(loss):
+            return math.nan, "stopped: the loss became NaN or infinite"
+        smoothed = self.smoother.add(loss)
+        self.lowest_smoothed = min(self.lowest_smoothed, smoothed)
+        reason = stop_reason(smoothed, self.lowest_smoothed)
+        self.recent = (self.recent + [loss])[-MEDIAN:]
+        level = float(np.median(self.recent)) if len(self.recent) == MEDIAN else math.inf
+        self.lowest = min(self.lowest, smoothed, level)
+        self.line = BLOW_UP * self.lowest
+        self.above = self.above + 1 if loss > self.line else 0
+        if reason is None and self.above >= SPIKE_RUN:
+            reason = (
+                f"stopped: the loss exceeded {BLOW_UP:g}× its lowest level for "
+                f"{SPIKE_RUN} batches in a row"
+            )
+        return smoothed, reason
+
+
+def blow_up_line(losses: list[float]) -> np.ndarray:
+    """The rule's line at each step (what the plot draws): `Watch` replayed on the losses."""
+    watch, line = Watch(), []
+    for loss in losses:
+        watch.add(loss)
+        line.append(watch.line if math.isfinite(loss) else math.nan)
+    return np.array(line, dtype=float)
+
+
+def spikes(losses: list[float]) -> list[int]:
+    """Steps whose batch loss is above the rule's line without making a blow-up (a run shorter
+    than SPIKE_RUN): the plot shows them, so the text names them too."""
+    line = blow_up_line(losses)
+    above = [i for i, loss in enumerate(losses) if math.isfinite(loss) and loss > line[i]]
+    end = len(losses) - 1
+    while above and above[-1] == end:  # the run that stopped the test is the blow-up itself
+        above.pop()
+        end -= 1
+    return above
+
+
+def high_start(losses: list[float]) -> Optional[float]:
+    """The first loss when it is above BLOW_UP × the median of the next MEDIAN batches: a loss
+    that starts far above where it lands a few batches later, at rates too small to learn much
+    (inputs not normalized, a large initialization). The plot shows that spike; the rule,
+    measured from the lowest level so far, does not call it a blow-up. None otherwise."""
+    following = [loss for loss in losses[1 : 1 + MEDIAN] if math.isfinite(loss)]
+    if not following or not math.isfinite(losses[0]):
+        return None
+    return losses[0] if losses[0] > BLOW_UP * float(np.median(following)) else None
 
 
 def decade_median(rates: list[float], losses: list[float]) -> np.ndarray:
