@@ -29,8 +29,8 @@ def write_rows(path: Path, header: str, rows: list[str]) -> Path:
 
 
 def numeric_rows(n: int = ROWS) -> list[str]:
-    """a, b -> y (a regression target)."""
-    return [f"{i},{(i * 7) % 11},{i * 0.5 + (i % 3)}" for i in range(n)]
+    """a, b -> y (a regression target); a starts at 2, so it does not number the rows."""
+    return [f"{i + 2},{(i * 7) % 11},{i * 0.5 + (i % 3)}" for i in range(n)]
 
 
 def csv_config(write_config, path: Path, target: str = "y", **data) -> Path:

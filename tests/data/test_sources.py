@@ -136,10 +136,10 @@ def test_csv_missing_mean_fills_with_training_statistics(tmp_path: Path):
 def test_csv_missing_mean_fills_a_gap_that_only_validation_or_test_has(tmp_path: Path):
     rows = table_rows(n=60)
     for index, row in enumerate(rows):
-        row["size"] = index
+        row["size"] = index + 100  # finds the row; from 0 it would number the rows (an index)
     splits = load(source="csv", path=str(write_csv(tmp_path / "full.csv", rows)), target="label")
     held_out = np.concatenate([splits.x_val["size"], splits.x_test["size"]])
-    rows[int(held_out[0])]["size"] = ""  # the one gap lands outside the training split
+    rows[int(held_out[0]) - 100]["size"] = ""  # the one gap lands outside the training split
     path = write_csv(tmp_path / "gap.csv", rows)
     dataset = load(source="csv", path=str(path), target="label", missing="mean")
     for x in (dataset.x_train, dataset.x_val, dataset.x_test):

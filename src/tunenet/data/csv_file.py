@@ -142,6 +142,42 @@ def _drop_unnamed(frame: Any, names: list[str], path: Path) -> Any:
     return frame.drop(columns=dropped)
 
 
+INDEX_NAMES = ("rownames", "unnamed: 0", "id")  # R's write.csv, pandas' to_csv read back, ids
+
+
+def _drop_index(frame: Any, path: Path, config: DataConfig) -> Any:
+    """A first column that only numbers the rows (named rownames, Unnamed: 0 or id, any case; or
+    holding exactly 0..n-1 or 1..n in file order) is left out, with a warning naming it: as a
+    feature it would let the model learn the row order. Kept when data.target or data.features
+    names it, or when it is the only column besides the target."""
+    if len(frame.columns) < 3 or config.target not in frame.columns:
+        return frame  # too few columns, or a missing target: _check_columns says so
+    name = frame.columns[0]
+    if name == config.target or (config.features and name in config.features):
+        return frame
+    column = frame[name]
+    named = name.strip().lower() in INDEX_NAMES
+    if not named and not _counts_rows(column):
+        return frame
+    why = "its name says it is a row index" if named else "it numbers the rows"
+    log.warning(
+        "%s: the first column %r looks like a row index (%s); it is left out. List it in "
+        "data.features to use it as a feature.", path, name, why,
+    )  # fmt: skip
+    return frame.drop(columns=[name])
+
+
+def _counts_rows(column: Any) -> bool:
+    """Whether a column holds exactly 0, 1, ..., n-1 or 1, 2, ..., n in file order."""
+    import pandas as pd
+
+    if not pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = column.to_numpy()
+    steps = np.arange(len(values))
+    return bool(np.array_equal(values, steps) or np.array_equal(values, steps + 1))
+
+
 def _check_columns(frame: Any, path: Path, config: DataConfig) -> list[str]:
     """The feature columns, after checking the target and features exist in the file."""
     import difflib
@@ -342,7 +378,7 @@ def load_csv(config: DataConfig, seed: int) -> Examples:
     is a class label, encoded with the class names kept.
     """
     path = existing_file(config.path, "data.path")
-    frame = _read_csv(path, "data.path", tuple(config.missing_values))
+    frame = _drop_index(_read_csv(path, "data.path", tuple(config.missing_values)), path, config)
     features = _check_columns(frame, path, config)
     numeric = numeric_columns(frame)
     kinds = {name: numeric[name] for name in features}
