@@ -505,7 +505,8 @@ def refine(
         f"wrote {out_path}: {len(refinement.changes)} key(s) narrowed around the top "
         f"{len(refinement.top)} trial(s). Next: {shell_command('tunenet', 'validate', out_path)}"
     )
-    for line in refinement.reasons:  # why each key is what it is (also in the file's header)
+    # how the ties were counted and why each key is what it is (also in the file's header)
+    for line in refinement.basis + refinement.reasons:
         err.print(printable(f"  {line}"), markup=False, highlight=False)
 
 
