@@ -138,13 +138,15 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
         param = space_module._param(base, key)
         if param is None:
             continue
+        said = advised(advice, key)  # what the report advises doing with it, if anything
         seen = [] if isinstance(param, Fixed) else _seen_values(base, key, best)
         users = sum(1 for row in best if _seen_values(base, key, [row]))
-        new, reason = _refined_key(param, seen, advised(advice, key), users)
+        new, reason = _refined_key(param, seen, said, users)
         if reason:
             reasons.append(f"{key}: {reason}")
         if new is None:
-            kept += [] if isinstance(param, Fixed) or advised(advice, key) else [key]
+            if not isinstance(param, Fixed) and said is None and not seen:
+                kept.append(key)  # a tuned key no tied trial used
             continue
         old = _plain(param)
         if new != old:
