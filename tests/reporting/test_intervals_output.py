@@ -63,7 +63,8 @@ def test_the_plus_minus_shows_in_every_format(reported: tuple[Path, str]) -> Non
         assert "± is half the 95% interval" in text
     assert "| 1 | 00 | completed | 0.8962 | 6.9% ± 2.8 | 10.4% ± 5.9 | 9.4% ± 5.6 |" in markdown
     assert "+3.9 pts ± 2.8 | +3.5 pts ± 6.6 | uncertain (variance) |" in markdown
-    assert "3.0 pts below target ± 0.6" in markdown and "-3.0 pts" not in markdown
+    # 0 of 320 wrong against a 3% target: the interval [-3.0, -1.8] is lopsided, so its ends
+    assert "3.0 pts below target [-3.0, -1.8]" in markdown and "-3.0 pts" not in markdown
     assert '<span class="lbl uncertain">uncertain</span> (variance)' in html
     assert "Uncertain: the train-to-validation gap (+3.5 pts) is above its threshold" in markdown
     table = pd.read_csv(run / "report" / "report.csv", dtype={"trial_id": str}).set_index(
