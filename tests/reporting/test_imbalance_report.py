@@ -16,7 +16,7 @@ from .helpers import build, copy_run, run_report
 # exact McNemar test: 20 "No" rows the model got wrong, 25 "Yes" rows it got right
 ISSUE_P = binomtest(25, 45, 0.5).pvalue
 NOT_DISTINGUISHABLE = (
-    'On the 2,000 test rows, the best model is not distinguishable from always answering the '
+    "On the 2,000 test rows, the best model is not distinguishable from always answering the "
     'majority class "No": 62 wrong (3.10%) against 67 (3.35%); exact McNemar test, p = 0.55.'
 )
 YES_LOW, YES_HIGH = binomtest(25, 67).proportion_ci(method="wilson")
@@ -127,7 +127,9 @@ def test_a_model_worse_than_the_majority_is_said_to_be(tmp_path):
 def test_a_run_already_weighted_is_advised_an_auc_objective(tmp_path):
     run = copy_run("imbalanced", tmp_path)
     resolved = run / "resolved.yaml"
-    text = resolved.read_text().replace("  batch_size: 64", "  batch_size: 64\n  class_weight: balanced")
+    text = resolved.read_text().replace(
+        "  batch_size: 64", "  batch_size: 64\n  class_weight: balanced"
+    )
     resolved.write_text(text)
     first = build(run).best.recommendations[0]
     assert (first.key, first.value) == ("search.objective", "val_pr_auc")
@@ -141,3 +143,11 @@ def test_a_matrix_of_another_trial_is_not_the_best_models(tmp_path):
     report = build(run)
     assert report.balance is None
     assert "always answering the majority class" not in report.verdict
+
+
+def test_the_end_of_a_search_shows_the_classes_with_the_best_trial(tmp_path):
+    from tunenet.reporting.terminal import best_trial_text
+
+    text = best_trial_text(copy_run("imbalanced", tmp_path))
+    assert RECALL in text and NOT_DISTINGUISHABLE in text
+    assert "Next: Weight the classes: set training.class_weight: balanced" in text
