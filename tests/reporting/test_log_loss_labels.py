@@ -210,3 +210,14 @@ def test_beating_the_target_is_said_in_the_report(housing: Path) -> None:
     assert "consider setting diagnosis.target_error" in trial["explanation"]
     other = next(t for t in json.loads(out)["trials"] if t["trial_id"] == "01")
     assert "not a floor" not in other["explanation"]
+
+
+def test_the_search_line_labels_by_the_same_rule(credit: Path) -> None:
+    import csv
+
+    from tunenet.reporting.live import live_labeler
+
+    label = live_labeler(credit)
+    with open(credit / "trials.csv", encoding="utf-8") as file:
+        rows = {row["trial_id"]: row for row in csv.DictReader(file)}
+    assert label(rows["02"]) == "good fit" and label(rows["03"]) == "not learning"

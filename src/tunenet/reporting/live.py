@@ -16,7 +16,7 @@ import pandas as pd
 
 from tunenet import diagnosis as dx
 from tunenet.reporting.model import resolve_settings
-from tunenet.reporting.noise import chance, trial_intervals
+from tunenet.reporting.noise import chance, log_loss, trial_intervals
 from tunenet.runs import Run, load_run
 from tunenet.runs.cells import number
 from tunenet.tuning.events import SearchListener, SearchStart
@@ -53,8 +53,10 @@ def live_labeler(run_dir: Path) -> Labeler:
             run = load_run(run_dir)
             found.append((run, resolve_settings(run).thresholds(), chance(run)))
         run, thresholds, at_chance = found[0]
-        noise = trial_intervals(pd.Series(row), _with_row(run, pd.Series(row))).noise
-        return dx.trial_label(status, dx.fit_diagnosis(train, val, thresholds, noise, at_chance))
+        series = pd.Series(row)
+        noise = trial_intervals(series, _with_row(run, series)).noise
+        fit = dx.fit_diagnosis(train, val, thresholds, noise, at_chance, log_loss(series))
+        return dx.trial_label(status, fit)
 
     return label
 
