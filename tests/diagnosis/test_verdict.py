@@ -15,6 +15,7 @@ from tunenet.diagnosis.imbalance import (
     class_recalls,
     imbalance_advice,
     majority_test,
+    with_imbalance_advice,
 )
 from tunenet.diagnosis.intervals import wilson
 from tunenet.diagnosis.labels import GOOD_FIT, HIGH_VARIANCE, Noise, fit_diagnosis
@@ -260,3 +261,27 @@ def test_a_best_trial_beating_the_target_is_told_the_target_is_not_a_floor() -> 
     assert "the target is not a floor" in text and "nothing stands out" not in text
     rec = Recommendation("model.units", "increase", "Raise units.")
     assert classes_verdict(None, fit=fit, recommendation=rec).endswith("Next: Raise units.")
+
+
+def test_a_trial_not_learning_keeps_its_own_cause_first_then_the_class_weights() -> None:
+    balance = issue_balance()
+    own = Recommendation("optimizer.learning_rate", "increase", "Raise the learning rate.")
+    keys = [r.key for r in with_imbalance_advice([own], balance, first=False)]
+    assert keys == ["optimizer.learning_rate", "training.class_weight"]
+    assert [r.key for r in with_imbalance_advice([own], balance)][0] == "training.class_weight"
+    text = classes_verdict(balance, recommendation=own)
+    assert text.endswith(
+        "Next: Raise the learning rate. Then, as the classes are imbalanced: set "
+        "training.class_weight: balanced or search.objective: val_pr_auc (or val_auc)."
+    )
+    first = imbalance_advice(balance)
+    assert "Then," not in classes_verdict(balance, recommendation=first)
+
+
+def test_a_model_worse_than_the_majority_is_advised_as_worse() -> None:
+    worse = issue_balance(test_matrix=((1873, 60), (57, 10)))  # 117 wrong against 67
+    assert worse.majority.worse and not worse.majority.better
+    assert 'worse than always answering "No", p < 0.001' in imbalance_advice(worse).text
+    assert 'the best model is worse than always answering the majority class "No"' in (
+        classes_verdict(worse)
+    )

@@ -65,6 +65,11 @@ class MajorityTest:
         """Fewer errors than the majority answer beyond the noise."""
         return self.distinguishable and self.model_only > self.majority_only
 
+    @property
+    def worse(self) -> bool:
+        """More errors than the majority answer beyond the noise."""
+        return self.distinguishable and self.model_only < self.majority_only
+
 
 @dataclass(frozen=True)
 class ClassBalance:
@@ -177,15 +182,35 @@ def _why(balance: ClassBalance) -> str:
         parts.append(f"recall of {recalls} on the {split} split")
     test = balance.majority
     if test is not None and balance.majority_like:
-        parts.append(f'no better than always answering "{test.majority}", {p_text(test.p_value)}')
+        words = "worse than" if test.worse else "no better than"
+        parts.append(f'{words} always answering "{test.majority}", {p_text(test.p_value)}')
     return "; ".join(parts)
 
 
 def with_imbalance_advice(
-    recommendations: list[Recommendation], balance: ClassBalance
+    recommendations: list[Recommendation], balance: ClassBalance, first: bool = True
 ) -> list[Recommendation]:
-    """The best trial's recommendations with `imbalance_advice` first (when there is any)."""
+    """The best trial's recommendations with `imbalance_advice` first (when there is any);
+    `first=False` (a trial not learning or diverged: its own cause comes first) second."""
     advice = imbalance_advice(balance)
     if advice is None:
         return recommendations
-    return [advice, *(r for r in recommendations if r.key != advice.key)]
+    others = [r for r in recommendations if r.key != advice.key]
+    at = 0 if first else min(1, len(others))
+    return [*others[:at], advice, *others[at:]]
+
+
+IMBALANCE_KEYS = ("training.class_weight", "search.objective")
+
+
+def imbalance_step(balance: ClassBalance) -> str | None:
+    """The imbalance advice in a few words, for the verdict when another step comes first:
+    "set training.class_weight: balanced or search.objective: val_pr_auc (or val_auc)"."""
+    advice = imbalance_advice(balance)
+    if advice is None:
+        return None
+    auc = "search.objective: val_pr_auc (or val_auc)"
+    if advice.key == "search.objective":
+        return f"set {auc}"
+    weights = "set training.class_weight: balanced"
+    return weights if balance.objective in AUC_OBJECTIVES else f"{weights} or {auc}"

@@ -10,7 +10,13 @@ from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import CapacityCurve, rounded_gain
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import HpEffect
-from tunenet.diagnosis.imbalance import ClassBalance, ClassRecall, MajorityTest
+from tunenet.diagnosis.imbalance import (
+    IMBALANCE_KEYS,
+    ClassBalance,
+    ClassRecall,
+    MajorityTest,
+    imbalance_step,
+)
 from tunenet.diagnosis.labels import GOOD_FIT, NOT_LEARNING, UNCERTAIN, FitDiagnosis
 from tunenet.diagnosis.text import finite, format_value, p_text, percent
 from tunenet.runs.status import TrialStatus
@@ -70,6 +76,9 @@ def verdict(
         if top_recommendation.evidence:
             step = step.rstrip(".") + f" ({top_recommendation.evidence})."
         parts.append(f"Next: {step}")
+        later = _later_imbalance_step(balance, top_recommendation)
+        if later:
+            parts.append(later)
     elif beats_target(best_fit):
         parts.append(BEATS_TARGET)
     elif best_fit is not None and best_fit.label == GOOD_FIT and not majority_like(balance):
@@ -91,6 +100,14 @@ BEATS_TARGET = (
 def beats_target(fit: FitDiagnosis | None) -> bool:
     """The train error is below the target beyond the noise (the bias interval below zero)."""
     return bool(getattr(fit, "beats_target", False))
+
+
+def _later_imbalance_step(balance: ClassBalance | None, top: Recommendation) -> str | None:
+    """The imbalance advice when the trial's own cause came first (not learning, diverged)."""
+    if balance is None or top.key in IMBALANCE_KEYS:
+        return None
+    step = imbalance_step(balance)
+    return f"Then, as the classes are imbalanced: {step}." if step else None
 
 
 def majority_like(balance: ClassBalance | None) -> bool:
@@ -124,8 +141,7 @@ def majority_sentence(test: MajorityTest) -> str:
     """ "On the 2,000 test rows, the best model is not distinguishable from always answering
     the majority class "no": 62 wrong (3.10%) against 67 (3.35%); exact McNemar test,
     p = 0.55." """
-    worse = test.distinguishable and test.model_only < test.majority_only
-    how = "is worse than" if worse else "is not distinguishable from"
+    how = "is worse than" if test.worse else "is not distinguishable from"
     return (
         f"On {majority_rows(test)}, the best model {how} always answering the majority class "
         f'"{test.majority}": {majority_counts(test)}.'

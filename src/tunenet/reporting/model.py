@@ -384,7 +384,8 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     weights = _config_value(run.resolved, "training.class_weight")[1]
     balance = class_balance(confusion, best.trial_id if best else None, weights, objective.name)
     if best is not None and balance is not None:  # class weights first where accuracy hides
-        best.recommendations = with_imbalance_advice(best.recommendations, balance)
+        first = best.label not in (dx.NOT_LEARNING, TrialStatus.DIVERGED.value)  # else: cause 1st
+        best.recommendations = with_imbalance_advice(best.recommendations, balance, first)
     return RunReport(
         run=run,
         objective=objective,
