@@ -277,3 +277,25 @@ def test_no_validation_error_with_four_tied_is_not_told_to_train_longer() -> Non
     assert keys(recommend(good, [STILL], alone, {})) == ["training.epochs"]
     above = dataclasses.replace(tied, val_error=0.02)
     assert keys(recommend(good, [STILL], above, {})) == ["training.epochs"]
+
+
+def test_a_significant_width_effect_survives_a_slow_optimizer() -> None:
+    """The docs' cancer grid: 4 units against 64 mattered (p < 0.001) as did the rate; a trial at
+    4 units and 1e-4 with plain SGD still gets "more units" from the search's own evidence."""
+    trials = trials_of(
+        {"model.units.0": [4, 64, 4, 64], "optimizer.learning_rate": [1e-4, 1e-4, 0.1, 0.1]},
+        [0.60, 0.25, 0.03, 0.05],
+        [0.62, 0.19, 0.03, 0.05],
+    )
+    found = search_evidence(trials, ACCURACY)
+    p_values = {"optimizer.learning_rate": 0.0001, "model.units": 0.0005}
+    evidence = {k: dataclasses.replace(found[k], p_value=p) for k, p in p_values.items()}
+    ctx = TrialContext(
+        {"model.layers": 1, "model.units": [4], "optimizer.name": "sgd",
+         "optimizer.learning_rate": 1e-4, "training.epochs": 30},
+        rate_space=RateSpace(1e-4, 0.1, values=(1e-4, 0.1)),
+    )  # fmt: skip
+    recs = recommend(HIGH_BIAS_FIT, [STILL], ctx, evidence)
+    assert keys(recs)[:2] == ["optimizer.learning_rate", "model.units"]
+    assert all(r.agrees for r in recs[:2])
+    assert "model.layers" not in keys(recs) and not regularize_less(recs)  # no rule of thumb

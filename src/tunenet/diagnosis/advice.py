@@ -240,7 +240,8 @@ def recommend(
         causes = _causes(fit, kinds, context, evidence) if recs else []
     banned = _banned(fit, kinds, context)
     causes = [_with_evidence(rec, evidence.get(rec.key)) for rec in _merged(causes)]
-    causes = [rec for rec in causes if (rec.key, rec.action) not in banned]
+    # what the search showed beyond the noise (cause a) is never ruled out by another cause
+    causes = [rec for rec in causes if rec.agrees or (rec.key, rec.action) not in banned]
     named = {rec.key for rec in causes}
     recs = [rec for rec in _unique(recs) if (rec.key, rec.action) not in banned]
     recs = [_with_evidence(rec, evidence.get(rec.key)) for rec in recs if rec.key not in named]
