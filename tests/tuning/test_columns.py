@@ -133,6 +133,7 @@ def test_regression_standard_errors(tmp_path):
     result = tunenet.search(DIABETES, runs_dir=tmp_path / "runs")
     trials = result.trials.set_index("trial_id")
     assert list(trials.columns[-3:]) == STANDARD_ERRORS
+    assert not set(LOG_LOSSES) & set(trials.columns)  # classification only
     check_times(trials)
     for split in ("train", "val"):
         se = trials[f"{split}_error_se"]
