@@ -4,6 +4,7 @@ written before those columns still read."""
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -97,3 +98,26 @@ def test_a_five_column_file_still_reads_with_the_new_cells_unknown(tmp_path: Pat
     assert not loaded.warnings
     assert loaded.baselines.loc[0, "val_error"] == 0.12
     assert loaded.baselines["val_log_loss"].isna().all()
+
+
+def test_a_resume_fits_again_a_file_written_before_the_log_losses(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from tunenet.config.load import validate_dict
+    from tunenet.data.dataset import load_dataset
+    from tunenet.reporting.progress import SearchProgress
+    from tunenet.tuning import tuner  # imports TensorFlow, trains nothing
+
+    config = validate_dict({"seed": 3, "data": {"source": "iris"}})
+    run = RunDir(tmp_path)
+    run.update_manifest(name="iris")
+    run.baselines_file.write_text(
+        "model,train_error,val_error,test_error,seconds\nmajority,0.6,0.6,0.6,0.01\n"
+    )
+    events = SearchProgress(Console(file=io.StringIO()), quiet=True)
+    context = SimpleNamespace(run=run, config=config, dataset=load_dataset(config), events=events)
+    tuner._reference_baselines(context, resume=True)
+    rows = by_model(read_baseline_rows(run))
+    assert rows["majority"]["val_log_loss"] == pytest.approx(math.log(3), abs=1e-6)  # 1/3 each

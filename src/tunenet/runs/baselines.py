@@ -51,6 +51,13 @@ def read_baseline_rows(run: RunDir) -> Optional[list[dict[str, Any]]]:
     return rows
 
 
+def has_task_columns(rows: list[dict[str, Any]], regression: bool) -> bool:
+    """Whether rows read back carry their task's newer cells (regression: `val_error_se`;
+    classification: `val_log_loss`) in at least one row: a file written before them lacks them."""
+    column = "val_error_se" if regression else "val_log_loss"
+    return any(row.get(column) is not None for row in rows)
+
+
 def _parsed(row: dict[str, Any]) -> dict[str, Any]:
     """A row read back: the model name, the other cells as floats (empty, nan or a column the
     file lacks: None)."""

@@ -50,6 +50,7 @@ from tunenet.runs import (
     versions,
     write_baselines,
 )
+from tunenet.runs.baselines import has_task_columns
 from tunenet.tuning import handover as handover_module
 from tunenet.tuning import kt_compat
 from tunenet.tuning import trial as trial_module
@@ -494,11 +495,14 @@ def _start_manifest(
 
 def _reference_baselines(context: SearchContext, *, resume: bool) -> None:
     """Fit the reference baselines (docs/report.md) into baselines.csv; a resume reuses a complete
-    file. A baseline that fails is left out with a warning: it never stops the search. A
-    hand-over's successor says nothing of them (its predecessor did)."""
+    file (one written before the log losses and standard errors existed is fitted again). A
+    baseline that fails is left out with a warning: it never stops the search. A hand-over's
+    successor says nothing of them (its predecessor did)."""
     run, events = context.run, context.events
     tell = not handover_module.inherited()
-    if resume and read_baseline_rows(run) is not None:
+    recorded = read_baseline_rows(run) if resume else None
+    regression = context.dataset.task == "regression"
+    if recorded is not None and has_task_columns(recorded, regression):
         if tell:
             events.on_status(f"baselines: reused {run.baselines_file}")
         return
