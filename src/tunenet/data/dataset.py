@@ -20,6 +20,8 @@ from tunenet.data.examples import Examples, Features, subsample
 from tunenet.data.sources import KERAS_DATASETS, SCANS, SOURCES
 from tunenet.errors import ConfigError, DataError, Problem
 
+SCALE_ROWS = 100_000  # rows that measure the feature scales at most (manifest data.feature_scales)
+
 
 def _take(x: Features, indices: np.ndarray) -> Features:
     """Rows of an array, or of every column of a dict of columns."""
@@ -116,9 +118,12 @@ class Dataset:
         `{ratio, largest, smallest}` = the largest standard deviation (training split) over the
         smallest among features with one above 0, and their names. None but for tables (rank-2
         inputs, or a CSV's columns) with two such features (docs/run-format.md)."""
+        if not self.columns and self.x_train.ndim != 2:
+            return None  # images and sequences
         x = self._numeric_train()
-        if x is None or (not self.columns and self.x_train.ndim != 2) or x.shape[1] < 2:
+        if x is None or x.shape[1] < 2:
             return None
+        x = x[:: max(1, len(x) // SCALE_ROWS)]  # evenly spaced rows: the scales, not a copy
         names = [n for n in self.feature_names if n not in self.vocabularies]
         if len(names) != x.shape[1]:
             names = [str(index) for index in range(x.shape[1])]
