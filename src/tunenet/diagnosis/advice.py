@@ -228,6 +228,8 @@ def recommend(
             only evidence with a `p_value` counts as a cause).
     """
     kinds = {finding.kind for finding in findings}
+    bias = "diverged" not in kinds and _bias(fit)
+    peer = _fitting_peer(context) if bias else None  # (c), once: it scans the run's trials
     if "diverged" in kinds:
         recs, causes = _divergence_recs(context), []
     else:
@@ -237,8 +239,8 @@ def recommend(
             recs = _fit_recs(fit, findings, context)
             if "still_improving" in kinds:
                 recs.insert(0, _train_longer(context))
-        causes = _causes(fit, kinds, context, evidence) if recs else []
-    banned = _banned(fit, kinds, context)
+        causes = _causes(fit, kinds, context, evidence, peer) if recs else []
+    banned = _banned(bias, kinds, context, peer)
     causes = [_with_evidence(rec, evidence.get(rec.key)) for rec in _merged(causes)]
     # what the search showed beyond the noise (cause a) is never ruled out by another cause
     causes = [rec for rec in causes if rec.agrees or (rec.key, rec.action) not in banned]
@@ -253,15 +255,18 @@ def recommend(
 
 
 def _causes(
-    fit: FitDiagnosis | None, kinds: set[str], ctx: TrialContext, evidence: Mapping[str, Evidence]
+    fit: FitDiagnosis | None,
+    kinds: set[str],
+    ctx: TrialContext,
+    evidence: Mapping[str, Evidence],
+    peer: PeerTrial | None,
 ) -> list[Recommendation]:
     """The causal advice (a)-(e) of `recommend`, in that order."""
-    bias = fit is not None and (fit.high_bias or fit.label == NOT_LEARNING)
+    bias = _bias(fit)
     problem = bias or (fit is not None and fit.high_variance)
     recs = _effect_recs(ctx, evidence) if problem else []
     if bias and _slow(ctx, kinds):
         recs += _slow_recs(ctx, kinds, fit.label == NOT_LEARNING)  # type: ignore[union-attr]
-    peer = _fitting_peer(ctx) if bias else None
     if peer is not None:
         recs.append(_peer_rec(ctx, peer))
     if bias and _unscaled(ctx):
@@ -271,22 +276,28 @@ def _causes(
     return recs
 
 
-def _banned(fit: FitDiagnosis | None, kinds: set[str], ctx: TrialContext) -> set[tuple[str, str]]:
+def _banned(
+    bias: bool, kinds: set[str], ctx: TrialContext, peer: PeerTrial | None
+) -> set[tuple[str, str]]:
     """(key, action) pairs a cause rules out: a bigger network and less regularization for a
     slow optimizer (b); a bigger network when a no bigger trial fits (c); more epochs when
     there is nothing to gain (e)."""
-    bias = fit is not None and (fit.high_bias or fit.label == NOT_LEARNING)
     banned: set[tuple[str, str]] = set()
     # no hidden layer at all: a hidden layer is no "bigger network" but the missing model
     capacity = {(key, "increase") for key in CAPACITY if ctx.values.get("model.layers") != 0}
     if bias and _slow(ctx, kinds):
         banned |= capacity
         banned |= {(key, "decrease") for key in REGULARIZATION}
-    if bias and _fitting_peer(ctx) is not None:
+    if peer is not None:
         banned |= capacity
     if _nothing_to_gain(ctx):
         banned.add(("training.epochs", "increase"))
     return banned
+
+
+def _bias(fit: FitDiagnosis | None) -> bool:
+    """High bias asserted, or not learning: where a bigger network would be advised."""
+    return fit is not None and (fit.high_bias or fit.label == NOT_LEARNING)
 
 
 def _effect_recs(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> list[Recommendation]:

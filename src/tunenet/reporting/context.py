@@ -34,11 +34,12 @@ def trial_context(row: pd.Series, run: Run) -> dx.TrialContext:
     """The trial's own values (hp. columns) over the run's fixed config values, with what the
     run's files say of its data and learning rate."""
     values: dict[str, object] = {}
+    hp_columns = [str(c) for c in row.index if str(c).startswith("hp.")]  # once, not per key
     for key in dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS + dx.CONTEXT_KEYS:
         found, value = _config_value(run.resolved, key)
         if found and not isinstance(value, (list, dict)):
             values[key] = value
-        columns = dx.key_columns(list(row.index), key)
+        columns = dx.key_columns(hp_columns, key)
         tried = [row[c] for c in columns if _present(row[c])]
         if tried:
             values[key] = tried[0] if columns == [f"hp.{key}"] else tried
