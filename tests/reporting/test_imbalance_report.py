@@ -8,6 +8,7 @@ import html
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
@@ -151,3 +152,46 @@ def test_the_end_of_a_search_shows_the_classes_with_the_best_trial(tmp_path):
     text = best_trial_text(copy_run("imbalanced", tmp_path))
     assert RECALL in text and NOT_DISTINGUISHABLE in text
     assert "Next: Weight the classes: set training.class_weight: balanced" in text
+
+
+SEARCH = """\
+name: credit
+seed: 1
+data:
+  source: csv
+  path: {path}
+  target: default
+  task: binary
+  split: {{validation: 0.25, test: 0.25, stratify: true}}
+model: {{layers: 1, units: [4, 8]}}
+optimizer: {{name: adam, learning_rate: 0.003}}
+training: {{epochs: 2, batch_size: 64, early_stopping: false, monitor_layers: false}}
+search: {{strategy: grid, max_trials: 2}}
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_real_search_on_an_imbalanced_table_reports_its_classes(tmp_path, cli):
+    """1,200 rows, 4% positives: the report's classes agree with the run's own files."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(1200, 6, weights=[0.96], random_state=0)
+    table = pd.DataFrame(x, columns=[f"x{i}" for i in range(6)])
+    table["default"] = ["Yes" if v else "No" for v in y]
+    table.to_csv(tmp_path / "credit.csv", index=False)
+    config = tmp_path / "credit.yaml"
+    config.write_text(SEARCH.format(path=tmp_path / "credit.csv"))
+    assert cli("search", config, "--runs-dir", tmp_path / "runs").exit_code == 0
+    result = cli("report", tmp_path / "runs" / "credit", "--format", "json", "--no-plots")
+    report = json.loads(result.stdout)
+    best = report["trials"][0]
+    classes, majority = report["classes"], report["classes"]["majority"]
+    assert classes["imbalanced"] is True and classes["split"] == "test"
+    assert majority["label"] == "No" and majority["n"] == 300
+    assert majority["error"] == pytest.approx(best["test_error"], abs=1e-6)
+    test_rows = json.loads((tmp_path / "runs" / "credit" / "best" / "confusion.json").read_text())
+    yes_rows = sum(test_rows["splits"]["test"][1])
+    assert majority["majority_error"] == pytest.approx(yes_rows / 300)
+    said = "always answering the majority class" in report["verdict"]
+    assert said == (not majority["better"])
