@@ -299,3 +299,23 @@ def test_a_significant_width_effect_survives_a_slow_optimizer() -> None:
     assert keys(recs)[:2] == ["optimizer.learning_rate", "model.units"]
     assert all(r.agrees for r in recs[:2])
     assert "model.layers" not in keys(recs) and not regularize_less(recs)  # no rule of thumb
+
+
+def test_a_trial_not_learning_hears_of_a_peer_only_for_how_it_learns() -> None:
+    not_learning = fit_diagnosis(0.5, 0.52, WORKED, chance=Chance(0.5, "the majority class"))
+    mine = context(
+        optimizer__name="adam", optimizer__learning_rate=0.001, regularization__dropout=0.5
+    )
+    dropout_only = adam_peer(regularization__dropout=0.0)
+    ctx = TrialContext(mine, trial_id="03", size=ONE_BY_128, run=RunFacts(fitting=(dropout_only,)))
+    recs = recommend(not_learning, [], ctx, {})
+    assert not any(r.key.startswith("regularization.") for r in recs)  # never for not learning
+    assert bigger_network(recs)  # no peer that learns differently: the usual list
+    both = adam_peer(regularization__dropout=0.0, optimizer__learning_rate=0.01)
+    ctx = dataclasses.replace(ctx, run=RunFacts(fitting=(both,)))
+    recs = recommend(not_learning, [], ctx, {})
+    assert (recs[0].key, recs[0].value) == ("optimizer.learning_rate", 0.01)
+    assert "regularization.dropout 0 (here 0.5)" in recs[0].text and not bigger_network(recs)
+    # high bias: any difference counts, how it learns first
+    recs = recommend(HIGH_BIAS_FIT, [], dataclasses.replace(ctx, run=RunFacts((dropout_only,))), {})
+    assert (recs[0].key, recs[0].value) == ("regularization.dropout", 0.0)

@@ -39,6 +39,9 @@ LOW_END_SHARE = 0.25
 SCALE_RATIO = 100.0
 # What a fitting trial of the same size may differ in, named first when it does.
 PEER_KEYS = ("optimizer.name", "optimizer.learning_rate", "data.normalize")
+# Keys of how a network learns (docs/report.md: a trial not learning gets advice on these only).
+LEARNING_KEYS = ("optimizer.", "data.normalize", "model.activation", "model.initializer",
+                 "model.batch_norm")  # fmt: skip
 CAPACITY = ("model.layers", "model.units")
 REGULARIZATION = {
     "regularization.l2": "L2 weight decay",
@@ -229,7 +232,8 @@ def recommend(
     """
     kinds = {finding.kind for finding in findings}
     bias = "diverged" not in kinds and _bias(fit)
-    peer = _fitting_peer(context) if bias else None  # (c), once: it scans the run's trials
+    not_learning = fit is not None and fit.label == NOT_LEARNING
+    peer = _fitting_peer(context, not_learning) if bias else None  # (c), once: a scan of the run
     if "diverged" in kinds:
         recs, causes = _divergence_recs(context), []
     else:
@@ -362,14 +366,18 @@ def _slow_recs(ctx: TrialContext, kinds: set[str], not_learning: bool) -> list[R
     return recs
 
 
-def _fitting_peer(ctx: TrialContext) -> PeerTrial | None:
-    """(c) The best fitting trial of the same size or smaller (None: none, or sizes unknown)."""
+def _fitting_peer(ctx: TrialContext, not_learning: bool = False) -> PeerTrial | None:
+    """(c) The best fitting trial of the same size or smaller (None: none, or sizes unknown).
+    For a trial not learning, only one that differs in how it learns (`LEARNING_KEYS`): its
+    advice is never about regularization or data."""
     if ctx.size is None:
         return None
     peers = [
         peer
         for peer in ctx.run.fitting
-        if peer.trial_id != ctx.trial_id and peer.size.at_most(ctx.size) is True
+        if peer.trial_id != ctx.trial_id
+        and peer.size.at_most(ctx.size) is True
+        and (not not_learning or _differences(ctx.values, peer.values, LEARNING_KEYS))
     ]
     # the same size before a smaller one, then the lowest validation error
     label = ctx.size.label
@@ -389,6 +397,7 @@ def _peer_rec(ctx: TrialContext, peer: PeerTrial) -> Recommendation:
         "a bigger network is not what this trial lacks"
     )
     differ = _differences(ctx.values, peer.values)
+    learning = _differences(ctx.values, peer.values, LEARNING_KEYS)
     if not differ:
         text = (
             f"{head}; it differs only in its {'size' if not equal else 'seed'}, so the "
@@ -400,14 +409,17 @@ def _peer_rec(ctx: TrialContext, peer: PeerTrial) -> Recommendation:
         f"{key} {_value_text(peer.values.get(key))} (here {_value_text(ctx.values.get(key))})"
         for key in differ
     )
-    key = differ[0]
+    key = (learning or differ)[0]  # how it learns first: the only fix for a trial not learning
     text = f"{head}; it differs in {words}: set {key} as it does."
     return Recommendation(key, "set", text, peer.values.get(key))
 
 
-def _differences(mine: Mapping[str, object], theirs: Mapping[str, object]) -> list[str]:
-    """Keys (not the size) whose values differ, `PEER_KEYS` first."""
-    keys = [k for k in theirs if k not in CAPACITY and k in mine]
+def _differences(
+    mine: Mapping[str, object], theirs: Mapping[str, object], among: tuple[str, ...] = ()
+) -> list[str]:
+    """Keys (not the size; only those starting with one of `among` when given) whose values
+    differ, `PEER_KEYS` first."""
+    keys = [k for k in theirs if k not in CAPACITY and k in mine and k.startswith(among or "")]
     differ = [k for k in keys if _value_text(mine[k]) != _value_text(theirs[k])]
     return sorted(
         differ, key=lambda k: (k not in PEER_KEYS, PEER_KEYS.index(k) if k in PEER_KEYS else 0, k)
