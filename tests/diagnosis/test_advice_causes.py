@@ -319,3 +319,17 @@ def test_a_trial_not_learning_hears_of_a_peer_only_for_how_it_learns() -> None:
     # high bias: any difference counts, how it learns first
     recs = recommend(HIGH_BIAS_FIT, [], dataclasses.replace(ctx, run=RunFacts((dropout_only,))), {})
     assert (recs[0].key, recs[0].value) == ("regularization.dropout", 0.0)
+
+
+def test_a_trial_not_learning_gets_no_regularization_from_an_effect() -> None:
+    trials = trials_of({"regularization.dropout": [0.0, 0.0, 0.5, 0.5]}, [0.1, 0.1, 0.5, 0.5],
+                       [0.1, 0.1, 0.5, 0.5])  # fmt: skip
+    found = search_evidence(trials, ACCURACY)["regularization.dropout"]
+    evidence = {"regularization.dropout": dataclasses.replace(found, p_value=0.001)}
+    ctx = TrialContext(context(optimizer__name="adam", regularization__dropout=0.5))
+    not_learning = fit_diagnosis(0.5, 0.52, WORKED, chance=Chance(0.5, "the majority class"))
+    assert not any(
+        r.key.startswith("regularization.") for r in recommend(not_learning, [], ctx, evidence)
+    )
+    high_bias = recommend(HIGH_BIAS_FIT, [], ctx, evidence)
+    assert (high_bias[0].key, high_bias[0].action) == ("regularization.dropout", "decrease")

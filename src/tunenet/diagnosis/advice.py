@@ -268,9 +268,10 @@ def _causes(
     """The causal advice (a)-(e) of `recommend`, in that order."""
     bias = _bias(fit)
     problem = bias or (fit is not None and fit.high_variance)
-    recs = _effect_recs(ctx, evidence) if problem else []
+    not_learning = fit is not None and fit.label == NOT_LEARNING
+    recs = _effect_recs(ctx, evidence, not_learning) if problem else []
     if bias and _slow(ctx, kinds):
-        recs += _slow_recs(ctx, kinds, fit.label == NOT_LEARNING)  # type: ignore[union-attr]
+        recs += _slow_recs(ctx, kinds, not_learning)
     if peer is not None:
         recs.append(_peer_rec(ctx, peer))
     if bias and _unscaled(ctx):
@@ -304,13 +305,18 @@ def _bias(fit: FitDiagnosis | None) -> bool:
     return fit is not None and (fit.high_bias or fit.label == NOT_LEARNING)
 
 
-def _effect_recs(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> list[Recommendation]:
+def _effect_recs(
+    ctx: TrialContext, evidence: Mapping[str, Evidence], not_learning: bool
+) -> list[Recommendation]:
     """(a) Each key whose effect cleared the noise and whose worse side this trial is on,
-    the clearest effect first."""
+    the clearest effect first; for a trial not learning, only how it learns and its size."""
+    allowed = (*LEARNING_KEYS, *CAPACITY) if not_learning else ("",)
     worse = [
         found
         for key, found in evidence.items()
-        if found.p_value is not None and found.worse_side(ctx.values.get(key)) is True
+        if found.p_value is not None
+        and key.startswith(allowed)
+        and found.worse_side(ctx.values.get(key)) is True
     ]
     recs = []
     for found in sorted(worse, key=lambda e: e.p_value):  # type: ignore[arg-type, return-value]
