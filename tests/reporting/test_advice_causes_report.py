@@ -32,6 +32,7 @@ def write_run(
     classes: int = 3,
     baselines: dict[str, float] | None = None,
     feature_scales: dict | None = None,
+    regression: bool = False,
 ) -> Path:
     """A finished classification run: trials.csv (val_accuracy the objective), epochs.csv
     (val_loss falling to each trial's best epoch, flat after), manifest.json, resolved.yaml and
@@ -43,8 +44,11 @@ def write_run(
         last, best = trial["epochs_trained"], trial["best_epoch"]
         row = {"status": "completed", "stopped_early": last < resolved["training"]["epochs"]}
         row.update(trial)
-        row.update(objective=1 - trial["val_error"], val_accuracy=1 - trial["val_error"])
-        row.update(train_n=train_n, val_n=val_n, test_n=test_n)
+        if regression:  # normalized MSE with its standard error; the objective val_loss
+            row.update(objective=trial["val_error"], train_error_se=0.01, val_error_se=0.02)
+        else:
+            row.update(objective=1 - trial["val_error"], val_accuracy=1 - trial["val_error"])
+            row.update(train_n=train_n, val_n=val_n, test_n=test_n)
         rows.append(row)
         for epoch in range(1, last + 1):
             at = min(epoch, best)
@@ -60,13 +64,17 @@ def write_run(
         "classes": list(range(classes)),
         "sizes": {"train": train_n, "validation": val_n, "test": test_n},
     }
+    if regression:
+        data.update(task="regression", classes=None)
     if feature_scales is not None:
         data["feature_scales"] = feature_scales
     manifest = {
         "format_version": 1,
         "name": path.name,
         "status": "completed",
-        "objective": {"name": "val_accuracy", "direction": "max"},
+        "objective": {"name": "val_loss", "direction": "min"}
+        if regression
+        else {"name": "val_accuracy", "direction": "max"},
         "data": data,
     }
     (path / "manifest.json").write_text(json.dumps(manifest))
@@ -227,3 +235,27 @@ def test_a_bigger_trial_that_fits_leaves_the_bigger_network(tmp_path):
     recs = by_id(build(run))["00"].recommendations
     assert not bigger_network(recs)
     assert any("Trial 01, no bigger" in r.text for r in recs)
+
+
+def test_housing_a_slow_rate_at_the_low_end_of_a_log_range_is_the_cause(tmp_path):
+    """Regression: 1x32 at a learning rate of 1.5e-4 (searched 1e-4 to 1e-1, log), high bias and
+    still improving: the rate first, never a bigger network; 3e-3, stopped early, is left alone."""
+    rows = [
+        trial("00", 0.40, 0.42, optimizer__learning_rate=1.5e-4),
+        trial("01", 0.42, 0.45, last=20, best=12, optimizer__learning_rate=3e-3),
+    ]
+    resolved = config(
+        model={"units": 32},
+        optimizer={"learning_rate": {"min": 1.0e-4, "max": 1.0e-1, "sampling": "log"}},
+    )
+    run = write_run(tmp_path / "housing", rows, resolved, regression=True,
+                    baselines={"mean": 1.0, "linear": 0.25})  # fmt: skip
+    trials = by_id(build(run))
+    slow = trials["00"]
+    assert slow.label == "high bias"
+    first = slow.recommendations[0]
+    assert (first.key, first.action) == ("optimizer.learning_rate", "increase")
+    assert "low end of the searched 0.0001 to 0.1 (log)" in first.text
+    assert not bigger_network(slow.recommendations)
+    assert not regularize_less(slow.recommendations)
+    assert trials["01"].label == "high bias" and bigger_network(trials["01"].recommendations)
