@@ -61,6 +61,7 @@ def test_run_directory_files_and_columns(wine_run):
         "epochs_trained", "best_epoch", "stopped_early", "loss", "val_loss", "accuracy",
         "val_accuracy", "train_error", "val_error", "test_error", "objective", "seconds",
         "seed", "message", "started_at", "finished_at", "train_n", "val_n", "test_n",
+        "train_log_loss", "val_log_loss", "val_log_loss_se",
     ]  # fmt: skip
     epochs = read_csv(run / "epochs.csv")
     assert list(epochs.columns) == [
@@ -190,8 +191,8 @@ def test_failing_trials_exit_1_with_the_error(cli, write_config, tmp_path, monke
 
 
 def test_bad_input_creates_nothing(cli, write_config, tmp_path):
-    path = write_config("data: {source: wine}\nsearch: {objective: val_auc}\n", name="bad.yaml")
+    path = write_config("data: {source: wine}\nsearch: {objective: val_f1}\n", name="bad.yaml")
     result = cli("search", path, "--runs-dir", tmp_path / "runs")
     assert result.exit_code == 2
-    assert "search.objective" in result.stderr and "val_auc" in result.stderr
+    assert "search.objective" in result.stderr and "val_f1" in result.stderr
     assert not (tmp_path / "runs").exists()
