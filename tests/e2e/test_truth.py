@@ -47,7 +47,11 @@ NOT_LEARNING_KEYS = {
 }  # fmt: skip
 CLASSIFICATION_BASELINES = ["majority", "logistic", "boosting"]
 REGRESSION_BASELINES = ["mean", "linear", "boosting"]
-BASELINE_COLUMNS = ["model", "train_error", "val_error", "test_error", "seconds"]
+BASELINE_COLUMNS = [
+    "model", "train_error", "val_error", "test_error", "seconds",
+    "train_error_se", "val_error_se", "test_error_se", "train_log_loss", "val_log_loss",
+    "val_log_loss_se",
+]  # fmt: skip
 NO_EARLY_STOPPING = {"early_stopping": False}
 NO_REGULARIZATION = {"dropout": 0.0, "l2": 0.0}
 
