@@ -131,3 +131,16 @@ def test_auc_metrics_are_compiled_only_when_watched():
     assert both == ("auc", "pr_auc")
     config = validate_dict({"data": {"source": "iris"}, "search": {"objective": "val_auc"}})
     assert compiled_metrics(config, "regression") == ()
+
+
+def test_a_run_recorded_before_class_weight_existed_has_the_same_config():
+    from tunenet.runs.resolved import config_differences
+
+    config = validate_dict({"data": {"source": "iris"}})
+    recorded = resolved_dict(config)
+    del recorded["training"]["class_weight"]  # resolved.yaml of an older tunenet
+    assert config_differences(recorded, resolved_dict(config)) == []
+    weighted = validate_dict({"data": {"source": "iris"}, "training": {"class_weight": "balanced"}})
+    assert config_differences(recorded, resolved_dict(weighted)) == [
+        ("training.class_weight", None, "balanced")
+    ]
