@@ -150,6 +150,12 @@ def _scalar(node: dict, paths: dict) -> tuple[str, str]:
                 filter(None, [f"at most {_number(node['maxItems'])} entries", allowed])
             )
         return f"list of {inner}", allowed
+    if kind == "object" and isinstance(node.get("additionalProperties"), dict):
+        _, each = _scalar(node["additionalProperties"], paths)
+        limit = (
+            f"at most {_number(node['maxProperties'])} entries" if "maxProperties" in node else ""
+        )
+        return "object", ", ".join(filter(None, [limit, f"each {each}" if each else ""]))
     return kind, _constraint(node)
 
 
