@@ -60,6 +60,7 @@ def test_an_index_column_listed_in_features_is_kept(tmp_path, caplog):
     path = write_table(tmp_path / "indexed.csv", "id", list(range(ROWS)))
     with caplog.at_level(logging.WARNING, logger="tunenet"):
         assert features_of(path, features=["id", "a"]) == ["id", "a"]
+        assert features_of(path, features=["b"]) == ["b"]  # not used: nothing to warn about
     assert "row index" not in caplog.text
 
 

@@ -148,13 +148,14 @@ INDEX_NAMES = ("rownames", "unnamed: 0", "id")  # R's write.csv, pandas' to_csv 
 def _drop_index(frame: Any, path: Path, config: DataConfig) -> Any:
     """A first column that only numbers the rows (named rownames, Unnamed: 0 or id, any case; or
     holding exactly 0..n-1 or 1..n in file order) is left out, with a warning naming it: as a
-    feature it would let the model learn the row order. Kept when data.target or data.features
-    names it, or when it is the only column besides the target."""
+    feature it would let the model learn the row order. Kept when data.target names it, when
+    data.features lists the columns (then they are the features, this one or not), or when it is
+    the only column besides the target."""
     if len(frame.columns) < 3 or config.target not in frame.columns:
         return frame  # too few columns, or a missing target: _check_columns says so
     name = frame.columns[0]
-    if name == config.target or (config.features and name in config.features):
-        return frame
+    if name == config.target or config.features:
+        return frame  # named as the target, or data.features says which columns are used
     column = frame[name]
     named = name.strip().lower() in INDEX_NAMES
     if not named and not _counts_rows(column):
