@@ -353,6 +353,7 @@ class _Fitter:
         model.fit(
             pipelines.train(batch_size, self.seed),
             validation_data=pipelines.evaluation("val"),
+            class_weight=subset.class_weights(self.config.training.class_weight),  # as trials
             epochs=self.epochs,
             callbacks=callbacks,
             verbose=0,
