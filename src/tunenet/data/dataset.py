@@ -1,6 +1,6 @@
 """Examples -> Dataset: task, down-sampling, fixed seeded splits and normalization statistics.
 
-The sources themselves (built-in, csv, npz, images, keras) are in `sources.py`. Everything
+The sources themselves (built-in, csv, npz, images, keras, python) are in `sources.py`. Everything
 fitted on data — normalization statistics, the categories of text columns, the values that
 fill missing entries with `missing: mean` — comes from the training split alone.
 """
@@ -157,12 +157,19 @@ class Dataset:
         found = dict(zip(present.tolist(), balanced.tolist(), strict=True))
         return {index: float(found.get(index, 1.0)) for index in range(len(self.classes))}
 
+    @property
+    def input_dtype(self) -> str:
+        """`int32` for integer token ids (a python loader's integer x), else `float32`."""
+        if self.columns or self.x_train.dtype.kind not in "iu":
+            return "float32"
+        return str(self.x_train.dtype)
+
     def _numeric_train(self) -> Optional[np.ndarray]:
         """The training inputs a Normalization layer sees, as (values, features) rows."""
         if self.columns:
             numeric = [c for name, c in self.x_train.items() if name not in self.vocabularies]
             return np.stack(numeric, axis=1) if numeric else None
-        if self.x_train.ndim > 2:  # images: one statistic per channel
+        if self.x_train.ndim > 2:  # sequences and images: one statistic per last-axis feature
             return self.x_train.reshape(-1, self.x_train.shape[-1])
         return self.x_train.reshape(len(self.x_train), -1)
 
@@ -170,9 +177,10 @@ class Dataset:
         """(mean, variance) for a Keras Normalization layer, fitted on the training split only.
 
         One statistic per feature for tabular data (the numeric columns of a CSV, in order),
-        one per channel for images. `minmax` is expressed as mean=min, variance=(max-min)^2,
-        so one layer does both. Constant features get variance 1 so that unseen values stay
-        finite. Returns None for `none` or when there is no numeric input.
+        one per last-axis feature on rank > 2: per step feature of a sequence (n, t, d), fitted
+        over its n × t rows; per channel of an image (n, h, w, c). `minmax` is expressed as
+        mean=min, variance=(max-min)^2, so one layer does both. Constant features get variance
+        1 so that unseen values stay finite. Returns None for `none` or without numeric input.
         """
         if method == "none":
             return None
@@ -211,18 +219,22 @@ def _label_names(values: np.ndarray) -> list[str]:
 
 
 def _encode(examples: Examples) -> None:
-    """Replace raw labels by codes 0..k-1, keeping the class names (the test split too)."""
+    """Replace raw labels by codes 0..k-1, keeping the class names (a source's own validation
+    and test splits too: their labels must be among the training examples')."""
     classes, codes = np.unique(examples.y, return_inverse=True)
     examples.y, examples.classes = codes.astype("int32"), _label_names(classes)
-    if examples.y_test is not None:
-        unknown = sorted(set(examples.y_test.tolist()) - set(classes.tolist()), key=str)
+    for split, name in (("validation", "y_val"), ("test", "y_test")):
+        labels = getattr(examples, name)
+        if labels is None:
+            continue
+        unknown = sorted(set(labels.tolist()) - set(classes.tolist()), key=str)
         if unknown:
             shown = ", ".join(repr(value) for value in unknown[:5])
             raise DataError(
-                f"the test examples have labels the training examples lack: {shown}. "
-                "Every test class needs training examples."
+                f"the {split} examples have labels the training examples lack: {shown}. "
+                f"Every {split} class needs training examples."
             )
-        examples.y_test = np.searchsorted(classes, examples.y_test).astype("int32")
+        setattr(examples, name, np.searchsorted(classes, labels).astype("int32"))
 
 
 def check_class_weight(setting: Any, task: str, classes: list[str], target: str = "") -> None:
@@ -259,6 +271,8 @@ def _target(examples: Examples, config: DataConfig) -> str:
         return f"array y of {path}"
     if config.source == "images":
         return f"the class folders of {path}"
+    if config.source == "python":
+        return f"the y returned by data.loader ({examples.files.get('loader', 'a function')})"
     return f"source {config.source!r}"
 
 
@@ -308,21 +322,36 @@ def _finalize_types(examples: Examples) -> Examples:
     def inputs(x: Features) -> Features:
         if isinstance(x, dict):
             return {n: c if c.dtype == object else c.astype("float32") for n, c in x.items()}
+        if examples.tokens:
+            return x.astype(token_dtype)
         return x.astype("float32") / 255.0 if examples.pixels else x.astype("float32")
 
-    examples.x = inputs(examples.x)
+    token_dtype = "int32"
+    if examples.tokens and max(_largest_id(x) for x in _inputs(examples)) >= 2**31:
+        token_dtype = "int64"
     target = "float32" if examples.task == "regression" else "int32"
-    examples.y = examples.y.astype(target)
-    if examples.y_test is not None:
-        examples.x_test = inputs(examples.x_test)
-        examples.y_test = examples.y_test.astype(target)
+    for x_name, y_name in (("x", "y"), ("x_val", "y_val"), ("x_test", "y_test")):
+        if getattr(examples, y_name) is not None:
+            setattr(examples, x_name, inputs(getattr(examples, x_name)))
+            setattr(examples, y_name, getattr(examples, y_name).astype(target))
     return examples
+
+
+def _inputs(examples: Examples) -> list[Features]:
+    """The inputs of every split a source gave (training, and its own validation and test)."""
+    return [x for x in (examples.x, examples.x_val, examples.x_test) if x is not None]
+
+
+def _largest_id(x: np.ndarray) -> int:
+    return int(np.abs(x).max()) if x.size else 0
 
 
 def _split(examples: Examples, config: DataConfig, seed: int) -> Dataset:
     """Train / validation / test by index, stratified for classification, fixed by the seed."""
     from sklearn.model_selection import train_test_split
 
+    if examples.x_val is not None:
+        return _given_split(examples, config)
     fractions = config.split
     stratify = fractions.stratify and examples.task != "regression"
     y = examples.y
@@ -358,6 +387,26 @@ def _split(examples: Examples, config: DataConfig, seed: int) -> Dataset:
         y_train=y[train],
         x_val=_take(examples.x, val),
         y_val=y[val],
+        x_test=x_test,
+        y_test=y_test,
+        files=dict(examples.files),
+    )
+
+
+def _given_split(examples: Examples, config: DataConfig) -> Dataset:
+    """A source's own train / validation (/ test) splits, kept as given; no test: none."""
+    x_test, y_test = examples.x_test, examples.y_test
+    if x_test is None:
+        x_test, y_test = _take(examples.x, np.arange(0)), examples.y[:0]
+    return Dataset(
+        source=config.source,
+        task=examples.task,
+        classes=examples.classes,
+        feature_names=examples.feature_names,
+        x_train=examples.x,
+        y_train=examples.y,
+        x_val=examples.x_val,
+        y_val=examples.y_val,
         x_test=x_test,
         y_test=y_test,
         files=dict(examples.files),
@@ -451,7 +500,8 @@ def check_data(full: Config) -> Optional[str]:
 
     File sources (csv, npz, images) are read as a search reads them, so a data problem that
     would stop the search stops `validate` with the same message. Built-in and keras sources
-    are not read. Returns one line saying what was found, or None when nothing was read.
+    are not read, and a python loader is never imported nor called (the config's own checks
+    look at its file). Returns one line saying what was found, or None when nothing was read.
     """
     scan = SCANS.get(full.data.source)
     if scan is None:
@@ -471,8 +521,8 @@ def _check_known_classes(full: Config) -> None:
     `validate` does not read otherwise: scikit-learn's ship with it (read in milliseconds),
     keras' are listed in `KERAS_DATASETS`."""
     setting, source = full.training.class_weight, full.data.source
-    if not isinstance(setting, dict):
-        return
+    if not isinstance(setting, dict) or source not in SOURCES or source == "python":
+        return  # a python loader runs at search time only
     if source in KERAS_DATASETS:
         check_class_weight(setting, "multiclass", list(KERAS_DATASETS[source].classes))
         return
@@ -507,20 +557,17 @@ def as_images(examples: Examples) -> Examples:
             "model.kind: 'cnn' needs image-shaped inputs; a CSV with text columns is tabular "
             "data. Use model.kind: dense."
         )
-    if examples.x.ndim == 3:
-        examples.x = examples.x[..., np.newaxis]
-        if examples.x_test is not None:
-            examples.x_test = examples.x_test[..., np.newaxis]
-        return examples
-    if examples.x.ndim != 2:
+    if examples.x.ndim not in (2, 3):
         return examples
     side = int(round(np.sqrt(examples.x.shape[1])))
-    if side * side != examples.x.shape[1]:
+    if examples.x.ndim == 2 and side * side != examples.x.shape[1]:
         raise DataError(
             f"model.kind: 'cnn' needs image-shaped inputs; {examples.x.shape[1]} features "
             "are not a square image. Use model.kind: dense for tabular data."
         )
-    examples.x = examples.x.reshape(len(examples.x), side, side, 1)
-    if examples.x_test is not None:
-        examples.x_test = examples.x_test.reshape(len(examples.x_test), side, side, 1)
+    for name in ("x", "x_val", "x_test"):
+        x = getattr(examples, name)
+        if x is not None:
+            image = x[..., np.newaxis] if x.ndim == 3 else x.reshape(len(x), side, side, 1)
+            setattr(examples, name, image)
     return examples

@@ -24,7 +24,10 @@ class Examples:
 
     `classes` empty with a classification task means `y` holds raw labels still to encode;
     when given, `y` holds the codes 0..len(classes)-1. `pixels` marks uint8 images to rescale
-    to [0, 1]. `files` are the absolute paths read, for the manifest and `tunenet evaluate`.
+    to [0, 1]; `tokens` marks integer token ids, kept as integers (never scaled). `files` are
+    the absolute paths read, for the manifest and `tunenet evaluate`. A source that gives its
+    own validation split (a python loader's dict) sets `x_val` and `y_val`: `x` is then the
+    training split, kept as given.
     """
 
     x: Features
@@ -34,7 +37,10 @@ class Examples:
     feature_names: list[str] = field(default_factory=list)
     x_test: Optional[Features] = None  # a source's own test split, when it has one
     y_test: Optional[np.ndarray] = None
+    x_val: Optional[Features] = None  # a source's own validation split, when it has one
+    y_val: Optional[np.ndarray] = None
     pixels: bool = False
+    tokens: bool = False
     files: dict[str, str] = field(default_factory=dict)
 
 

@@ -2,8 +2,8 @@
 
 Built-in sources come from scikit-learn, which ships its data, so they work offline. File
 sources read a CSV file (`csv_file.py`), a NumPy `.npz` archive (`npz_file.py`) or a folder of
-images (`image_folder.py`). `keras:*` sources download through `keras.datasets` once and fail
-with a clear message when offline.
+images (`image_folder.py`); `python` calls the user's own loader (`python_source.py`). `keras:*`
+sources download through `keras.datasets` once and fail with a clear message when offline.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tunenet.data.csv_file import load_csv
 from tunenet.data.examples import Examples, Source
 from tunenet.data.image_folder import load_images, scan_images
 from tunenet.data.npz_file import load_npz
+from tunenet.data.python_source import load_python
 from tunenet.errors import DataError
 
 # ---------------------------------------------------------------- scikit-learn
@@ -149,9 +150,10 @@ SOURCES: dict[str, Source] = {
     "csv": load_csv,
     "npz": load_npz,
     "images": load_images,
+    "python": load_python,  # the user's load(), imported at search time only
     **{name: _keras(name) for name in KERAS_DATASETS},
 }
 
 # The file sources read as `SOURCES` reads them, for `tunenet validate`: without TensorFlow,
-# and images listed, not decoded.
+# and images listed, not decoded. Never `python`: validate does not run the user's code.
 SCANS: dict[str, Source] = {"csv": load_csv, "npz": load_npz, "images": scan_images}
