@@ -272,7 +272,7 @@ def _target(examples: Examples, config: DataConfig) -> str:
     if config.source == "images":
         return f"the class folders of {path}"
     if config.source == "python":
-        return f"the y returned by data.loader ({examples.files.get('loader', 'a function')})"
+        return "the y that data.loader returned"
     return f"source {config.source!r}"
 
 

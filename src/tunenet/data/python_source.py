@@ -34,22 +34,20 @@ def refuse(where: str, problem: str, fix: str = EXPECTED, key: str = "data.loade
     return ConfigError(message, [Problem(key, message.removeprefix(f"{key}: "))])
 
 
-def _loader(config: DataConfig) -> tuple[Callable[[], Any], str, dict[str, str]]:
-    """The loader function, how messages name it, and the file it was read from (if any)."""
+def _loader(config: DataConfig) -> tuple[Callable[[], Any], str]:
+    """The loader function, and how messages name it (its spec, the file of a module's)."""
     loader = config.loader
     if callable(loader):  # the Python API may pass the function itself
-        return loader, f"function {user_code.callable_text(loader)}", {}
+        return loader, f"function {user_code.callable_text(loader)}"
     spec = user_code.parse_spec(str(loader))
     function = user_code.import_function(spec, "data.loader")
     path = user_code.source_file(spec)
-    files = {"loader": str(path)} if path is not None else {}
-    where = spec.text + (f" (file {path})" if spec.module is not None and path else "")
-    return function, where, files
+    return function, spec.text + (f" (file {path})" if spec.module is not None and path else "")
 
 
 def load_python(config: DataConfig, seed: int) -> Examples:
     """Call `load()` of `data.loader` and check what it returns (see the module docstring)."""
-    function, where, files = _loader(config)
+    function, where = _loader(config)
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a loader's prints are not tunenet's output
             returned = function()
@@ -61,7 +59,6 @@ def load_python(config: DataConfig, seed: int) -> Examples:
             "Fix the loader; tunenet calls it with no arguments",
         ) from None
     examples = _examples(returned, where)
-    examples.files.update(files)
     _check_tokens(examples, config, where)
     return examples
 
