@@ -237,9 +237,20 @@ def test_logged_metrics_are_the_keys_the_trial_logs():
     from tunenet.config.objective import logged_metrics
     from tunenet.models.build import metric_names
 
+    # the optional metrics (auc, pr_auc) are logged when the objective or early stopping
+    # watches them: a config watching both logs every key the objective may name
+    watching = validate_dict(
+        {
+            "data": {"source": "iris"},
+            "search": {"objective": "val_auc"},
+            "training": {"early_stopping": {"monitor": "val_pr_auc"}},
+        }
+    )
     for task in ("binary", "multiclass", "regression"):
         dataset = SimpleNamespace(task=task, classes=["a", "b", "c"])
-        assert logged_metrics(task) == metric_names(dataset)
+        config = watching if task != "regression" else None
+        assert logged_metrics(task) == metric_names(dataset, config)
+        assert set(metric_names(dataset)) <= set(logged_metrics(task))
 
 
 @pytest.mark.slow  # imports Keras
