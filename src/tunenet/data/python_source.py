@@ -38,7 +38,8 @@ def _loader(config: DataConfig) -> tuple[Callable[[], Any], str]:
     """The loader function, and how messages name it (its spec, the file of a module's)."""
     loader = config.loader
     if callable(loader):  # the Python API may pass the function itself
-        return loader, f"function {user_code.callable_text(loader)}"
+        name = user_code.callable_text(loader)  # module:name, or <callable module.name>
+        return loader, name if name.startswith("<") else f"function {name}"
     spec = user_code.parse_spec(str(loader))
     function = user_code.import_function(spec, "data.loader")
     path = user_code.source_file(spec)
