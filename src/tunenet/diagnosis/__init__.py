@@ -29,6 +29,7 @@ from tunenet.diagnosis.advice import (
     image_source,
     recommend,
 )
+from tunenet.diagnosis.builder import ModelBuilder
 from tunenet.diagnosis.capacity import CapacityCurve, CapacityStep, capacity_curve, size_label
 from tunenet.diagnosis.curves import Finding, curve_findings
 from tunenet.diagnosis.dynamics import (
@@ -54,6 +55,7 @@ from tunenet.diagnosis.effects import (
     completed,
     hp_effects,
     key_columns,
+    params_keys,
     rank,
     search_evidence,
 )
@@ -127,6 +129,7 @@ __all__ = [
     "Interval",
     "LearningCurve",
     "LogLoss",
+    "ModelBuilder",
     "Noise",
     "PeerTrial",
     "RateSpace",
@@ -154,6 +157,7 @@ __all__ = [
     "learning_curve",
     "log_loss_below",
     "p_text",
+    "params_keys",
     "percent",
     "percent_ci",
     "points",

@@ -5,7 +5,9 @@ Causes come before the rules of thumb (docs/report.md): a significant effect who
 the trial is on, plain SGD or a rate at the low end of the space on a curve still improving, a
 trial of the same size or smaller that fits, unscaled inputs, and nothing left to gain on the
 split. Only keys that apply to the data are named: `model.kind: cnn` and `data.augmentation` for
-images only, and "train longer" only for a curve still improving at its epoch limit."""
+images only, and "train longer" only for a curve still improving at its epoch limit. A model the
+user builds (`model.kind: custom`) gets advice on its builder instead of the dense and CNN
+families' keys (diagnosis/builder.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tunenet.config.sections import BUILTIN_SOURCES, KERAS_SOURCES
+from tunenet.diagnosis import builder as custom
+from tunenet.diagnosis.builder import ModelBuilder
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.effects import Evidence
 from tunenet.diagnosis.labels import NOT_LEARNING, TOLERANCE, VARIANCE, FitDiagnosis
+from tunenet.diagnosis.recommendation import Recommendation, key_text
 from tunenet.diagnosis.text import finite, format_value, p_text, percent
 
 # Keys the advice reads besides the effect keys (`effects.NUMERIC_KEYS`, `CATEGORICAL_KEYS`).
@@ -48,19 +53,6 @@ REGULARIZATION = {
     "regularization.dropout": "dropout",
     "regularization.l1": "the L1 penalty",
 }
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One thing to change. action: increase | decrease | set | change; `value` the value to set.
-    `agrees` says whether the search's evidence points the same way (None: no evidence)."""
-
-    key: str
-    action: str
-    text: str
-    value: object = None
-    evidence: str | None = None
-    agrees: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +150,8 @@ class TrialContext:
         best_epoch, epochs_trained: from trials.csv (best = last: the curve still improved).
         size: the trial's network size.
         run: what the run's other trials say (`RunFacts`).
+        builder: the user's builder of a `model.kind: custom` model (None: a built-in family);
+            its advice never names the dense or CNN family's keys (diagnosis/builder.py).
     """
 
     values: Mapping[str, object] = field(default_factory=dict)
@@ -173,6 +167,7 @@ class TrialContext:
     epochs_trained: int | None = None
     size: TrialSize | None = None
     run: RunFacts = field(default_factory=RunFacts)
+    builder: ModelBuilder | None = None
 
 
 def image_source(source: str | None, input_shape: Sequence[int] | None = None) -> bool | None:
@@ -181,11 +176,14 @@ def image_source(source: str | None, input_shape: Sequence[int] | None = None) -
     Args:
         source: `data.source` (None: unknown).
         input_shape: the model's input shape without the batch axis, when recorded; decides
-            for `npz` (2 or more axes: images).
+            for `npz` (2 or more axes: images) and `python` (3 axes: images; fewer: tables,
+            sequences, token ids).
 
     Returns True for images, keras:* and digits; False for csv, the tabular built-ins and flat
     npz arrays; None when it cannot be told.
     """
+    if source == "python" and input_shape:
+        return len(input_shape) == 3
     if source in ("images", *KERAS_SOURCES, *IMAGE_BUILTINS):
         return True
     if source == "csv" or source in BUILTIN_SOURCES:
@@ -238,13 +236,13 @@ def recommend(
         recs, causes = _divergence_recs(context), []
     else:
         if fit is not None and fit.label == NOT_LEARNING:
-            recs = _not_learning_recs(context)
+            recs = _not_learning_recs(context, evidence)
         else:
-            recs = _fit_recs(fit, findings, context)
+            recs = _fit_recs(fit, findings, context, evidence)
             if "still_improving" in kinds:
                 recs.insert(0, _train_longer(context))
         causes = _causes(fit, kinds, context, evidence, peer) if recs else []
-    banned = _banned(bias, kinds, context, peer)
+    banned = _banned(bias, kinds, context, peer, evidence)
     causes = [_with_evidence(rec, evidence.get(rec.key)) for rec in _merged(causes)]
     # what the search showed beyond the noise (cause a) is never ruled out by another cause
     causes = [rec for rec in causes if rec.agrees or (rec.key, rec.action) not in banned]
@@ -282,7 +280,11 @@ def _causes(
 
 
 def _banned(
-    bias: bool, kinds: set[str], ctx: TrialContext, peer: PeerTrial | None
+    bias: bool,
+    kinds: set[str],
+    ctx: TrialContext,
+    peer: PeerTrial | None,
+    evidence: Mapping[str, Evidence],
 ) -> set[tuple[str, str]]:
     """(key, action) pairs a cause rules out: a bigger network and less regularization for a
     slow optimizer (b); a bigger network when a no bigger trial fits (c); more epochs when
@@ -290,6 +292,8 @@ def _banned(
     banned: set[tuple[str, str]] = set()
     # no hidden layer at all: a hidden layer is no "bigger network" but the missing model
     capacity = {(key, "increase") for key in CAPACITY if ctx.values.get("model.layers") != 0}
+    if ctx.builder is not None:  # a bigger custom model: the builder, or its knobs
+        capacity = {(r.key, r.action) for r in _capacity_recs(ctx, "", evidence)}
     if bias and _slow(ctx, kinds):
         banned |= capacity
         banned |= {(key, "decrease") for key in REGULARIZATION}
@@ -310,7 +314,8 @@ def _effect_recs(
 ) -> list[Recommendation]:
     """(a) Each key whose effect cleared the noise and whose worse side this trial is on,
     the clearest effect first; for a trial not learning, only how it learns and its size."""
-    allowed = (*LEARNING_KEYS, *CAPACITY) if not_learning else ("",)
+    sizes = ("model.params.",) if ctx.builder is not None else CAPACITY  # custom: its knobs
+    allowed = (*LEARNING_KEYS, *sizes) if not_learning else ("",)
     worse = [
         found
         for key, found in evidence.items()
@@ -480,7 +485,10 @@ def _test_on_more_data(ctx: TrialContext) -> Recommendation:
 
 
 def _fit_recs(
-    fit: FitDiagnosis | None, findings: Sequence[Finding], ctx: TrialContext
+    fit: FitDiagnosis | None,
+    findings: Sequence[Finding],
+    ctx: TrialContext,
+    evidence: Mapping[str, Evidence],
 ) -> list[Recommendation]:
     if fit is None:
         return []
@@ -488,9 +496,9 @@ def _fit_recs(
     if fit.high_bias:
         # with a gap that is (or may be) real, less regularization would widen it
         gap = fit.high_variance or VARIANCE in fit.uncertain
-        recs += _bias_recs(ctx, _stop(findings), less_regularization=not gap)
+        recs += _bias_recs(ctx, _stop(findings), not gap, evidence)
     if fit.high_variance:
-        recs += _variance_recs(ctx)
+        recs += _variance_recs(ctx, evidence)
     if fit.uncertain:  # a part above its threshold but inside the noise
         recs += _certainty_recs(ctx, VARIANCE in fit.uncertain)
     return recs
@@ -507,13 +515,13 @@ def _divergence_recs(ctx: TrialContext) -> list[Recommendation]:
         recs.append(Recommendation("optimizer.clipnorm", "decrease", text))
     if ctx.values.get("data.normalize") in (None, "none"):
         recs.append(_normalize(ctx))
-    if ctx.values.get("model.batch_norm") is not True:
+    if ctx.builder is None and ctx.values.get("model.batch_norm") is not True:
         text = "Add batch normalization: set model.batch_norm to true."
         recs.append(Recommendation("model.batch_norm", "set", text, True))
     return recs
 
 
-def _not_learning_recs(ctx: TrialContext) -> list[Recommendation]:
+def _not_learning_recs(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> list[Recommendation]:
     """No better than the majority class (the mean): the optimization or the capacity failed,
     not the fit; regularization or more data would not help."""
     text = (
@@ -528,19 +536,22 @@ def _not_learning_recs(ctx: TrialContext) -> list[Recommendation]:
         recs.append(Recommendation("optimizer.name", "set", text, "adam"))
     if ctx.values.get("data.normalize") in (None, "none"):
         recs.append(_normalize(ctx))
-    capacity = _capacity_recs(ctx, "A network this small may not fit the data at all")
+    capacity = _capacity_recs(ctx, "A network this small may not fit the data at all", evidence)
     # no hidden layer at all (a linear model on circles): capacity is the first fix
     return capacity + recs if ctx.values.get("model.layers") == 0 else recs + capacity
 
 
 def _bias_recs(
-    ctx: TrialContext, stop: Finding | None, less_regularization: bool
+    ctx: TrialContext,
+    stop: Finding | None,
+    less_regularization: bool,
+    evidence: Mapping[str, Evidence],
 ) -> list[Recommendation]:
-    recs = _capacity_recs(ctx, "Use a bigger network")
-    for key, name in REGULARIZATION.items():
+    recs = _capacity_recs(ctx, "Use a bigger network", evidence)
+    for key, name in _regularization(ctx):
         value = ctx.values.get(key)
         if less_regularization and (value is None or _positive(value)):
-            text = f"Regularize less: lower {name}, {_key(ctx, key)}."
+            text = f"Regularize less: lower {name}, {_key(ctx, key)}{_reads_note(ctx)}."
             recs.append(Recommendation(key, "decrease", text))
     if stop is not None:
         # early stopping on a plateau with a high training error: more epochs would not help
@@ -549,11 +560,30 @@ def _bias_recs(
             f"{_key(ctx, 'optimizer.learning_rate')} 3x higher and 3x lower."
         )
         recs.append(Recommendation("optimizer.learning_rate", "change", text))
-    recs.append(_architecture(ctx))
+    recs.append(_architecture(ctx, evidence))
     return recs
 
 
-def _capacity_recs(ctx: TrialContext, why: str) -> list[Recommendation]:
+def _regularization(ctx: TrialContext, keys: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(key, name) of the regularization keys advice may name (`keys`: of these only): for a
+    custom model, those its builder reads (all when unknown)."""
+    builder = ctx.builder
+    return [
+        (key, name)
+        for key, name in REGULARIZATION.items()
+        if (not keys or key in keys) and (builder is None or builder.applies(key))
+    ]
+
+
+def _reads_note(ctx: TrialContext) -> str:
+    return ctx.builder.note() if ctx.builder is not None else ""
+
+
+def _capacity_recs(
+    ctx: TrialContext, why: str, evidence: Mapping[str, Evidence]
+) -> list[Recommendation]:
+    if ctx.builder is not None:
+        return custom.size_recs(ctx.builder, ctx.values, why, evidence)
     layers, units = _key(ctx, "model.layers"), _key(ctx, "model.units")
     if ctx.values.get("model.layers") == 0:  # no hidden layer: model.units does nothing yet
         return [Recommendation("model.layers", "increase", f"{why}: add hidden layers, {layers}.")]
@@ -563,7 +593,7 @@ def _capacity_recs(ctx: TrialContext, why: str) -> list[Recommendation]:
     ]
 
 
-def _variance_recs(ctx: TrialContext) -> list[Recommendation]:
+def _variance_recs(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> list[Recommendation]:
     # Raising data.limit is the cheapest fix; without a limit, more data means collecting it.
     limited = ctx.values.get("data.limit") is not None
     recs = [_more_data(ctx)] if limited else []
@@ -573,16 +603,17 @@ def _variance_recs(ctx: TrialContext) -> list[Recommendation]:
             "(flip, rotation, zoom, translation)."
         )
         recs.append(Recommendation("data.augmentation", "set", text))
-    for key, name, typical in (
-        ("regularization.dropout", "dropout", "0.2 and 0.5"),
-        ("regularization.l2", "L2 weight decay", "1e-4 and 1e-2"),
-    ):
+    typical = {"regularization.dropout": "0.2 and 0.5", "regularization.l2": "1e-4 and 1e-2"}
+    more = _regularization(ctx, ("regularization.dropout", "regularization.l2"))
+    for key, name in sorted(more, key=lambda pair: list(typical).index(pair[0])):
         if ctx.values.get(key) == 0:
-            text = f"Add {name}: set {key} between {typical} (now 0)."
+            text = f"Add {name}: set {key} between {typical[key]} (now 0){_reads_note(ctx)}."
         else:
-            text = f"Regularize more: raise {name}, {_key(ctx, key)}."
+            text = f"Regularize more: raise {name}, {_key(ctx, key)}{_reads_note(ctx)}."
         recs.append(Recommendation(key, "increase", text))
-    recs.append(_architecture(ctx))
+    if ctx.builder is not None and not more:  # the config cannot regularize this model
+        recs.append(custom.regularize_in_builder(ctx.builder))
+    recs.append(_architecture(ctx, evidence))
     if not limited:
         recs.append(_more_data(ctx))
     return recs
@@ -624,7 +655,9 @@ def _train_longer(ctx: TrialContext) -> Recommendation:
     return Recommendation("training.epochs", "increase", text)
 
 
-def _architecture(ctx: TrialContext) -> Recommendation:
+def _architecture(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> Recommendation:
+    if ctx.builder is not None:
+        return custom.architecture_rec(ctx.builder, ctx.values, evidence)
     kind = ctx.values.get("model.kind")
     if kind == "cnn":
         text = "Try another architecture: change the conv blocks (model.filters, model.layers)."
@@ -703,12 +736,7 @@ def _with_evidence(rec: Recommendation, evidence: Evidence | None) -> Recommenda
 
 def _key(ctx: TrialContext, key: str) -> str:
     """The key with the trial's value when known: "model.units (now 64, 32)"."""
-    value = ctx.values.get(key)
-    if value is None:
-        return key
-    if isinstance(value, (list, tuple)):
-        return f"{key} (now {', '.join(format_value(v) for v in value)})"
-    return f"{key} (now {format_value(value)})"
+    return key_text(ctx.values, key)
 
 
 def _value_text(value: object) -> str:

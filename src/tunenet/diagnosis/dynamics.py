@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tunenet.diagnosis.advice import Recommendation, TrialContext
+from tunenet.diagnosis.builder import layer_rec
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.text import format_value
 
@@ -270,6 +271,8 @@ def _saturated_advice(ctx: TrialContext) -> tuple[Recommendation, ...]:
 
 
 def _activation_advice(ctx: TrialContext, to: str, why: str) -> tuple[Recommendation, ...]:
+    if ctx.builder is not None:  # a custom model has no model.activation: its builder does
+        return (layer_rec(ctx.builder, f"use {to} activations where it uses others: {why}"),)
     now = ctx.values.get("model.activation")
     if now == to or (to == "relu" and now in RELU_FAMILY):
         return ()
@@ -280,6 +283,9 @@ def _activation_advice(ctx: TrialContext, to: str, why: str) -> tuple[Recommenda
 
 def _initializer_advice(ctx: TrialContext) -> tuple[Recommendation, ...]:
     """he_normal, the initializer for the ReLU family, unless the trial already uses it."""
+    if ctx.builder is not None:
+        what = "initialize ReLU-family layers with he_normal (kernel_initializer), their scale"
+        return (layer_rec(ctx.builder, what),)
     if ctx.values.get("model.initializer") == "he_normal":
         return ()
     now = ctx.values.get("model.initializer")
@@ -289,6 +295,11 @@ def _initializer_advice(ctx: TrialContext) -> tuple[Recommendation, ...]:
 
 
 def _batch_norm_advice(ctx: TrialContext) -> tuple[Recommendation, ...]:
+    if ctx.builder is not None:
+        what = (
+            "add normalization layers (BatchNormalization; LayerNormalization in a recurrent model)"
+        )
+        return (layer_rec(ctx.builder, what),)
     if ctx.values.get("model.batch_norm") is True:
         return ()
     text = "Add batch normalization: set model.batch_norm to true."

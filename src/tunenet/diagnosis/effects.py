@@ -48,6 +48,9 @@ CATEGORICAL_KEYS = (
     "data.augmentation",
     "optimizer.name",
 )
+# A custom model's own knobs (`model.kind: custom`): hp columns `hp.model.params.<name>`,
+# numeric or categorical by their values.
+PARAMS_PREFIX = "model.params."
 
 
 @dataclass(frozen=True)
@@ -539,7 +542,8 @@ def search_evidence(
         trials: trials.csv rows; only `status == "completed"` rows with an objective count.
         objective: which value is better; its name is the one the texts use.
         column: the column holding the objective's values. Default "objective".
-        keys: the keys to look at (default: `NUMERIC_KEYS` and `CATEGORICAL_KEYS`).
+        keys: the keys to look at (default: `NUMERIC_KEYS`, `CATEGORICAL_KEYS` and the
+            `model.params.*` keys of the `hp.` columns, `params_keys`).
 
     Numeric keys: trials at or below the median value ("low") against those above ("high"),
     compared by mean objective; per-layer columns are averaged per trial first. Categorical keys:
@@ -547,7 +551,7 @@ def search_evidence(
     """
     done = completed(trials, column)
     found = {}
-    for key in keys or NUMERIC_KEYS + CATEGORICAL_KEYS:
+    for key in keys or NUMERIC_KEYS + CATEGORICAL_KEYS + params_keys(trials.columns):
         columns = key_columns(list(done.columns), key)
         if not columns:
             continue
@@ -562,6 +566,12 @@ def search_evidence(
         if result:
             found[key] = result
     return found
+
+
+def params_keys(columns: Sequence[object]) -> tuple[str, ...]:
+    """The custom model's `model.params.<name>` keys of these `hp.` columns."""
+    prefix = "hp." + PARAMS_PREFIX
+    return tuple(str(c)[len("hp.") :] for c in columns if str(c).startswith(prefix))
 
 
 def _key_values(done: pd.DataFrame, columns: list[str]) -> pd.Series | None:
