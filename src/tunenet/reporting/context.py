@@ -2,8 +2,9 @@
 
 The trial's own values come from its `hp.` columns, over resolved.yaml's fixed values; the
 learning rate's searched space from resolved.yaml, the features' scales from manifest.json
-(`data.feature_scales`); the run's facts (trials that fit, ties at the top) from every trial's
-diagnosis. `docs/report.md` (Per trial: recommendations) says what each fact changes.
+(`data.feature_scales`), a custom model's builder from manifest.json (`model.builder`); the
+run's facts (trials that fit, ties at the top) from every trial's diagnosis. `docs/report.md`
+(Per trial: recommendations) says what each fact changes.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def trial_context(row: pd.Series, run: Run) -> dx.TrialContext:
     run's files say of its data and learning rate."""
     values: dict[str, object] = {}
     hp_columns = [str(c) for c in row.index if str(c).startswith("hp.")]  # once, not per key
-    for key in dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS + dx.CONTEXT_KEYS:
+    keys = dx.NUMERIC_KEYS + dx.CATEGORICAL_KEYS + dx.CONTEXT_KEYS + params_keys(run, hp_columns)
+    for key in keys:
         found, value = _config_value(run.resolved, key)
         if found and not isinstance(value, (list, dict)):
             values[key] = value
@@ -57,6 +59,30 @@ def trial_context(row: pd.Series, run: Run) -> dx.TrialContext:
         val_error=number(row.get("val_error")),
         best_epoch=integer(row.get("best_epoch")),
         epochs_trained=integer(row.get("epochs_trained")),
+        builder=model_builder(run),
+    )
+
+
+def params_keys(run: Run, hp_columns: Sequence[str]) -> tuple[str, ...]:
+    """A custom model's `model.params.<name>` keys: its hp columns', then resolved.yaml's."""
+    fixed = _config_value(run.resolved, "model.params")[1]
+    names = [f"model.params.{name}" for name in fixed] if isinstance(fixed, dict) else []
+    return tuple(dict.fromkeys([*dx.params_keys(hp_columns), *names]))
+
+
+def model_builder(run: Run) -> dx.ModelBuilder | None:
+    """A custom model's builder (resolved.yaml `model.kind: custom`, or manifest.json
+    `model.builder`): its spec and the regularization keys its source reads (None: unknown);
+    None for the dense and CNN families."""
+    recorded = _config_value(run.manifest, "model.builder")[1]
+    if _config_value(run.resolved, "model.kind")[1] != "custom" and not isinstance(recorded, dict):
+        return None
+    recorded = recorded if isinstance(recorded, dict) else {}
+    spec = recorded.get("spec") or _config_value(run.resolved, "model.build")[1]
+    reads = recorded.get("reads")
+    return dx.ModelBuilder(
+        str(spec) if isinstance(spec, str) and spec else None,
+        tuple(str(key) for key in reads) if isinstance(reads, list) else None,
     )
 
 
@@ -130,7 +156,10 @@ def trial_size(row: pd.Series, run: Run, size_of: SizeOf) -> dx.TrialSize | None
     units = sum(widths) if widths is not None else (0 if layers == 0 else None)
     if params is None and units is None:
         return None
-    return dx.TrialSize(params, layers, units, dx.size_label(layers, widths))
+    label = dx.size_label(layers, widths)
+    if label == "?" and params is not None:  # a custom model: its parameters alone
+        label = f"{params:,} parameters"
+    return dx.TrialSize(params, layers, units, label)
 
 
 def tied_at_top(reports: Sequence[TrialReport], proportions: bool = True) -> int:

@@ -690,7 +690,8 @@ def _trial_order(trial_id: str) -> tuple[int, float, str]:
 def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
     """`layers` and per-layer `widths` of one trial: `hp.model.layers` and `hp.model.units.<i>`
     (`hp.model.filters.<i>` for a CNN), else the fixed values of resolved.yaml (`model.layers`,
-    `model.units`, `model.filters`; `model.filters_growth` for blocks after the first)."""
+    `model.units`, `model.filters`; `model.filters_growth` for blocks after the first); both
+    None (unknown) for a custom model."""
 
     def tried(key: str) -> Any:
         column = f"hp.{key}"
@@ -701,6 +702,8 @@ def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
         return value if found else None
 
     kind = tried("model.kind") or fixed("model.kind")
+    if kind == "custom":  # the builder's own layers: their size is trials.csv's `params` alone
+        return {"layers": None, "widths": None}
     if not isinstance(kind, str):
         columns = [str(c) for c in row.index]
         cnn = any(c.startswith("hp.model.filters.") for c in columns) and not any(

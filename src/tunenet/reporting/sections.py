@@ -14,7 +14,7 @@ from tunenet import diagnosis as dx
 from tunenet.diagnosis.verdict import majority_sentence, ratio_text, recall_text, tie_text
 from tunenet.reporting.confusion import confusion_lines
 from tunenet.reporting.model import Failures, RunReport, TrialReport
-from tunenet.runs import TrialStatus
+from tunenet.runs import TrialStatus, config_value
 
 SHORT_FINDINGS = {
     "diverged": "diverged at epoch {epoch}",
@@ -53,9 +53,32 @@ def about_lines(report: RunReport) -> list[str]:
         sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
         split = "".join(f"; {k} {v}" for k, v in sizes.items())
         lines.append(f"data {data['source']} ({data.get('task', 'task unknown')}{split})")
+    builder = builder_line(report)
+    if builder:
+        lines.append(builder)
     o = report.objective
     lines.append(f"objective {o.name}, {o.goal} (source: {o.source})")
     return lines
+
+
+def builder_line(report: RunReport) -> str | None:
+    """Which builder made a custom model (manifest.json `model.builder`, else resolved.yaml):
+    "model custom, built by /path/lstm.py:build (sha256 1a2b3c4d5e6f), which reads
+    regularization.dropout"; None for the dense and CNN families."""
+    recorded = config_value(report.run.manifest, "model.builder")[1]
+    recorded = recorded if isinstance(recorded, dict) else {}
+    if not recorded and config_value(report.run.resolved, "model.kind")[1] != "custom":
+        return None
+    spec = recorded.get("spec") or config_value(report.run.resolved, "model.build")[1]
+    sha = recorded.get("sha256")
+    digest = f"sha256 {sha[:12]}" if isinstance(sha, str) and sha else "sha256 not recorded"
+    reads = recorded.get("reads")
+    if isinstance(reads, list):
+        used = ", ".join(str(key) for key in reads) or "no regularization key"
+        digest += f"), which reads {used}"
+    else:
+        digest += ")"
+    return f"model custom, built by {spec or 'an unrecorded builder'} ({digest}"
 
 
 def setting_lines(report: RunReport) -> list[str]:

@@ -33,6 +33,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "path": str(report.run.path),
             "status": manifest.get("status"),
             "data": manifest.get("data"),
+            "model": manifest.get("model"),  # a custom model's builder: {builder: {spec, ...}}
             "started_at": manifest.get("started_at"),
             "finished_at": manifest.get("finished_at"),
         },
