@@ -139,6 +139,7 @@ def test_integer_token_ids_are_kept_as_integers_with_normalize_none():
     dataset = load("tokens", normalize="none", split={"validation": 0.5, "test": 0.0})
     assert dataset.x_train.dtype == np.int32 and dataset.input_dtype == "int32"
     assert dataset.normalization("none") is None
+    assert dataset.summary()["feature_scales"] is None  # ids have no scale to compare
     seen = np.concatenate([dataset.x_train, dataset.x_val])
     assert sorted(map(tuple, seen.tolist())) == sorted(map(tuple, x.tolist()))
 

@@ -118,8 +118,8 @@ class Dataset:
         `{ratio, largest, smallest}` = the largest standard deviation (training split) over the
         smallest among features with one above 0, and their names. None but for tables (rank-2
         inputs, or a CSV's columns) with two such features (docs/run-format.md)."""
-        if not self.columns and self.x_train.ndim != 2:
-            return None  # images and sequences
+        if not self.columns and (self.x_train.ndim != 2 or self.input_dtype != "float32"):
+            return None  # images, sequences and token ids
         x = self._numeric_train()
         if x is None or x.shape[1] < 2:
             return None
