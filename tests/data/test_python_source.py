@@ -95,6 +95,36 @@ def test_a_regression_target_is_inferred():
     assert dataset.task == "regression" and dataset.classes == []
 
 
+def test_a_dataframe_and_a_series_of_text_labels_are_read_with_their_names():
+    import pandas as pd
+
+    def loader():
+        rng = np.random.default_rng(0)
+        table = pd.DataFrame({"age": rng.normal(40, 10, 50), "income": rng.normal(5e4, 1e4, 50)})
+        return table, pd.Series(["yes", "no"] * 25)
+
+    dataset = data_module.load_dataset(config(loader))
+    assert dataset.task == "binary" and dataset.classes == ["no", "yes"]
+    scales = dataset.summary()["feature_scales"]
+    assert (scales["largest"], scales["smallest"]) == ("income", "age")
+
+
+def test_a_module_loader_is_named_with_its_file(tmp_path: Path, monkeypatch):
+    package = tmp_path / "mydata"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "source.py").write_text(
+        "def load():\n    return [1.0, 2.0, 3.0]\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigError) as caught:
+        data_module.load_dataset(config("mydata.source:load"))
+    assert str(caught.value).startswith(
+        f"data.loader: mydata.source:load (file {package / 'source.py'}): the loader returned a "
+        "list of length 3, not an (x, y) pair"
+    )
+
+
 # ---------------------------------------------------------------- a dict: kept as given
 
 
@@ -167,6 +197,7 @@ REFUSALS = {
     "wrong_keys": ["keys ['train', 'valid']", "lacks 'validation'", "unknown key(s) 'valid'"],
     "mismatch": ["x has 10 examples but y has 8"],
     "empty": ["x is empty (shape (0, 3))"],
+    "numbers": ["x is one value (1.0), not an array of examples"],
     "text_x": ["x has dtype <U1; expected numbers"],
     "nan_x": ["x has 1 NaN or infinite value(s)"],
     "one_hot_y": ["y has shape (10, 2); expected one label or value per example, shape (10,)",

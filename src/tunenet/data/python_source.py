@@ -89,7 +89,18 @@ def _examples(returned: Any, where: str) -> Examples:
         x, y = _pair(returned, where, None)
         examples = Examples(x=x, y=y, task=infer_task(y))
     examples.tokens = x.dtype.kind in "iu"
+    examples.feature_names = _column_names(returned, x)
     return examples
+
+
+def _column_names(returned: Any, x: np.ndarray) -> list[str]:
+    """A pandas DataFrame's column names for x's features (the manifest's feature_scales names
+    them), else none."""
+    table = returned["train"][0] if isinstance(returned, dict) else returned[0]
+    columns = getattr(table, "columns", None)
+    if columns is None or x.ndim != 2 or len(columns) != x.shape[1]:
+        return []
+    return [str(name) for name in columns]
 
 
 def _pair(value: Any, where: str, split: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +117,13 @@ def _pair(value: Any, where: str, split: str | None) -> tuple[np.ndarray, np.nda
             f"{label} has dtype {x.dtype}; expected numbers (floats, or integer token ids)",
             "Encode text and categories as numbers before returning them",
         )
-    if x.ndim == 0 or len(x) == 0:
+    if x.ndim == 0:
+        raise refuse(
+            where,
+            f"{label} is one value ({x.item()!r}), not an array of examples",
+            "Return x with one example per row of its first axis",
+        )
+    if len(x) == 0:
         raise refuse(where, f"{label} is empty (shape {x.shape})", "Return at least one example")
     if x.ndim == 1:
         x = x.reshape(-1, 1)
