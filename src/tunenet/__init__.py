@@ -40,6 +40,7 @@ except PackageNotFoundError:  # a source tree used without installing it
 
 if TYPE_CHECKING:
     from tunenet.api import Report, SearchResult, Validation, report, search, validate
+    from tunenet.models.custom import DataSpec
 
 __all__ = [
     "search",
@@ -48,6 +49,7 @@ __all__ = [
     "SearchResult",
     "Report",
     "Validation",
+    "DataSpec",
     "ConfigError",
     "DataError",
     "OptionError",
@@ -69,7 +71,15 @@ _LAZY = (
 )
 
 
+# What a model.build function is given as `data` (docs/custom-models.md); no TensorFlow.
+_MODELS = ("DataSpec",)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        value = getattr(importlib.import_module("tunenet.models.custom"), name)
+        globals()[name] = value
+        return value
     if name in _LAZY:
         value = getattr(importlib.import_module("tunenet.api"), name)
         globals()[name] = value  # later lookups skip this function
@@ -78,4 +88,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_MODELS))

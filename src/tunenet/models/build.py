@@ -18,6 +18,15 @@ from tunenet.data.dataset import Dataset
 from tunenet.models.augmentation import augmentation_block
 from tunenet.models.blocks import LayerNames, Params
 from tunenet.models.cnn import cnn_body
+from tunenet.models.custom import (
+    DataSpec,
+    ModelBuildError,
+    builder_function,
+    builder_params,
+    call_builder,
+    check_model,
+    check_output,
+)
 from tunenet.models.dense import dense_body
 from tunenet.models.optimizers import build_optimizer
 
@@ -118,13 +127,15 @@ def build_model(
     params = Params(config, values)
     names = LayerNames(dataset.feature_names if dataset.columns else ())
     inputs, x = input_block(dataset, normalization, names)
-    if config.data.augmentation is not None and len(x.shape) == 4:  # images only
-        x = augmentation_block(x, params)
-    x = cnn_body(x, params) if config.model.kind == "cnn" else dense_body(x, params, names)
     task = task_spec(dataset, compiled_metrics(config, dataset.task))
-    output = keras.layers.Dense(task.units, activation=task.activation, name=names("output"))
-    outputs = output(x)
-    model = keras.Model(inputs, outputs, name="tunenet")
+    if config.model.kind == "custom":
+        model = custom_model(config, values, dataset, task, (inputs, x))
+    else:
+        if config.data.augmentation is not None and len(x.shape) == 4:  # images only
+            x = augmentation_block(x, params)
+        x = cnn_body(x, params) if config.model.kind == "cnn" else dense_body(x, params, names)
+        output = keras.layers.Dense(task.units, activation=task.activation, name=names("output"))
+        model = keras.Model(inputs, output(x), name="tunenet")
     model.compile(
         optimizer=build_optimizer(params, steps_per_epoch, config.training.epochs),
         loss=task.loss,
@@ -132,6 +143,53 @@ def build_model(
         steps_per_execution=max(1, min(steps_per_epoch, 32)),
     )
     return model
+
+
+def custom_model(
+    config: Config, values: dict, dataset: Dataset, task: Task, preprocessed: tuple[Any, Any]
+) -> keras.Model:
+    """The `model.build` function's model of one trial (docs/custom-models.md), uncompiled.
+
+    The builder is given `x`'s shape: after tunenet's preprocessing (normalization, a CSV's
+    text columns encoded), which is put in front of its model when there is any, so that the
+    saved model takes raw inputs as for a built-in family. Raises ModelBuildError when the
+    builder raises or returns something else than one keras.Model of the task's output shape.
+    """
+    inputs, x = preprocessed
+    spec = DataSpec(
+        input_shape=tuple(int(size) for size in x.shape[1:]),
+        task=dataset.task,
+        classes=None if dataset.task == "regression" else tuple(dataset.classes),
+        output_units=task.units,
+        output_activation=task.activation,
+        loss=task.loss,
+    )
+    build = builder_function(config)
+    model = check_model(call_builder(build, builder_params(config, values), spec), spec, build)
+    try:
+        outputs = model(x)
+    except Exception as error:  # the model does not take the input shape it was told
+        raise ModelBuildError(
+            f"model.build's model cannot take inputs of shape (None, "
+            f"{', '.join(str(size) for size in spec.input_shape)}) (data.input_shape): "
+            f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
+        ) from error
+    check_output(outputs, spec, build)
+    if x is inputs and _functional(model):  # the user's own model, its layers at the top level
+        return model
+    return keras.Model(inputs, outputs, name="tunenet")
+
+
+def _functional(model: keras.Model) -> bool:
+    """Whether `model` is a functional graph of layers, whose `input` and layers' outputs the
+    layer monitor and the export read. A sequential model is not (called on tunenet's input,
+    its `input` becomes that tensor), nor a subclassed one: both are nested in tunenet's."""
+    if isinstance(model, keras.Sequential):
+        return False
+    try:
+        return len(model.inputs) == 1 and len(model.outputs) == 1
+    except (AttributeError, ValueError):
+        return False
 
 
 def input_block(

@@ -54,33 +54,98 @@ def probe_batch(dataset: Dataset, scale: Optional[tuple[float, float]], seed: in
 
 @dataclass(frozen=True)
 class Monitored:
-    """One monitored layer: its Keras layer, kind (dense | conv2d), units or filters, and the
-    activation applied to it (None for the output layer, whose activation is the task's)."""
+    """One monitored layer: its Keras layer, kind (dense, conv2d, or another layer's class name
+    in lower case: lstm, gru, conv1d, embedding, ...), units or filters, the activation applied
+    to it (None for an output layer, whose activation is the task's, and for recurrent layers),
+    that activation's output tensor in the graph of `graph` (the model or nested sub-model
+    holding the layer), and the weight measured (`kernel`: the kernel, else the layer's first
+    trainable weight)."""
 
     layer: Any
     kind: str
     units: int
     activation: Optional[str]
     output: Any = None  # the activation layer's output tensor (hidden layers only)
+    kernel: Any = None
+    graph: Any = None
+
+
+# Layers with trainable weights that are not measured: a normalization's scale and shift say
+# nothing of how gradients flow through the network's kernels.
+NOT_MONITORED = (
+    keras.layers.BatchNormalization,
+    keras.layers.LayerNormalization,
+    keras.layers.GroupNormalization,
+)
 
 
 def monitored_layers(model: keras.Model) -> list[Monitored]:
-    """The model's Dense and Conv2D layers in order, each with the activation that follows it
-    (through a batch norm); the normalization and lookup layers have no kernel and are skipped."""
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            kind, units = "conv2d", int(layer.filters)
-        elif isinstance(layer, keras.layers.Dense):
-            kind, units = "dense", int(layer.units)
-        else:
-            continue
-        follower = _activation_after(layer)
-        if follower is None:
-            found.append(Monitored(layer, kind, units, None))
-        else:
-            found.append(Monitored(layer, kind, units, _activation_name(follower), follower.output))
+    """The model's layers with trainable weights in order, those of nested sub-models (a
+    functional or sequential model used as a layer) in place, each with the activation that
+    follows it (through a batch norm) or its own; normalization and lookup layers are skipped.
+    A built-in family's model gives its Dense and Conv2D layers."""
+    found: list[Monitored] = []
+    _walk(model, found, _output_layer(model))
     return found
+
+
+def _walk(graph: keras.Model, found: list[Monitored], final: Any) -> None:
+    for layer in graph.layers:
+        if isinstance(layer, keras.Model):
+            _walk(layer, found, final)
+        elif layer.trainable_weights and not isinstance(layer, NOT_MONITORED):
+            kind, units, kernel = _describe(layer)
+            activation, output = (None, None) if layer is final else _activation_of(layer)
+            found.append(Monitored(layer, kind, units, activation, output, kernel, graph))
+
+
+def _output_layer(model: keras.Model) -> Any:
+    """The layer that makes the model's prediction (inside nested sub-models), or None."""
+    layer: Any = model
+    try:
+        while isinstance(layer, keras.Model):
+            layer = layer.outputs[0]._keras_history[0]
+    except (AttributeError, IndexError, ValueError):
+        return None
+    return layer
+
+
+def _describe(layer: Any) -> tuple[str, int, Any]:
+    """(kind, units, kernel) of a layer with trainable weights."""
+    if isinstance(layer, keras.layers.Conv2D):
+        return "conv2d", int(layer.filters), layer.kernel
+    if isinstance(layer, keras.layers.Dense):
+        return "dense", int(layer.units), layer.kernel
+    kernel = getattr(layer, "kernel", None)
+    if not isinstance(kernel, keras.Variable):
+        kernel = layer.trainable_weights[0]
+    units = next(
+        (
+            getattr(owner, name)
+            for owner in (layer, getattr(layer, "cell", None))
+            for name in ("units", "filters", "output_dim")
+            if isinstance(getattr(owner, name, None), int)
+        ),
+        kernel.shape[-1] if len(kernel.shape) else 1,
+    )
+    return type(layer).__name__.lower(), int(units), kernel
+
+
+def _activation_of(layer: Any) -> tuple[Optional[str], Any]:
+    """(activation name, its output tensor) of a hidden layer: the Activation layer that follows
+    it, else its own activation (a Dense(64, activation="relu")), but never a recurrent
+    layer's; (None, None) when there is none or it cannot be read (a layer called more than
+    once)."""
+    try:
+        follower = _activation_after(layer)
+        if follower is not None:
+            return _activation_name(follower), follower.output
+        own = getattr(getattr(layer, "activation", None), "__name__", None)
+        if own not in (*DEAD_FAMILY, *SATURATING) or isinstance(layer, keras.layers.RNN):
+            return None, None
+        return own, layer.output
+    except (AttributeError, ValueError):
+        return None, None
 
 
 def _activation_after(layer: Any) -> Any:
@@ -118,27 +183,29 @@ class LayerMonitor(keras.callbacks.Callback):
         super().__init__()
         self.log, self.trial_id, self.execution, self.probe = log, trial_id, execution, probe
         self.layers: list[Monitored] = []
+        self.measured: set[int] = set()  # the layers whose activation output is measured
         self._measure: Any = None
         self._start: list[tf.Tensor] = []
 
     def set_model(self, model: keras.Model) -> None:
         super().set_model(model)
         self.layers = monitored_layers(model)
-        self._measure = _compiled_measure(model, self.layers) if self.layers else None
+        if self.layers:
+            self._measure, self.measured = _compiled_measure(model, self.layers)
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
-        self._start = [tf.identity(m.layer.kernel.value) for m in self.layers]
+        self._start = [tf.identity(m.kernel.value) for m in self.layers]
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
         if self._measure is None or not self._start:
             return
         values = self._measure(self.probe.x, self.probe.y, self._start).numpy()
-        for monitored, numbers in zip(self.layers, values, strict=True):
-            self.log.append(self._row(epoch + 1, monitored, numbers))
+        for index, (monitored, numbers) in enumerate(zip(self.layers, values, strict=True)):
+            self.log.append(self._row(epoch + 1, monitored, numbers, index in self.measured))
 
-    def _row(self, epoch: int, monitored: Monitored, numbers: np.ndarray) -> dict:
+    def _row(self, epoch: int, monitored: Monitored, numbers: np.ndarray, measured: bool) -> dict:
         grad, weight, update, dead, saturated = (float(value) for value in numbers)
-        activation = monitored.activation
+        activation = monitored.activation if measured else None
         return {
             "trial_id": self.trial_id,
             "execution": self.execution,
@@ -154,22 +221,77 @@ class LayerMonitor(keras.callbacks.Callback):
         }
 
 
-def _compiled_measure(model: keras.Model, layers: list[Monitored]) -> Any:
+@dataclass(frozen=True)
+class Graph:
+    """How the activations of one (sub-)model's monitored layers are read: `probe` maps its
+    inputs to those activations (`indices` into the monitored layers), then to the inputs of
+    its nested sub-models that have any (`children`), then (the model itself) to its output."""
+
+    probe: keras.Model
+    indices: tuple[int, ...]
+    children: tuple[Graph, ...]
+
+
+def _graph(model: keras.Model, layers: list[Monitored], top: bool = False) -> Optional[Graph]:
+    """The Graph of `model`, or None when nothing in it is measured or its layers' outputs
+    cannot be read (a subclassed model; a sub-model called more than once)."""
+    indices = [i for i, m in enumerate(layers) if m.output is not None and m.graph is model]
+    children, child_inputs = [], []
+    for layer in model.layers:
+        if not isinstance(layer, keras.Model) or len(layer._inbound_nodes) != 1:
+            continue
+        child = _graph(layer, layers)
+        if child is not None:
+            tensors = layer._inbound_nodes[0].input_tensors
+            children.append(child)
+            child_inputs.append(tensors[0] if len(tensors) == 1 else list(tensors))
+    if not indices and not children and not top:
+        return None
+    outputs = [layers[i].output for i in indices] + child_inputs
+    # A sequential model's own input is `inputs` (its `input`: what it was first called on)
+    inputs = model.input if top and not isinstance(model, keras.Sequential) else model.inputs
+    try:  # the whole model's probe ends with its prediction, for the loss
+        probe = keras.Model(inputs, outputs + [model.output] if top else outputs)
+    except (AttributeError, ValueError, TypeError):
+        return None
+    return Graph(probe, tuple(indices), tuple(children))
+
+
+def _activations(graph: Graph, outputs: list, found: dict) -> None:
+    """Fill `found` (monitored index -> activation) from a probe's `outputs`, running the
+    children's probes on their inputs."""
+    count = len(graph.indices)
+    found.update(zip(graph.indices, outputs[:count], strict=True))
+    inputs = outputs[count:]  # then the inputs of the children, in order
+    for child, x in zip(graph.children, inputs[: len(graph.children)], strict=True):
+        values = child.probe(x, training=False)
+        _activations(child, values if isinstance(values, (list, tuple)) else [values], found)
+
+
+def _measured(graph: Optional[Graph]) -> set[int]:
+    if graph is None:
+        return set()
+    return set(graph.indices).union(*(_measured(child) for child in graph.children))
+
+
+def _compiled_measure(model: keras.Model, layers: list[Monitored]) -> tuple[Any, set[int]]:
     """One tf.function, built once per model, returning a (layers, 5) tensor: grad_norm,
-    weight_norm, update_ratio, dead_fraction, saturated_fraction (0 where not applicable)."""
-    hidden = [index for index, m in enumerate(layers) if m.output is not None]
-    probe_model = keras.Model(model.input, [layers[i].output for i in hidden] + [model.output])
-    kernels = [m.layer.kernel for m in layers]
+    weight_norm, update_ratio, dead_fraction, saturated_fraction (0 where not applicable); and
+    the layers whose activation it measures (nested sub-models' through their own probes)."""
+    graph = _graph(model, layers, top=True)
+    kernels = [m.kernel for m in layers]
     loss_fn = keras.losses.get(model.loss)
 
     @tf.function(autograph=False, reduce_retracing=True)
     def measure(x: Any, y: Any, start: list) -> tf.Tensor:
         with tf.GradientTape() as tape:
-            outputs = probe_model(x, training=False)
+            outputs = graph.probe(x, training=False) if graph else model(x, training=False)
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             loss = tf.reduce_mean(loss_fn(_same_rank(y, outputs[-1]), outputs[-1]))
         grads = tape.gradient(loss, kernels)
-        activations = dict(zip(hidden, outputs[:-1], strict=True))
+        activations: dict = {}
+        if graph is not None:
+            _activations(graph, list(outputs[:-1]), activations)
         rows = []
         for index, (monitored, kernel, grad, before) in enumerate(
             zip(layers, kernels, grads, start, strict=True)
@@ -179,7 +301,7 @@ def _compiled_measure(model: keras.Model, layers: list[Monitored]) -> Any:
             rows.append(
                 tf.stack(
                     [
-                        tf.norm(grad) if grad is not None else tf.constant(0.0),
+                        _norm(grad),
                         tf.norm(weights),
                         tf.norm(weights - before) / tf.norm(before),
                         dead,
@@ -189,7 +311,14 @@ def _compiled_measure(model: keras.Model, layers: list[Monitored]) -> Any:
             )
         return tf.stack(rows)
 
-    return measure
+    return measure, _measured(graph)
+
+
+def _norm(grad: Any) -> tf.Tensor:
+    """A gradient's L2 norm (an Embedding's comes as IndexedSlices: the rows it touched)."""
+    if grad is None:
+        return tf.constant(0.0)
+    return tf.norm(tf.convert_to_tensor(grad))
 
 
 def _same_rank(y: tf.Tensor, prediction: tf.Tensor) -> tf.Tensor:

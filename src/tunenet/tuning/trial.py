@@ -24,6 +24,7 @@ from tunenet.config.sections import Config
 from tunenet.data.dataset import Dataset
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.models.build import build_model, metric_names, plain_metrics
+from tunenet.models.custom import ModelBuildError
 from tunenet.models.saved import export_model
 from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus, TrialTable, now
 from tunenet.runs.insight import LAYER_COLUMNS
@@ -276,7 +277,7 @@ class TrialRunner:
                 raise
             if cannot_write(error):
                 raise  # the run directory's failure, not the trial's: run_trial stops the search
-            message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:500]
+            message = failure_message(error)
             ended = dict(seconds=_elapsed(started), finished_at=now(TRIAL_TIME))
             row.update(status=TrialStatus.FAILED, message=message, **ended)
             ctx.finish_trial(row)
@@ -354,6 +355,14 @@ class TrialRunner:
         outcome = ctx.execution(model, recorder.history, stopper, keeper.epoch)
         outcome.pruned = pruner.message if pruner else ""
         return outcome
+
+
+def failure_message(error: Exception) -> str:
+    """A failed trial's trials.csv `message`: the error's first line. A model builder's error
+    (ModelBuildError) already says what failed, where and why, so it is kept as it is."""
+    text = str(error) if isinstance(error, ModelBuildError) else f"{type(error).__name__}: {error}"
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:500]
 
 
 def _elapsed(started: float) -> float:
