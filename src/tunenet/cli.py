@@ -152,12 +152,16 @@ def validate(config: ConfigArg) -> None:
     A csv or npz file is read, and an images folder listed, as a search would, without
     TensorFlow: a data problem stops `validate` with the same message. The largest model of
     the space is estimated from the data's shape and refused above search.max_model_params. A
-    config file is read up to 1 MiB.
+    config file is read up to 1 MiB. A custom model's builder (model.build) and a python
+    loader (data.loader) are read and parsed, never imported.
     """
     from tunenet import api
+    from tunenet.config.user_code import config_runs
     from tunenet.reporting import space_table
 
     checked = api.validate(config)  # before any output: a data problem prints only the error
+    for line in config_runs(checked.config):  # the user's code it names, read but never run
+        out.print(printable(line))
     out.print(space_table(checked.config, checked.hyperparameters))
     out.print(checked.summary)
     if checked.data:

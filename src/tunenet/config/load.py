@@ -15,8 +15,17 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tunenet.config import sections as config_module
+from tunenet.config import user_code
 from tunenet.config.objective import task_problems
-from tunenet.config.sections import TAGS, Choice, Config, Fixed, Range, run_name_problem
+from tunenet.config.sections import (
+    FAMILY_KEYS,
+    TAGS,
+    Choice,
+    Config,
+    Fixed,
+    Range,
+    run_name_problem,
+)
 from tunenet.errors import ConfigError, Problem
 
 # A cross-field check: the config in, (dotted key, message) pairs out.
@@ -274,7 +283,7 @@ def load_config(
         )
     return load_mapping(
         raw, source=str(path), text=text, max_trials=max_trials, epochs=epochs, seed=seed,
-        smoke=smoke, checks=checks,
+        smoke=smoke, checks=checks, base=path.parent,
     )  # fmt: skip
 
 
@@ -288,6 +297,7 @@ def load_mapping(
     seed: Optional[int] = None,
     smoke: bool = False,
     checks: Sequence[Check] = (),
+    base: Optional[Path] = None,
 ) -> Config:
     """Validate a config's content (a YAML file's, or a dict); the overrides apply first.
 
@@ -296,6 +306,8 @@ def load_mapping(
         source: what errors name the config by: its file, or "config" for a dict.
         text: the YAML text, when there is one, so that errors give line numbers.
         max_trials, epochs, seed, smoke, checks: as for `load_config`.
+        base: the directory relative .py paths of `model.build` / `data.loader` start from:
+            the config file's (default: the current directory).
 
     Raises:
         ConfigError: every problem at once, in `.errors`.
@@ -303,7 +315,7 @@ def load_mapping(
     raw = _apply_overrides(raw, max_trials=max_trials, epochs=epochs, seed=seed)
     if smoke:
         raw = _smoke(raw)
-    return validate_dict(raw, source=source, text=text, checks=checks)
+    return validate_dict(raw, source=source, text=text, checks=checks, base=base)
 
 
 def validate_dict(
@@ -312,9 +324,11 @@ def validate_dict(
     source: str = "config",
     text: Optional[str] = None,
     checks: Sequence[Check] = (),
+    base: Optional[Path] = None,
 ) -> Config:
     """Validate an already-parsed config; every problem is reported in one ConfigError.
-    `checks` run after this module's own (see `load_config`)."""
+    `checks` run after this module's own (see `load_config`); relative .py paths of the user's
+    code are made absolute against `base` (default: the current directory)."""
     try:
         config = Config.model_validate(raw)
     except ValidationError as error:
@@ -325,6 +339,7 @@ def validate_dict(
     stem = Path(source).stem
     if config.name is None and source.endswith((".yaml", ".yml")) and not run_name_problem(stem):
         config = config.model_copy(update={"name": stem})  # else runs.run_name says why
+    config = _absolute_code_paths(config, base or Path.cwd())
     problems = [problem for check in (*CHECKS, *checks) for problem in check(config)]
     if problems:
         raise _located_error(source, problems, text)
@@ -435,7 +450,7 @@ def _clean_loc(loc: tuple) -> tuple:
     """Drop the union tags pydantic adds so the path reads like the YAML the user wrote."""
     cleaned: list = []
     for index, part in enumerate(loc):
-        if part in TAGS or part in _SECTION_NAMES:
+        if part in TAGS or part in _SECTION_NAMES or part == "[key]":
             continue
         if part == "value" and index and loc[index - 1] == "fixed":
             continue
@@ -572,6 +587,87 @@ def _check_sources(config: Config) -> list[tuple[str, str]]:
     return problems
 
 
+def _absolute_code_paths(config: Config, base: Path) -> Config:
+    """`model.build` and `data.loader` with their .py paths made absolute, so that nothing
+    downstream needs the config's directory (resolved.yaml records them so)."""
+
+    def absolute(spec: Any) -> Any:
+        return user_code.parse_spec(spec).resolved(base).text if isinstance(spec, str) else spec
+
+    model, data = config.model, config.data
+    if isinstance(model.build, str):
+        model = model.model_copy(update={"build": absolute(model.build)})
+    if isinstance(data.loader, str):
+        data = data.model_copy(update={"loader": absolute(data.loader)})
+    return config.model_copy(update={"model": model, "data": data})
+
+
+def _check_custom(config: Config) -> list[tuple[str, str]]:
+    """A custom model names its builder and takes no family key; the builder's file is read
+    and parsed here, never imported (docs/custom-models.md)."""
+    model = config.model
+    if model.kind != "custom":
+        return [
+            (
+                f"model.{key}",
+                f"is only used with model.kind custom, not {model.kind!r}; remove it or set "
+                "model.kind: custom",
+            )
+            for key in ("build", "params")
+            if key in model.model_fields_set and getattr(model, key)
+        ]
+    problems = [
+        (
+            f"model.{key}",
+            "is a key of the dense and cnn families, not used with model.kind custom: custom "
+            f"models take their knobs under model.params (e.g. model.params.{key}); move or "
+            "remove it",
+        )
+        for key in FAMILY_KEYS
+        if key in model.model_fields_set
+    ]
+    if config.search.strategy == "capacity":
+        problems.append(
+            (
+                "search.strategy",
+                "got 'capacity', which grows model.layers and model.units of the dense and cnn "
+                "families; a custom model's size is its builder's: use random, bayesian, grid "
+                "or hyperband",
+            )
+        )
+    if model.build is None:
+        problems.append(
+            ("model.build", "is required with model.kind custom: name the builder function, "
+             "e.g. models/my_model.py:build (a file relative to the config) or "
+             "my_package.models:build")
+        )  # fmt: skip
+    elif isinstance(model.build, str):
+        spec = user_code.parse_spec(model.build)
+        problems += [
+            ("model.build", problem) for problem in user_code.static_problems(spec, "build")
+        ]
+    return problems
+
+
+def _check_loader(config: Config) -> list[tuple[str, str]]:
+    """Source python names its loader, whose file is read and parsed here, never imported."""
+    data = config.data
+    if data.source != "python":
+        if data.loader is None:
+            return []
+        return [("data.loader", f"is only used with data.source python, not {data.source!r}; "
+                 "remove it or set data.source: python")]  # fmt: skip
+    if data.loader is None:
+        need = (
+            "name the function that returns (x, y), e.g. data/load.py:load (relative to the config)"
+        )
+        return [("data.loader", f"is required with data.source python: {need}")]
+    if not isinstance(data.loader, str):
+        return []
+    spec = user_code.parse_spec(data.loader)
+    return [("data.loader", problem) for problem in user_code.static_problems(spec, "loader")]
+
+
 def _check_grid(config: Config) -> list[tuple[str, str]]:
     if config.search.strategy != "grid":
         return []
@@ -658,6 +754,8 @@ def _check_supported(config: Config) -> list[tuple[str, str]]:
 
 CHECKS = [
     _check_sources,
+    _check_custom,
+    _check_loader,
     _check_grid,
     _check_pruning,
     _check_objective,

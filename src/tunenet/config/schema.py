@@ -13,7 +13,7 @@ import copy
 import json
 from typing import Any
 
-from tunenet.config.sections import MAX_CHOICES, Config
+from tunenet.config.sections import MAX_CHOICES, MAX_PARAM_NAME, MAX_PARAMS, Config
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 TAGGED = ("Fixed_", "Choice_", "Range_")
@@ -30,8 +30,14 @@ DESCRIPTIONS = {
     "seed derive from it.",
     "data": "Where the examples come from and how they are split and scaled.",
     "data.source": "A built-in scikit-learn dataset (works offline), a file of your own "
-    "(csv, npz, images) or a Keras dataset (keras:..., downloads once).",
+    "(csv, npz, images), a Keras dataset (keras:..., downloads once) or python: your own "
+    "function (data.loader).",
     "data.path": "The csv or npz file, or the images directory (one sub-folder per class).",
+    "data.loader": "python: the function that returns the data, as file.py:function (e.g. "
+    "data/load.py:load, relative to the config file) or package.module:function. load() returns "
+    "(x, y), which tunenet splits, or {'train': (x, y), 'validation': (x, y), 'test': (x, y)} "
+    "kept as given (test optional). validate parses the file, never imports it. The Python "
+    "API also takes the function itself.",
     "data.test_path": "A separate file or directory used as the test split instead of holding "
     "out data.split.test of the examples.",
     "data.target": "csv: the name of the target column.",
@@ -63,8 +69,11 @@ DESCRIPTIONS = {
     "data.augmentation.zoom": "Random zoom, as a fraction of the image size.",
     "data.augmentation.translation": "Random shift, as a fraction of the image size.",
     "data.augmentation.contrast": "Random contrast change factor.",
-    "model": "The architecture: a dense network, or conv blocks followed by a dense head.",
-    "model.kind": "dense: hidden Dense layers; cnn: Conv2D blocks, then a dense head.",
+    "model": "The architecture: a dense network, conv blocks followed by a dense head, or your "
+    "own Keras model (kind: custom).",
+    "model.kind": "dense: hidden Dense layers; cnn: Conv2D blocks, then a dense head; custom: "
+    "the model your own function builds (model.build, model.params; the dense and cnn keys are "
+    "errors with it).",
     "model.layers": "Hidden dense layers (cnn: conv blocks). 0 is the logistic / linear "
     "regression baseline.",
     "model.units": "Units of each hidden dense layer, drawn per layer (hp.model.units.0, "
@@ -85,6 +94,16 @@ DESCRIPTIONS = {
     "model.dense_units": "cnn: units of the dense layer after the conv blocks (0: none).",
     "model.global_pooling": "cnn: global average pooling instead of flattening before the "
     "dense head.",
+    "model.build": "custom: the function that builds the model, as file.py:function (e.g. "
+    "models/lstm.py:build, relative to the config file) or package.module:function. tunenet calls "
+    "build(params, data) and compiles the uncompiled keras.Model it returns. validate reads "
+    "and parses the file, never imports it; its content is part of the run's identity (a "
+    "changed file is refused on --resume). The Python API also takes the function itself.",
+    "model.params": "custom: the builder's own knobs, {name: value}, each tunable like any key "
+    "(a value, a list or a range {min, max, sampling, step}); names are Python identifiers, "
+    "at most 100. build() reads params['units'] (and params['regularization.l2'], ...); "
+    "each tuned one is the hyperparameter model.params.<name> (hp.model.params.<name> in "
+    "trials.csv).",
     "regularization": "Weight penalties on the kernels and dropout after each hidden layer or "
     "conv block: remedies for high variance.",
     "regularization.l1": "L1 penalty factor on the kernels (drives weights to exactly zero).",
@@ -294,3 +313,13 @@ def _accept_shorthands(definitions: dict) -> None:
     ]
     objective = definitions["SearchConfig"]["properties"]["objective"]
     objective["anyOf"] = [{"type": "string"}, *objective["anyOf"]]
+    params = definitions["ModelConfig"]["properties"]["params"]
+    params["maxProperties"] = params.pop("maxLength", MAX_PARAMS)
+    params["propertyNames"] = {
+        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+        "maxLength": MAX_PARAM_NAME,
+    }
+    for form in params["additionalProperties"]["anyOf"]:
+        if "min" in form.get("properties", {}):  # a range's ends are numbers
+            for end in ("min", "max"):
+                form["properties"][end] = {"type": "number"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
+from typing import Annotated, Any, Callable, Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import (
     AfterValidator,
@@ -18,10 +18,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     WithJsonSchema,
     model_serializer,
     model_validator,
 )
+
+from tunenet.config import user_code
 
 T = TypeVar("T")
 
@@ -29,7 +35,7 @@ BUILTIN_SOURCES = ("circles", "moons", "digits", "breast_cancer", "iris", "wine"
 KERAS_SOURCES = ("keras:mnist", "keras:fashion_mnist", "keras:cifar10")
 Source = Literal[
     "circles", "moons", "digits", "breast_cancer", "iris", "wine", "diabetes",
-    "csv", "npz", "images", "keras:mnist", "keras:fashion_mnist", "keras:cifar10",
+    "csv", "npz", "images", "keras:mnist", "keras:fashion_mnist", "keras:cifar10", "python",
 ]  # fmt: skip
 Activation = Literal["relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "leaky_relu"]
 Initializer = Literal[
@@ -67,6 +73,8 @@ MAX_MISSING_VALUES = 1_000  # entries of data.missing_values
 MAX_CLASS_WEIGHTS = 10_000  # entries of training.class_weight
 MAX_TEXT = 1_000  # characters of a column name, a metric name or a missing-value text
 MAX_PATH = 4_096  # characters of a file path (Linux's PATH_MAX)
+MAX_PARAMS = 100  # entries of model.params, a custom builder's knobs
+MAX_PARAM_NAME = 100  # characters of a model.params name
 DEFAULT_MAX_MODEL_PARAMS = 50_000_000  # 200 MB as float32
 MAX_MODEL_PARAMS = 10**11  # the ceiling of search.max_model_params: 400 GB as float32
 
@@ -227,6 +235,40 @@ def text(limit: int = MAX_TEXT) -> Any:
     return Annotated[str, Field(max_length=limit)]
 
 
+def _code_spec(raw: Any) -> Any:
+    """A `<file.py>:<function>` or `<package.module>:<function>` spec, normalized; a callable
+    (Python API) is kept as it is."""
+    if raw is None or callable(raw):
+        return raw
+    if not isinstance(raw, str):
+        raise ValueError(f"expected a text {user_code.SPEC_FORMS}")
+    if len(raw) > MAX_PATH:
+        raise ValueError(f"has {len(raw):,} characters; at most {MAX_PATH:,}")
+    try:
+        return user_code.parse_spec(raw).text
+    except user_code.UserCodeError as error:
+        raise ValueError(str(error).split(": ", 1)[-1]) from None
+
+
+def _code_text(value: Any) -> Optional[str]:
+    return user_code.callable_text(value) if callable(value) else value
+
+
+CODE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "maxLength": MAX_PATH, "pattern": r"^.+:[A-Za-z_][A-Za-z0-9_]*$"},
+        {"type": "null"},
+    ],
+    "default": None,
+}
+# model.build, data.loader: a spec (the Python API also takes the function itself).
+CodeSpec = Annotated[
+    Optional[Union[str, Callable[..., Any]]],
+    BeforeValidator(_code_spec),
+    PlainSerializer(_code_text),
+    WithJsonSchema(CODE_SCHEMA),
+]
+
 PositiveFloat = number(gt=0)
 NonNegativeFloat = number(ge=0)
 Fraction = number(ge=0, lt=1)
@@ -306,15 +348,119 @@ class DataConfig(Section):
     split: SplitConfig = SplitConfig()
     normalize: Literal["none", "standard", "minmax"] = "standard"
     augmentation: Optional[AugmentationConfig] = None
+    loader: CodeSpec = None
+
+    @model_serializer(mode="wrap")
+    def _used_keys(self, handler: Any) -> Any:
+        data = handler(self)
+        if self.loader is None:  # absent as in configs written before source python existed
+            data.pop("loader", None)
+        return data
 
 
 # ---------------------------------------------------------------- model
 
 
-class ModelConfig(Section):
-    """The architecture: a dense network, or conv blocks followed by a dense head."""
+def _param_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_PARAM_NAME:
+        raise ValueError(
+            f"a name is a Python identifier of at most {MAX_PARAM_NAME} characters (letters, "
+            "digits, _; not starting with a digit): the builder reads it as params[name]"
+        )
+    return name
 
-    kind: Literal["dense", "cnn"] = "dense"
+
+def _value_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "text" if isinstance(value, str) else type(value).__name__
+
+
+def _check_scalar(value: Any, what: str = "a value") -> None:
+    """A knob's value is a boolean, a number, a text (or null when fixed), checked here once so
+    that a mistake gives one message (the union would give one per type)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value}")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise ValueError(f"{what} has {len(value):,} characters; at most {MAX_TEXT:,}")
+    if value is not None and _value_kind(value) not in ("boolean", "number", "text"):
+        raise ValueError(
+            f"{what} must be a boolean, a number or a text, got a {_value_kind(value)} "
+            f"{value!r}; a list is a choice among values"
+        )
+
+
+def _param_tag(raw: Any) -> Any:
+    """One model.params entry in the tagged form: a choice holds one type of value (integers
+    among floats become floats); a range is integers only when its ends and step are."""
+    tagged = _tag(raw)
+    if not isinstance(tagged, dict):
+        return tagged
+    kind = tagged.get("kind")
+    if kind == "fixed":
+        _check_scalar(tagged.get("value"))
+    if kind == "choice" and isinstance(tagged.get("values"), list):
+        values = tagged["values"]
+        for value in values:
+            if value is None:
+                raise ValueError("a choice's values are booleans, numbers or texts, not null")
+            _check_scalar(value, "each value of a choice")
+        kinds = sorted({_value_kind(value) for value in values})
+        if len(kinds) > 1:
+            raise ValueError(
+                f"mixes {' and '.join(kinds)} values; every value of a choice has one type "
+                "(quote numbers meant as text)"
+            )
+        if kinds == ["number"] and any(isinstance(value, float) for value in values):
+            tagged = {**tagged, "values": [float(value) for value in values]}
+    if kind == "range":
+        ends = {key: tagged[key] for key in ("min", "max", "step") if tagged.get(key) is not None}
+        if any(_value_kind(end) != "number" for end in ends.values()):
+            raise ValueError("a range's min, max and step are numbers; a list is a choice")
+        if any(isinstance(end, float) for end in ends.values()):
+            tagged = {**tagged, **{key: float(end) for key, end in ends.items()}}
+    return tagged
+
+
+def _params(raw: Any) -> Any:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("expected a mapping {name: value, list or range}")
+    if len(raw) > MAX_PARAMS:
+        raise ValueError(f"has {len(raw):,} entries; at most {MAX_PARAMS}")
+    return raw
+
+
+ParamScalar = Union[
+    StrictBool, StrictInt, number(), Annotated[StrictStr, Field(max_length=MAX_TEXT)]
+]
+ParamNumber = Union[StrictInt, number()]
+ParamName = Annotated[str, BeforeValidator(_param_name)]
+ParamValue = Annotated[
+    Annotated[
+        Union[Fixed[Optional[ParamScalar]], Choice[ParamScalar], Range[ParamNumber]],
+        Field(discriminator="kind"),
+    ],
+    BeforeValidator(_param_tag),
+]
+# The keys of the built-in families, errors with `kind: custom` (config/load.py says so).
+FAMILY_KEYS = (
+    "layers", "units", "activation", "initializer", "batch_norm", "filters", "filters_growth",
+    "kernel_size", "strides", "padding", "pooling", "dense_units", "global_pooling",
+)  # fmt: skip
+CUSTOM_KEYS = ("build", "params")
+
+
+class ModelConfig(Section):
+    """The architecture: a dense network, conv blocks followed by a dense head, or the user's
+    own model (`kind: custom`: `build` names the function, `params` its knobs)."""
+
+    kind: Literal["dense", "cnn", "custom"] = "dense"
     layers: tunable(count(0, MAX_LAYERS)) = fixed(2)
     units: tunable(count(1, MAX_WIDTH)) = fixed(64)
     activation: categorical(Activation) = fixed("relu")
@@ -328,6 +474,18 @@ class ModelConfig(Section):
     pooling: categorical(Literal["max", "avg", "none"]) = fixed("max")
     dense_units: tunable(count(0, MAX_WIDTH)) = fixed(64)
     global_pooling: bool = False
+    build: CodeSpec = None
+    params: Annotated[
+        dict[ParamName, ParamValue], BeforeValidator(_params), Field(max_length=MAX_PARAMS)
+    ] = {}
+
+    @model_serializer(mode="wrap")
+    def _used_keys(self, handler: Any) -> Any:
+        """Only the keys of this kind: a custom model's own, or a family's (as before custom
+        models existed, so that older runs' resolved configs compare equal)."""
+        data = handler(self)
+        dropped = FAMILY_KEYS if self.kind == "custom" else CUSTOM_KEYS
+        return {key: value for key, value in data.items() if key not in dropped}
 
 
 class RegularizationConfig(Section):

@@ -30,7 +30,9 @@ MODEL_KEYS = {
         "layers", "filters", "kernel_size", "strides", "padding", "pooling",
         "dense_units", "activation", "initializer", "batch_norm",
     ),
+    "custom": (),  # the builder's own knobs: model.params.<name> (custom_keys)
 }  # fmt: skip
+PARAMS_PREFIX = "model.params."  # a custom builder's knob: model.params.<name>
 PER_LAYER = {"dense": "units", "cnn": "filters"}
 SHOWN_VALUES = 12  # values of a choice `tunenet validate` lists; a longer list is shortened
 # key -> (parent key, parent values under which the key is used)
@@ -97,6 +99,8 @@ class HyperParameter:
 
 
 def _param(config: Config, dotted: str) -> Any:
+    if dotted.startswith(PARAMS_PREFIX):
+        return config.model.params[dotted.removeprefix(PARAMS_PREFIX)]
     section, key = dotted.split(".", 1)
     owner = getattr(config, section)
     if section == "data":  # data.augmentation.<key>
@@ -107,6 +111,7 @@ def _param(config: Config, dotted: str) -> Any:
 def tunable_keys(config: Config) -> list[str]:
     """Dotted names of every key this config's model uses, in a stable order."""
     keys = [f"model.{key}" for key in MODEL_KEYS[config.model.kind]]
+    keys += custom_keys(config)
     keys += [f"regularization.{key}" for key in ("l1", "l2", "dropout")]
     keys += [
         f"optimizer.{key}"
@@ -121,6 +126,14 @@ def tunable_keys(config: Config) -> list[str]:
             for key in ("flip", "rotation", "zoom", "translation", "contrast")
         ]
     return keys
+
+
+def custom_keys(config: Config) -> list[str]:
+    """A custom model's knobs, `model.params.<name>`, in the config's order (none for the
+    built-in families)."""
+    if config.model.kind != "custom":
+        return []
+    return [f"{PARAMS_PREFIX}{name}" for name in config.model.params]
 
 
 def _from_param(name: str, param: Any, integer: bool) -> HyperParameter:
@@ -144,7 +157,7 @@ def _is_int_range(param: Any) -> bool:
 def build_space(config: Config) -> list[HyperParameter]:
     """Every tuned key of the config as a HyperParameter, conditions included."""
     space: list[HyperParameter] = []
-    per_layer = f"model.{PER_LAYER[config.model.kind]}"
+    per_layer = f"model.{PER_LAYER.get(config.model.kind)}"
     for dotted in tunable_keys(config):
         param = _param(config, dotted)
         if isinstance(param, Fixed) or param is None:

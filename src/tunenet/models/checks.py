@@ -19,5 +19,5 @@ def cnn_fits(config: Config) -> list[tuple[str, str]]:
 
 
 # size.check_config: the largest model of the space, estimated from the data's shape (reads at
-# most a data file's header).
+# most a data file's header); a custom model's size is unknown until its builder runs.
 MODEL_CHECKS = (cnn_fits, size.check_config)

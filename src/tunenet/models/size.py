@@ -154,6 +154,8 @@ def largest_model(
     since more blocks or a larger kernel also shrink the image that the dense head sees.
     """
     model = config.model
+    if model.kind == "custom":
+        return None  # its builder alone knows its layers
     batch_norm = True in param_values(model.batch_norm)
     if model.kind == "cnn":  # on a flat input it cannot be built: `shapes.fit_problems` says so
         return (
@@ -283,14 +285,25 @@ def _culprits(config: Config) -> str:
     return ", ".join(keys[:-1]) + f" or {keys[-1]}"
 
 
+UNKNOWN_UNTIL_BUILT = (
+    "Largest model: unknown until built (model.kind custom: only build() knows its layers, "
+    "and validate does not run it)."
+)
+
+
 def check_config(config: Config) -> list[tuple[str, str]]:
-    """The size check of a config, on the input shape its data's headers give."""
+    """The size check of a config, on the input shape its data's headers give (none for a
+    custom model: only its builder knows its layers)."""
+    if config.model.kind == "custom":
+        return []
     shape, outputs, lower_bound = data_shape(config)
     return size_problems(config, shape, outputs, lower_bound)
 
 
 def describe(config: Config) -> Optional[str]:
     """One sentence on the largest model of the space, for `tunenet validate`."""
+    if config.model.kind == "custom":
+        return UNKNOWN_UNTIL_BUILT
     shape, outputs, lower_bound = data_shape(config)
     if shape is None:
         return None
