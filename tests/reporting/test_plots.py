@@ -36,6 +36,7 @@ EXPECTED = {
     "worked-example": SEARCH,
     "insight": [*SEARCH, "confusion_matrix", "dynamics", "learning_curve"],
     "imbalanced": [*SEARCH, "confusion_matrix"],
+    "custom": [*SEARCH, "dynamics"],
 }
 
 
