@@ -209,6 +209,14 @@ def test_model_params_columns_get_effects_with_plain_names_by_their_kind() -> No
     assert evidence["model.params.cell"].low is None  # a category: its best value, no spans
 
 
+def test_a_custom_model_on_images_is_not_told_data_augmentation() -> None:
+    # tunenet gives a custom model the images as they are: its augmentation does not reach it
+    fit = fit_diagnosis(0.12, 0.25, WORKED)
+    images = {"image_data": True, "source": "images"}
+    assert "data.augmentation" in keys(recommend(fit, [], TrialContext(**images), {}))
+    assert "data.augmentation" not in keys(recommend(fit, [], custom(**images), {}))
+
+
 def test_python_data_is_images_only_with_three_axes() -> None:
     assert image_source("python", (8, 8, 1)) is True
     assert image_source("python", (8, 8)) is False  # a sequence of 8 steps

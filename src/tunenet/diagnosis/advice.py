@@ -674,7 +674,10 @@ def _architecture(ctx: TrialContext, evidence: Mapping[str, Evidence]) -> Recomm
 
 
 def _augmentation_applies(ctx: TrialContext) -> bool:
-    """Augmentation needs image-shaped inputs: digits are flat features for a dense network."""
+    """Augmentation needs image-shaped inputs: digits are flat features for a dense network. A
+    custom model is given the data as they are (models/build.py: no augmentation block)."""
+    if ctx.builder is not None:
+        return False
     if ctx.values.get("model.kind") == "cnn":
         return True
     return bool(ctx.image_data) and ctx.source not in IMAGE_BUILTINS
