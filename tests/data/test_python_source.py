@@ -318,3 +318,37 @@ def test_search_on_sequences_from_a_loader(cli, write_config, tmp_path: Path):
     assert row["status"] == "completed" and row["train_n"] == "72" and row["val_n"] == "24"
     with open(run / "baselines.csv", newline="") as file:
         assert {line["model"] for line in csv.DictReader(file)} >= {"majority", "logistic"}
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_search_on_token_ids_with_an_embedding_builder(cli, write_config, tmp_path: Path):
+    (tmp_path / "embed.py").write_text(
+        "import keras\n\n\n"
+        "def build(params, data):\n"
+        "    assert data.input_shape == (5,), data.input_shape\n"
+        "    inputs = keras.Input(shape=data.input_shape, dtype='int32')\n"
+        "    x = keras.layers.Embedding(50, 4, name='embed')(inputs)\n"
+        "    x = keras.layers.GRU(params['units'], name='recurrent')(x)\n"
+        "    outputs = keras.layers.Dense(data.output_units,\n"
+        "                                 activation=data.output_activation)(x)\n"
+        "    return keras.Model(inputs, outputs)\n",
+        encoding="utf-8",
+    )
+    path = write_config(
+        f"""
+        name: ids
+        seed: 3
+        data: {{source: python, loader: '{LOADERS / "good.py"}:tokens', normalize: none}}
+        model: {{kind: custom, build: embed.py:build, params: {{units: 4}}}}
+        training: {{epochs: 2, batch_size: 16}}
+        search: {{max_trials: 1}}
+        """
+    )
+    result = cli("search", path, "--runs-dir", tmp_path / "runs", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    with open(tmp_path / "runs" / "ids" / "trials.csv", newline="") as file:
+        (row,) = list(csv.DictReader(file))
+    assert row["status"] == "completed", row["message"]
+    data = json.loads((tmp_path / "runs" / "ids" / "manifest.json").read_text())["data"]
+    assert data["input_shape"] == [5] and data["feature_scales"] is None
