@@ -63,10 +63,16 @@ def test_import_tunenet_loads_neither_tensorflow_nor_pandas():
     [
         (["--help"], "validate", (*HEAVY, "pandas")),
         (["validate", "configs/quickstart.yaml"], "grid size", (*HEAVY, "pandas")),
+        # a custom builder and a python loader: read and parsed, never imported
+        (
+            ["validate", "tests/fixtures/custom/config.yaml"],
+            "runs build() from",
+            (*HEAVY, "pandas"),
+        ),
         (["report", "{run}"], "minimal", HEAVY),
         (["report", "{run}", "--format", "json", "--no-plots"], '"format_version"', HEAVY),
     ],
-    ids=["help", "validate", "report", "report-json"],
+    ids=["help", "validate", "validate-custom", "report", "report-json"],
 )
 def test_light_commands_never_import_tensorflow(args, shown, heavy, tmp_path):
     """docs/cli.md: they answer in well under a second, so TensorFlow is not even tried (nor pandas

@@ -276,6 +276,36 @@ def runs_line(key: str, spec: UserFunction) -> str:
     return f"{key}: runs {spec.function}() from {where} (not imported by validate)"
 
 
+def config_runs(config: Any) -> list[str]:
+    """The lines `tunenet validate` prints on the user code a config runs (model.build,
+    data.loader), none when it runs none."""
+    lines = []
+    for key, value in (("model.build", config.model.build), ("data.loader", config.data.loader)):
+        if callable(value):
+            lines.append(f"{key}: runs the function {callable_text(value)} given in Python")
+        elif value is not None:
+            lines.append(runs_line(key, parse_spec(value)))
+    return lines
+
+
+def code_identity(config: Any) -> dict[str, dict]:
+    """The user code a config runs, as a run records it (docs/run-format.md): `model.build` as
+    {spec, sha256, reads} and `data.loader` as {spec, sha256}, by those dotted keys; sha256 is
+    None when the file cannot be read (or a callable has no file)."""
+    found: dict[str, dict] = {}
+    for key, value in (("model.build", config.model.build), ("data.loader", config.data.loader)):
+        if value is None:
+            continue
+        if callable(value):
+            found[key] = {"spec": callable_text(value), "sha256": callable_hash(value)}
+            continue
+        spec = parse_spec(value)
+        found[key] = {"spec": spec.text, "sha256": source_hash(spec)}
+        if key == "model.build":
+            found[key]["reads"] = list(regularization_reads(spec))
+    return found
+
+
 # ---------------------------------------------------------------- callables (Python API)
 
 

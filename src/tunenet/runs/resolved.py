@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from tunenet.config.sections import Config
+from tunenet.config.user_code import code_identity
 
 # Keys a resumed run may change: more trials or epochs extend the search without mixing configs.
 EXTENDABLE = ("search.max_trials", "training.epochs")
@@ -21,14 +22,40 @@ def resolved_dict(config: Config) -> dict:
 
 
 def fingerprint(config: Config) -> str:
-    """A hash of the resolved config, without the keys a resume may extend."""
+    """A hash of the resolved config, without the keys a resume may extend, and of the content
+    of the builder's and loader's files (docs/custom-models.md)."""
     data = resolved_dict(config)
     data.pop("name", None)
     for dotted in (*EXTENDABLE, *LIMITS):
         section, key = dotted.split(".")
         data[section].pop(key, None)
+    code = {key: found["sha256"] for key, found in code_identity(config).items()}
+    if code:  # absent otherwise: configs without user code keep their fingerprints
+        data["user_code"] = code
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def manifest_code(config: Config) -> dict:
+    """What manifest.json records of the user code a config runs: {"model": {"builder":
+    {spec, sha256, reads}}} and {"data": {"loader": {spec, sha256}}}, each only when used."""
+    identity = code_identity(config)
+    recorded: dict = {}
+    if "model.build" in identity:
+        recorded["model"] = {"builder": identity["model.build"]}
+    if "data.loader" in identity:
+        recorded["data"] = {"loader": identity["data.loader"]}
+    return recorded
+
+
+def recorded_code(manifest: dict) -> dict[str, dict]:
+    """The user code a run's manifest recorded, by config key (`model.build`, `data.loader`)."""
+    model, data = manifest.get("model"), manifest.get("data")
+    found = {
+        "model.build": model.get("builder") if isinstance(model, dict) else None,
+        "data.loader": data.get("loader") if isinstance(data, dict) else None,
+    }
+    return {key: value for key, value in found.items() if isinstance(value, dict)}
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:

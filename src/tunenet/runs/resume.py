@@ -15,10 +15,17 @@ from typing import Optional
 import yaml
 
 from tunenet.config.sections import Config
+from tunenet.config.user_code import code_identity
 from tunenet.errors import RunDirError
 from tunenet.runs.files import REFUSED, read_json, short, text_or_none, write_atomic, write_json
 from tunenet.runs.paths import RunDir, new_manifest
-from tunenet.runs.resolved import EXTENDABLE, config_differences, fingerprint, resolved_dict
+from tunenet.runs.resolved import (
+    EXTENDABLE,
+    config_differences,
+    fingerprint,
+    recorded_code,
+    resolved_dict,
+)
 from tunenet.runs.status import FINAL_STATUSES
 from tunenet.runs.tables import EpochLog, read_trial_rows, trial_number
 
@@ -27,6 +34,7 @@ def reopen(run: RunDir, config: Config) -> RunDir:
     """Check a run for --resume before changing anything, then rebuild what can be rebuilt."""
     manifest, damage = _manifest_or_damage(run)
     run.notes = _check_same_config(run, config, manifest)
+    _check_same_code(run, config, manifest)
     rows, _ = read_trial_rows(run.trials_file)  # raises on a damaged header or inner line
     _check_header(run.epochs_file, ("trial_id", "execution", "epoch"))
     _check_header(run.layers_file, ("trial_id", "execution", "epoch"))
@@ -104,6 +112,27 @@ def _check_same_config(run: RunDir, config: Config, manifest: Optional[dict]) ->
         "Start a new run (--name) or replace this one (--overwrite)."
     )
     raise RunDirError("\n".join(lines))
+
+
+def _check_same_code(run: RunDir, config: Config, manifest: Optional[dict]) -> None:
+    """`--resume` with a changed builder or loader file stops, naming the file: trials built by
+    two versions of a model would be compared as one search."""
+    if manifest is None:
+        return  # rebuilt from the config; the run's config check stood for it
+    current = code_identity(config)
+    for key, recorded in recorded_code(manifest).items():
+        now = current.get(key)
+        before = recorded.get("sha256")
+        if now is None or before is None or now["spec"] != recorded.get("spec"):
+            continue  # no longer used, or renamed: the config's difference says so
+        if now["sha256"] != before:
+            where = now["spec"].rpartition(":")[0]
+            raise RunDirError(
+                f"{run.path}: {key}'s file {where} changed since this run started (sha256 "
+                f"{str(before)[:12]}... -> {str(now['sha256'])[:12]}...); --resume would mix "
+                "models built by two versions of it. Restore the file, start a new run "
+                "(--name) or replace this one (--overwrite)."
+            )
 
 
 def _check_header(path: Path, first: tuple[str, ...]) -> None:

@@ -51,6 +51,7 @@ from tunenet.runs import (
     write_baselines,
 )
 from tunenet.runs.baselines import has_task_columns
+from tunenet.runs.resolved import manifest_code
 from tunenet.tuning import handover as handover_module
 from tunenet.tuning import kt_compat
 from tunenet.tuning import trial as trial_module
@@ -478,6 +479,7 @@ def _start_manifest(
     run: RunDir, config: Config, dataset: Dataset, context: SearchContext, resume: bool
 ) -> None:
     manifest = run.read_manifest() if resume else {}
+    code = manifest_code(config)  # the user's builder and loader files, by content
     run.update_manifest(
         format_version=FORMAT_VERSION,
         name=run.name,
@@ -485,11 +487,12 @@ def _start_manifest(
         seed=config.seed,
         config_fingerprint=fingerprint(config),
         strategy=config.search.strategy,
-        data=dataset.summary(),
+        data={**dataset.summary(), **code.get("data", {})},
         objective=context.objective.to_dict(),
         status=RunStatus.RUNNING,
         started_at=manifest.get("started_at") or now(),
         finished_at=None,
+        **({"model": code["model"]} if "model" in code else {}),
     )
 
 
@@ -508,7 +511,9 @@ def _reference_baselines(context: SearchContext, *, resume: bool) -> None:
         return
     config = context.config
     try:
-        baselines = fit_baselines(context.dataset, config.data.normalize, config.seed)
+        baselines = fit_baselines(
+            context.dataset, config.data.normalize, config.seed, context.class_weight
+        )
     except Exception as error:  # references are a help: they never stop the search
         trial_module.stop_if_requested()  # but a stop does, whatever error it came out as
         events.on_note(f"warning: baselines left out ({type(error).__name__}: {error})")
