@@ -221,3 +221,49 @@ def test_the_search_line_labels_by_the_same_rule(credit: Path) -> None:
     with open(credit / "trials.csv", encoding="utf-8") as file:
         rows = {row["trial_id"]: row for row in csv.DictReader(file)}
     assert label(rows["02"]) == "good fit" and label(rows["03"]) == "not learning"
+
+
+# ---------------------------------------------------------------- class weights
+
+
+def test_a_class_weighted_model_is_judged_against_what_weighting_learns_from_nothing():
+    from tunenet.reporting.noise import weighted_prior
+
+    # balanced: a model that learned nothing is pulled to 1/k for every class, ln k per row
+    balanced = weighted_prior("balanced", 2)
+    assert balanced is not None and balanced.value == pytest.approx(0.693147, abs=1e-6)
+    # with the rows per class the same holds whatever the shares
+    assert weighted_prior("balanced", 2, ["No", "Yes"], [1933, 67]).value == pytest.approx(  # type: ignore[union-attr]
+        0.693147, abs=1e-6
+    )
+    # {Yes: 9}: p(Yes) = 9 * 0.1 / (0.9 + 9 * 0.1) = 0.5 on a 90/10 split: ln 2 again
+    weighted = weighted_prior({"Yes": 9}, 2, ["No", "Yes"], [900, 100])
+    assert weighted is not None and weighted.value == pytest.approx(0.693147, abs=1e-6)
+    # {Yes: 1}: the class prior itself, -(0.9 ln 0.9 + 0.1 ln 0.1)
+    plain = weighted_prior({"Yes": 1}, 2, ["No", "Yes"], [900, 100])
+    assert plain is not None and plain.value == pytest.approx(0.325083, abs=1e-6)
+    assert weighted_prior({"Yes": 9}, 2) is None  # a mapping needs the rows per class
+
+
+def test_a_balanced_run_paying_accuracy_for_the_small_class_is_learning(credit: Path) -> None:
+    # the same run trained with training.class_weight: balanced: trial 04 errs on 14% of the
+    # rows (more than always answering No) and its unweighted log loss, 0.295, is above the
+    # class prior's, as weighting does on purpose; a model that learned nothing under these
+    # weights has ln 2 = 0.693
+    (credit / "resolved.yaml").write_text(
+        "training:\n  epochs: 3\n  class_weight: balanced\ndiagnosis:\n  target_error: auto\n"
+    )
+    with (credit / "trials.csv").open("a") as file:
+        file.write(
+            "04,completed,0.001,3,3,False,0.142,0.140,0.15,0.29,6000,2000,2000,0.28,0.295,0.013\n"
+        )
+        file.write(
+            "05,completed,0.001,3,3,False,0.50,0.50,0.5,0.69,6000,2000,2000,0.69,0.693,0.001\n"
+        )
+    trials = by_id(build(credit))
+    assert trials["04"].label != "not learning"
+    reason = trials["04"].fit.reason  # type: ignore[union-attr]
+    assert reason is not None
+    assert "is clearly below the log loss of a model that learned nothing under " in reason
+    assert "training.class_weight, 0.693: learning" in reason
+    assert trials["05"].label == "not learning"

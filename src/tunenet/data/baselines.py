@@ -77,13 +77,22 @@ class Baselines:
         return "; ".join([line, *self.notes])
 
 
-def fit_baselines(dataset: Dataset, normalize: str, seed: int) -> Baselines:
+def fit_baselines(
+    dataset: Dataset,
+    normalize: str,
+    seed: int,
+    class_weight: Optional[dict[int, float]] = None,
+) -> Baselines:
     """Fit the reference models on a search's split and score them on every split.
 
     Args:
         dataset: the search's Dataset (its fixed train / validation / test split).
         normalize: `data.normalize` (none, standard or minmax), applied as the network does.
         seed: the run's seed: the subsample of a large training split and boosting's seed.
+        class_weight: `training.class_weight` by class index (`Dataset.class_weights`), or
+            None. Logistic regression and boosting are weighted like the network, so that
+            their errors (the auto target) are what a weighted model reaches; the majority
+            row stays the class prior, the reference of a model that learned nothing.
 
     A model that cannot be fitted (e.g. too few examples of a class) is left out, with the
     reason in `skipped`; this function does not raise for such a model.
@@ -105,7 +114,9 @@ def fit_baselines(dataset: Dataset, normalize: str, seed: int) -> Baselines:
     fitted = Baselines([], len(kept), train_rows, 0.0)
     if iterations is not None and iterations < BOOSTING_MAX_ITER:
         fitted.notes.append(f"boosting: {iterations} of {BOOSTING_MAX_ITER} iterations ({why_not})")
-    for name, model in _models(classification, seed, iterations):
+    if class_weight:
+        fitted.notes.append("logistic and boosting weighted by training.class_weight")
+    for name, model in _models(classification, seed, iterations, class_weight):
         if model is None:
             fitted.skipped.append(f"{name}: {why_not}")
             continue
@@ -129,11 +140,17 @@ def boosting_iterations(values: int, trees: int) -> tuple[Optional[int], str]:
     return iterations, f"{size}, to take seconds"
 
 
-def _models(classification: bool, seed: int, boosting: Optional[int]) -> list[tuple[str, Any]]:
+def _models(
+    classification: bool,
+    seed: int,
+    boosting: Optional[int],
+    class_weight: Optional[dict[int, float]] = None,
+) -> list[tuple[str, Any]]:
     """(name, unfitted estimator) of each reference; None for boosting when it is left out.
 
     Args:
         boosting: boosting's iterations, or None to leave it out.
+        class_weight: the class weights of logistic regression and boosting (classification).
     """
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -142,13 +159,14 @@ def _models(classification: bool, seed: int, boosting: Optional[int]) -> list[tu
     booster = None
     if boosting is not None:
         kind = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
-        booster = kind(max_iter=boosting, random_state=seed)
+        weights = {"class_weight": class_weight} if classification and class_weight else {}
+        booster = kind(max_iter=boosting, random_state=seed, **weights)
     if classification:
         return [
             # the class-prior model: the training split's class frequencies for every row (its
             # predicted class is the majority class, its log loss the entropy of the prior)
             ("majority", DummyClassifier(strategy="prior")),
-            ("logistic", LogisticRegression(max_iter=LOGISTIC_MAX_ITER)),
+            ("logistic", LogisticRegression(max_iter=LOGISTIC_MAX_ITER, class_weight=class_weight)),
             ("boosting", booster),
         ]
     return [("mean", DummyRegressor()), ("linear", Ridge(alpha=RIDGE_ALPHA)), ("boosting", booster)]

@@ -88,6 +88,7 @@ class LogLoss:
 
     value: float
     se: float | None = None
+    whose: str = "the class prior's"  # the reference model, for the words
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def log_loss_words(trial: LogLoss, prior: LogLoss) -> str:
     """ "validation log loss 0.085 ± 0.004 is clearly below the class prior's 0.146" (or "is not
     clearly below")."""
     clearly = "is clearly below" if log_loss_below(trial, prior) else "is not clearly below"
-    return f"validation log loss {_loss_ci(trial)} {clearly} the class prior's {_loss_ci(prior)}"
+    return f"validation log loss {_loss_ci(trial)} {clearly} {prior.whose} {_loss_ci(prior)}"
 
 
 def with_curve(fit: FitDiagnosis | None, findings: Sequence[Finding]) -> FitDiagnosis | None:
@@ -295,7 +296,8 @@ def _pooled_se(*losses: LogLoss) -> float:
 def _loss_ci(loss: LogLoss) -> str:
     """ "0.085 ± 0.004" (± z · se); the value alone without a standard error."""
     text = f"{loss.value:.3g}"
-    return f"{text} ± {Z * loss.se:.2g}" if finite(loss.se) else text  # type: ignore[operator]
+    known = finite(loss.se) and loss.se > 0  # type: ignore[operator]
+    return f"{text} ± {Z * loss.se:.2g}" if known else text  # type: ignore[operator]
 
 
 def trial_label(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tunenet import diagnosis as dx
+from tunenet.config.sections import class_label
 from tunenet.runs import Run
 from tunenet.runs import config_value as _config_value
 from tunenet.runs.cells import number
@@ -25,6 +26,8 @@ from tunenet.runs.cells import number
 SPLITS = ("train", "val", "test")
 MANIFEST_SPLITS = {"train": "train", "val": "validation", "test": "test"}
 CHANCE_BASELINES = ("majority", "mean")  # baselines.csv `model` of the chance-level reference
+# the reference log loss of a class-weighted run, in words (`weighted_prior`)
+WEIGHTED_PRIOR = "the log loss of a model that learned nothing under training.class_weight,"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,63 @@ def chance(run: Run) -> dx.Chance | None:
     row = _chance_baseline(run)
     majority = number(row.get("train_error")) if row is not None else None
     prior = log_loss(row) if row is not None else None
+    weights = _config_value(run.resolved, "training.class_weight")[1]
+    if weights not in (None, False, "none"):
+        prior = weighted_prior(weights, count, *_validation_classes(run))
     return dx.chance_error(task, count, majority, prior)
+
+
+def weighted_prior(
+    weights: object,
+    classes: int | None,
+    labels: list[str] | None = None,
+    counts: list[int] | None = None,
+) -> dx.LogLoss | None:
+    """The validation log loss of a model that learned nothing under `training.class_weight`.
+
+    Weighted training pulls such a model to p(c) ∝ weight(c) × share(c), not to the class
+    prior (uniform for `balanced`), and a weighted model pays accuracy and unweighted log loss
+    for the small classes on purpose: so this, not the class prior's, is the reference for
+    `not learning` (docs/report.md). `labels`, `counts`: the validation rows per class (best/
+    confusion.json); `balanced` needs only the number of classes. None when it cannot be told.
+    """
+    if not counts or not labels or sum(counts) == 0:
+        if weights == "balanced" and classes and classes >= 2:
+            return dx.LogLoss(math.log(classes), 0.0, WEIGHTED_PRIOR)  # the same for every row
+        return None
+    shares = [n / sum(counts) for n in counts]
+    if weights == "balanced":
+        pulled = [1.0 if n else 0.0 for n in counts]
+    elif isinstance(weights, dict):
+        given = {class_label(key): value for key, value in weights.items()}
+        pulled = [
+            share * float(number(given.get(label)) or 1.0)
+            for share, label in zip(shares, labels, strict=True)
+        ]
+    else:
+        return None
+    probabilities = [weight / sum(pulled) for weight in pulled]
+    losses = [-math.log(max(p, 1e-7)) for p in probabilities]
+    mean = sum(share * loss for share, loss in zip(shares, losses, strict=True))
+    spread = sum(share * (loss - mean) ** 2 for share, loss in zip(shares, losses, strict=True))
+    return dx.LogLoss(mean, math.sqrt(spread / sum(counts)), WEIGHTED_PRIOR)
+
+
+def _validation_classes(run: Run) -> tuple[list[str] | None, list[int] | None]:
+    """Labels and rows per class of best/confusion.json's validation split (else test)."""
+    confusion = run.confusion or {}
+    splits = confusion.get("splits") if isinstance(confusion, dict) else None
+    labels = confusion.get("labels") if isinstance(confusion, dict) else None
+    if not isinstance(splits, dict) or not isinstance(labels, list):
+        return None, None
+    matrix = splits.get("val") or splits.get("test")
+    try:
+        counts = [int(sum(row)) for row in matrix]
+    except (TypeError, ValueError):
+        return None, None
+    return (
+        ([str(label) for label in labels], counts) if len(counts) == len(labels) else (None, None)
+    )
 
 
 def log_loss(row: pd.Series) -> dx.LogLoss | None:
