@@ -18,6 +18,7 @@ import yaml
 
 from tunenet.config import load as loader
 from tunenet.config.sections import Config
+from tunenet.config.user_code import with_code
 from tunenet.errors import ConfigError, OptionError, Problem, SearchError
 from tunenet.models.checks import MODEL_CHECKS
 from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
@@ -91,7 +92,8 @@ def _load(config: ConfigLike, **overrides: Any) -> Config:
     if isinstance(config, Config):
         if all(value is None or value is False for value in overrides.values()):
             return config
-        return loader.load_mapping(resolved_dict(config), checks=MODEL_CHECKS, **overrides)
+        raw = with_code(resolved_dict(config), config, callables=True)  # a builder function
+        return loader.load_mapping(raw, checks=MODEL_CHECKS, **overrides)
     if isinstance(config, dict):
         return loader.load_mapping(config, checks=MODEL_CHECKS, **overrides)
     raise TypeError(
@@ -250,12 +252,19 @@ def _run_options(
         raise ConfigError(f"config: {message}", [Problem("name", message)])
     # the run's own config.yaml: what resume hints and worker processes read back
     return RunOptions(
-        config_path=runs_dir / run_name / "config.yaml", config_text=_yaml_text(config), **common
+        config_path=runs_dir / run_name / "config.yaml",
+        config_text=_yaml_text(config, cfg),
+        **common,
     )
 
 
-def _yaml_text(config: Union[dict, Config]) -> str:
-    content = resolved_dict(config) if isinstance(config, Config) else config
+def _yaml_text(config: Union[dict, Config], cfg: Config) -> str:
+    # a builder or loader as an absolute path (or a function's module:name), never relative
+    content = (
+        resolved_dict(config)
+        if isinstance(config, Config)
+        else with_code(config, cfg, callables=False)
+    )
     try:
         return yaml.safe_dump(content, sort_keys=False)
     except yaml.YAMLError as error:

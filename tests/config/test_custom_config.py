@@ -12,6 +12,7 @@ import pytest
 
 from tunenet.config.load import load_config, load_mapping
 from tunenet.config.space import build_space, grid_size, value_of
+from tunenet.config.user_code import import_function, parse_spec, source_hash, with_code
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.runs.paths import RunDir
 from tunenet.runs.resolved import fingerprint, manifest_code, resolved_dict
@@ -145,7 +146,7 @@ def test_a_callable_builder_in_the_python_api():
     raw = {"data": {"source": "digits"}, "model": {"kind": "custom", "build": build}}
     config = load_mapping(raw)
     assert config.model.build is build
-    assert resolved_dict(config)["model"]["build"].startswith("<callable ")
+    assert resolved_dict(config)["model"]["build"].startswith("<callable ")  # a local function
 
 
 BAD_BUILDERS = {
@@ -307,3 +308,23 @@ def test_resume_refuses_a_changed_builder_naming_the_file(project):
     message = str(caught.value)
     assert f"model.build's file {builder} changed since this run started" in message
     assert "--overwrite" in message
+
+
+# ---------------------------------------------------------------- the Python API's functions
+
+
+def test_a_builder_function_is_recorded_by_its_file(tmp_path):
+    path = write(
+        tmp_path / "mine.py", "def build(params, data):\n    return params['regularization.l2']\n"
+    )
+    function = import_function(parse_spec(f"{path}:build"))
+    config = load_mapping(
+        {"data": {"source": "digits"}, "model": {"kind": "custom", "build": function}}
+    )
+    builder = manifest_code(config)["model"]["builder"]
+    assert builder["spec"] == f"{path}:build"  # imports the same function again
+    assert builder["reads"] == ["regularization.l2"]
+    assert builder["sha256"] == source_hash(parse_spec(f"{path}:build"))
+    raw = {"data": {"source": "digits"}, "model": {"kind": "custom", "build": function}}
+    assert with_code(raw, config, callables=False)["model"]["build"] == f"{path}:build"
+    assert with_code(resolved_dict(config), config, callables=True)["model"]["build"] is function

@@ -257,13 +257,17 @@ def regularization_reads(spec: UserFunction) -> tuple[str, ...]:
     """The `regularization.*` keys whose text appears as a string in the spec's file, in the
     order of REGULARIZATION_KEYS: the keys the builder may read (advice names only those)."""
     path = source_file(spec)
+    return _reads(path) if path is not None else ()
+
+
+def _reads(path: Path) -> tuple[str, ...]:
     try:
-        tree = ast.parse(_read(path)) if path is not None else None
+        tree = ast.parse(_read(path))
     except (OSError, SyntaxError, ValueError):
         return ()
     strings = {
         node.value
-        for node in ast.walk(tree or ast.Module(body=[], type_ignores=[]))
+        for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
     return tuple(key for key in REGULARIZATION_KEYS if key in strings)
@@ -298,6 +302,9 @@ def code_identity(config: Any) -> dict[str, dict]:
             continue
         if callable(value):
             found[key] = {"spec": callable_text(value), "sha256": callable_hash(value)}
+            path = callable_file(value)
+            if key == "model.build":
+                found[key]["reads"] = list(_reads(path) if path else ())
             continue
         spec = parse_spec(value)
         found[key] = {"spec": spec.text, "sha256": source_hash(spec)}
@@ -306,27 +313,50 @@ def code_identity(config: Any) -> dict[str, dict]:
     return found
 
 
+def with_code(raw: dict, config: Any, *, callables: bool) -> dict:
+    """A config mapping with `model.build` and `data.loader` as the validated `config` holds
+    them (relative paths made absolute): a callable as itself when `callables`, else as its
+    text (for a YAML file, e.g. a run's own config.yaml written from a dict)."""
+    sections = {"model": ("build", config.model.build), "data": ("loader", config.data.loader)}
+    raw = dict(raw)
+    for section, (key, value) in sections.items():
+        if value is None or not isinstance(raw.get(section), dict):
+            continue
+        written = value if callables or not callable(value) else callable_text(value)
+        raw[section] = {**raw[section], key: written}
+    return raw
+
+
 # ---------------------------------------------------------------- callables (Python API)
 
 
 def callable_text(function: Callable) -> str:
-    """How a callable given in the Python API is written in resolved.yaml: `module:name` when it
-    is a module's top-level function (a module spec that imports it again), else a description."""
+    """How a callable given in the Python API is written in resolved.yaml: a spec that imports
+    the same function again when there is one (`module:name` when that module is found on
+    sys.path as the function's file, else `file.py:name`), else a description."""
     module = getattr(function, "__module__", None) or "?"
     name = getattr(function, "__qualname__", None) or type(function).__name__
-    if module != "__main__" and all(_is_name(part) for part in (*module.split("."), name)):
-        return f"{module}:{name}"
-    return f"<callable {module}.{name}>"
+    path = callable_file(function)
+    if module == "__main__" or not _is_name(name) or path is None:
+        return f"<callable {module}.{name}>"  # a script or notebook: importing it runs it
+    if all(_is_name(part) for part in module.split(".")):
+        spec = UserFunction(None, module, name, f"{module}:{name}")
+        if source_file(spec) == path:
+            return spec.text
+    return f"{path}:{name}"
+
+
+def callable_file(function: Callable) -> Optional[Path]:
+    """The .py file a function was defined in, or None (a builtin, a notebook cell)."""
+    filename = getattr(getattr(function, "__code__", None), "co_filename", None)
+    return Path(filename) if filename and filename.endswith(".py") else None
 
 
 def callable_hash(function: Callable) -> Optional[str]:
     """The sha256 of the file a callable was defined in, or None when it has none."""
-    code = getattr(function, "__code__", None)
-    filename = getattr(code, "co_filename", None)
-    if not filename or not filename.endswith(".py"):
-        return None
+    path = callable_file(function)
     try:
-        return hashlib.sha256(_read(Path(filename))).hexdigest()
+        return hashlib.sha256(_read(path)).hexdigest() if path is not None else None
     except (OSError, ValueError):
         return None
 
