@@ -9,7 +9,15 @@ import re
 
 import pandas as pd
 
-from tunenet.diagnosis.advice import Recommendation, TrialContext, image_source, recommend
+from tunenet.diagnosis.advice import (
+    PeerTrial,
+    Recommendation,
+    RunFacts,
+    TrialContext,
+    TrialSize,
+    image_source,
+    recommend,
+)
 from tunenet.diagnosis.builder import ModelBuilder
 from tunenet.diagnosis.curves import Finding
 from tunenet.diagnosis.dynamics import dynamics_findings
@@ -158,6 +166,21 @@ def test_a_slow_optimizer_rules_out_growing_the_builder() -> None:
     recs = recommend(fit, [], context, {})
     assert keys(recs)[0] == "optimizer.name"
     assert ("model.params", "increase") not in {(r.key, r.action) for r in recs}
+
+
+def test_a_fitting_custom_trial_with_fewer_parameters_rules_out_growing_the_builder() -> None:
+    values = {"optimizer.learning_rate": 0.01, "model.params.cell": "lstm"}
+    peer = PeerTrial(
+        "03", "good fit", TrialSize(20_000, label="20,000 parameters"),
+        {**values, "optimizer.learning_rate": 0.001}, 0.08,
+    )  # fmt: skip
+    size = TrialSize(54_026, label="54,026 parameters")
+    context = custom(values, trial_id="00", size=size, run=RunFacts((peer,)))
+    recs = recommend(fit_diagnosis(0.26, 0.28, WORKED), [], context, {})
+    assert recs[0].key == "optimizer.learning_rate" and recs[0].value == 0.001
+    assert "Trial 03, no bigger (20,000 parameters), fits" in recs[0].text
+    assert ("model.params", "increase") not in {(r.key, r.action) for r in recs}
+    assert family_keys(recs) == []
 
 
 def test_layer_dynamics_advice_of_a_custom_model_speaks_of_its_builder() -> None:
