@@ -57,6 +57,9 @@ Numbers follow YAML 1.2: `1e-3` is a float (write `1.0e-3` too if other tools re
 A number is never `true` or `false`, `.inf` or `.nan`.
 Per-layer keys (`model.units`, and `model.filters` for CNNs) are drawn once per layer; in
 `trials.csv` they appear as `hp.model.units.0`, `hp.model.units.1`, ...
+A custom model's knobs (`model.kind: custom`, `model.params`) take the same forms; each tuned
+one is the hyperparameter `model.params.units`, `model.params.depth`, ... (`hp.model.params.units`
+in `trials.csv`); see [your own model](custom-models.md).
 
 ## Limits
 
@@ -74,7 +77,10 @@ pixels); they make sure that no config asks for what no machine holds, and that
   (built-in datasets, `data.image_size`, an npz file's header, a csv file's header) with the
   most layers and the widest layers of the space, prints it, and refuses a larger one; a
   search refuses it before anything trains. A csv's text columns count as one input each in
-  this estimate (one-hot encoding makes more), so for such files it is a lower bound;
+  this estimate (one-hot encoding makes more), so for such files it is a lower bound. A custom
+  model's size is unknown until its builder runs: `validate` says so and estimates nothing;
+- `model.params` holds at most 100 knobs, each named by a Python identifier of at most 100
+  characters; a `model.build` or `data.loader` file is read up to 1 MiB;
 - an npz array may hold at most 8 GiB, and may not inflate more than 200 times its compressed
   size (a decompression bomb): both are read from the array's header before any data is.
 

@@ -102,7 +102,7 @@ DESCRIPTIONS = {
     "model.params": "custom: the builder's own knobs, {name: value}, each tunable like any key "
     "(a value, a list or a range {min, max, sampling, step}); names are Python identifiers, "
     "at most 100. build() reads params['units'] (and params['regularization.l2'], ...); "
-    "each tuned one is the hyperparameter model.params.<name> (hp.model.params.<name> in "
+    "each tuned one is the hyperparameter model.params.units, ... (hp.model.params.units in "
     "trials.csv).",
     "regularization": "Weight penalties on the kernels and dropout after each hidden layer or "
     "conv block: remedies for high variance.",
