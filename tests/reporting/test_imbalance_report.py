@@ -195,3 +195,41 @@ def test_a_real_search_on_an_imbalanced_table_reports_its_classes(tmp_path, cli)
     assert majority["majority_error"] == pytest.approx(yes_rows / 300)
     said = "always answering the majority class" in report["verdict"]
     assert said == (not majority["better"])
+
+
+def _weighted(run: Path) -> Path:
+    resolved = run / "resolved.yaml"
+    text = resolved.read_text().replace(
+        "  batch_size: 64", "  batch_size: 64\n  class_weight: balanced"
+    )
+    resolved.write_text(text)
+    return run
+
+
+def test_a_weighted_model_paying_accuracy_for_the_small_class_is_judged_by_balanced_error(
+    tmp_path,
+):
+    # weighted: 290 "No" rows wrong for 59 of 67 "Yes" right; 298 wrong against 67 by accuracy
+    # (worse than "No" beyond the noise), but the balanced error is 0.5 * (290/1933 + 8/67) =
+    # 13.5% against 50% for always answering "No"
+    splits = {"test": [[1643, 290], [8, 59]], "val": [[1643, 290], [8, 59]]}
+    report = build(_weighted(with_matrices(tmp_path, splits)))
+    expected = (
+        "With training.class_weight the best model trades accuracy for the small classes "
+        '(14.9% of the 2,000 test rows wrong, against 3.35% for always answering "No"); its '
+        "balanced error, the mean of the classes' errors, is 13.5% ± "
+    )
+    assert expected in report.verdict
+    assert 'against 50.0% for always answering the majority class "No": better beyond the' in (
+        report.verdict
+    )
+    assert "is worse than always answering the majority class" not in report.verdict
+    assert "no better than the majority class" not in report.headline
+
+
+def test_a_weighted_model_that_recalls_no_small_class_is_no_better_by_balanced_error(tmp_path):
+    splits = {"test": [[1930, 3], [66, 1]], "val": [[1930, 3], [66, 1]]}
+    report = build(_weighted(with_matrices(tmp_path, splits)))
+    assert "against 50.0% for always answering the majority class" in report.verdict
+    assert "not distinguishable from it." in report.verdict
+    assert "no better than the majority class" in report.headline

@@ -72,6 +72,40 @@ class MajorityTest:
 
 
 @dataclass(frozen=True)
+class BalancedTest:
+    """The model's balanced error on one split (1 − the mean of the classes' recalls) against
+    always answering the majority class, whose balanced error is 1 − 1/k. A class-weighted
+    model trades overall accuracy for the small classes on purpose, so it is judged by this
+    (docs/report.md); `half_width` is the 95% normal half-width from each class's recall."""
+
+    split: str
+    n: int
+    error: float
+    half_width: float
+    majority_error: float
+
+    @property
+    def better(self) -> bool:
+        return self.error + self.half_width < self.majority_error
+
+    @property
+    def worse(self) -> bool:
+        return self.error - self.half_width > self.majority_error
+
+
+def balanced_test(recalls: Sequence[ClassRecall], split: str) -> BalancedTest | None:
+    """`BalancedTest` of a split's recalls; None with fewer than two classes present."""
+    known = [r for r in recalls if r.recall is not None and r.n]
+    if len(known) < 2:
+        return None
+    k = len(known)
+    error = 1.0 - sum(r.recall for r in known) / k  # type: ignore[misc]
+    variance = sum(r.recall * (1 - r.recall) / r.n for r in known) / k**2  # type: ignore[operator]
+    half = float(stats.norm.ppf(0.975)) * variance**0.5
+    return BalancedTest(split, sum(r.n for r in known), error, half, 1.0 - 1.0 / k)
+
+
+@dataclass(frozen=True)
 class ClassBalance:
     """What the report says about the classes of the best model's confusion matrix."""
 
@@ -89,8 +123,21 @@ class ClassBalance:
         return self.ratio is not None and self.ratio > IMBALANCE
 
     @property
+    def weighted(self) -> bool:
+        """The run set `training.class_weight`."""
+        return self.class_weight not in (None, "none", False)
+
+    @property
+    def balanced(self) -> BalancedTest | None:
+        """The balanced error against the majority answer, on the split of the recalls."""
+        return balanced_test(self.recalls, self.split)
+
+    @property
     def majority_like(self) -> bool:
-        """The best model's error is not distinguishable from the majority answer (or worse)."""
+        """The best model's error is not distinguishable from the majority answer (or worse);
+        for a class-weighted run, its balanced error (`BalancedTest`)."""
+        if self.weighted and self.balanced is not None:
+            return not self.balanced.better
         return self.majority is not None and not self.majority.better
 
     @property

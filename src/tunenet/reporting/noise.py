@@ -117,7 +117,8 @@ def weighted_prior(
     losses = [-math.log(max(p, 1e-7)) for p in probabilities]
     mean = sum(share * loss for share, loss in zip(shares, losses, strict=True))
     spread = sum(share * (loss - mean) ** 2 for share, loss in zip(shares, losses, strict=True))
-    return dx.LogLoss(mean, math.sqrt(spread / sum(counts)), WEIGHTED_PRIOR)
+    se = math.sqrt(spread / sum(counts)) if spread > 1e-12 else 0.0  # equal rows: exactly 0
+    return dx.LogLoss(mean, se, WEIGHTED_PRIOR)
 
 
 def _validation_classes(run: Run) -> tuple[list[str] | None, list[int] | None]:

@@ -11,7 +11,12 @@ from typing import Any, Callable
 import pandas as pd
 
 from tunenet import diagnosis as dx
-from tunenet.diagnosis.verdict import majority_sentence, ratio_text, recall_text, tie_text
+from tunenet.diagnosis.verdict import (
+    balance_majority_sentence,
+    ratio_text,
+    recall_text,
+    tie_text,
+)
 from tunenet.reporting.confusion import confusion_lines
 from tunenet.reporting.model import Failures, RunReport, TrialReport
 from tunenet.runs import TrialStatus, config_value
@@ -245,8 +250,9 @@ def balance_lines(report: RunReport) -> list[str]:
             "class's errors."
         )
         lines.append(recall_text(balance)[0].upper() + recall_text(balance)[1:] + ".")
-    if balance.majority is not None and balance.majority_like:
-        lines.append(majority_sentence(balance.majority))
+    said = balance_majority_sentence(balance)
+    if said:
+        lines.append(said)
     return lines
 
 
