@@ -104,6 +104,27 @@ def test_a_categorical_effect_names_the_better_value() -> None:
     assert "p = 0.003" in recs[0].text
 
 
+def test_an_effect_the_trial_differing_only_in_that_key_contradicts_is_no_cause() -> None:
+    # penguins: one optimizer beat the other across the search (at a high rate), but at this
+    # trial's 1e-4 the trial differing only in optimizer.name did worse: not this trial's cause
+    trials = trials_of({"optimizer.name": ["sgd", "sgd", "adam", "adam"]}, [0.4] * 2 + [0.05] * 2,
+                       [0.4] * 2 + [0.05] * 2)  # fmt: skip
+    found = search_evidence(trials, ACCURACY)["optimizer.name"]
+    evidence = {"optimizer.name": dataclasses.replace(found, p_value=0.003)}
+    # here adam is the better value: this trial is the sgd one, its twin the adam one
+    adam = context(optimizer__name="adam", optimizer__learning_rate=1e-4)
+    twin = PeerTrial("04", "not learning", ONE_BY_128, adam, 0.66)  # adam, and worse
+    mine = {**adam, "optimizer.name": "sgd"}
+    ctx = TrialContext(mine, trial_id="06", val_error=0.63, run=RunFacts(completed=(twin,)))
+    assert "optimizer.name" not in keys(recommend(HIGH_BIAS_FIT, [], ctx, evidence))
+    better_twin = dataclasses.replace(twin, val_error=0.05)
+    ctx = dataclasses.replace(ctx, run=RunFacts(completed=(better_twin,)))
+    assert keys(recommend(HIGH_BIAS_FIT, [], ctx, evidence))[0] == "optimizer.name"
+    other = PeerTrial("05", "good fit", ONE_BY_128, {**adam, "model.units": [32]}, 0.9)
+    ctx = dataclasses.replace(ctx, run=RunFacts(completed=(other,)))  # no twin: evidence stands
+    assert keys(recommend(HIGH_BIAS_FIT, [], ctx, evidence))[0] == "optimizer.name"
+
+
 # ---------------------------------------------------------------- (b) a slow optimizer
 
 
@@ -188,7 +209,8 @@ def test_a_same_size_trial_that_fits_rules_out_a_bigger_network_and_names_the_di
         "Trial 07, of the same size (1×128), fits (good fit, validation error 0.6%)" in first.text
     )
     assert "optimizer.name adam (here momentum)" in first.text
-    assert regularize_less(recs)  # (c) rules out the bigger network only
+    assert regularize_less(recs)  # (c) rules out the bigger network and the architecture only
+    assert "model.activation" not in keys(recs)  # the same architecture fits
 
 
 def test_the_penguins_case_sgd_at_128_units_beside_an_adam_trial_that_fits() -> None:
@@ -244,12 +266,14 @@ def test_unscaled_inputs_put_normalization_first_for_high_bias_and_not_learning(
         assert keys(recs).count("data.normalize") == 1
 
 
-def test_unscaled_inputs_are_among_the_advice_for_diverged_with_their_scales() -> None:
+def test_unscaled_inputs_come_first_among_the_advice_for_diverged_with_their_scales() -> None:
+    # features thousands of times apart blow up the first steps (the housing table unscaled)
     diverged = Finding("diverged", 1, "diverged: loss became NaN at epoch 1")
     recs = recommend(None, [diverged], unscaled(4000), {})
-    assert keys(recs)[0] == "optimizer.learning_rate"
-    normalize = next(r for r in recs if r.key == "data.normalize")
-    assert "4000-fold" in normalize.text
+    assert keys(recs)[0] == "data.normalize" and "4000-fold" in recs[0].text
+    assert "optimizer.learning_rate" in keys(recs) and "optimizer.clipnorm" in keys(recs)
+    scaled = TrialContext(context(optimizer__name="adam", data__normalize="standard"))
+    assert keys(recommend(None, [diverged], scaled, {}))[0] == "optimizer.learning_rate"
 
 
 def test_scales_within_100x_are_no_cause() -> None:

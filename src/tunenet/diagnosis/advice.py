@@ -129,6 +129,7 @@ class RunFacts:
 
     fitting: tuple[PeerTrial, ...] = ()
     tied_at_top: int = 0
+    completed: tuple[PeerTrial, ...] = ()  # every completed trial, for cause (a)'s check
 
 
 @dataclass(frozen=True)
@@ -297,8 +298,10 @@ def _banned(
     if bias and _slow(ctx, kinds):
         banned |= capacity
         banned |= {(key, "decrease") for key in REGULARIZATION}
-    if peer is not None:
+    if peer is not None:  # the same architecture, no bigger, fits: neither is the problem
         banned |= capacity
+        architecture = _architecture(ctx, evidence)
+        banned.add((architecture.key, architecture.action))
     if _nothing_to_gain(ctx):
         banned.add(("training.epochs", "increase"))
     return banned
@@ -322,6 +325,7 @@ def _effect_recs(
         if found.p_value is not None
         and key.startswith(allowed)
         and found.worse_side(ctx.values.get(key)) is True
+        and _matched_trials_agree(ctx, found)
     ]
     recs = []
     for found in sorted(worse, key=lambda e: e.p_value):  # type: ignore[arg-type, return-value]
@@ -336,6 +340,31 @@ def _effect_recs(
         else:
             recs.append(Recommendation(found.key, "set", text, found.better))
     return recs
+
+
+def _matched_trials_agree(ctx: TrialContext, found: Evidence) -> bool:
+    """Cause (a) for this trial, where the run can show it: the completed trials that differ
+    from this one only in `found.key` and sit on its better side must include one with a lower
+    validation error. An effect across the search need not hold at this trial's other values
+    (penguins: adam beat sgd at a high rate, not at 1e-4). Without such a trial the search's
+    evidence stands."""
+    mine = _without(ctx.values, found.key)
+    matched = [
+        peer
+        for peer in ctx.run.completed
+        if peer.trial_id != ctx.trial_id
+        and found.worse_side(peer.values.get(found.key)) is False
+        and _without(peer.values, found.key) == mine
+    ]
+    if not matched or _number(ctx.val_error) is None:
+        return True
+    own = float(ctx.val_error)  # type: ignore[arg-type]
+    return any(_number(p.val_error) is not None and p.val_error < own for p in matched)  # type: ignore[operator]
+
+
+def _without(values: Mapping[str, object], key: str) -> dict[str, object]:
+    """The values but `key` (and its per-layer or nested keys)."""
+    return {k: v for k, v in values.items() if k != key and not k.startswith(key + ".")}
 
 
 def _slow(ctx: TrialContext, kinds: set[str]) -> bool:
@@ -513,7 +542,9 @@ def _divergence_recs(ctx: TrialContext) -> list[Recommendation]:
     else:
         text = f"Clip gradients harder: lower {_key(ctx, 'optimizer.clipnorm')}."
         recs.append(Recommendation("optimizer.clipnorm", "decrease", text))
-    if ctx.values.get("data.normalize") in (None, "none"):
+    if _unscaled(ctx):  # (d): features thousands of times apart blow up the first steps
+        recs.insert(0, _normalize(ctx))
+    elif ctx.values.get("data.normalize") in (None, "none"):
         recs.append(_normalize(ctx))
     if ctx.builder is None and ctx.values.get("model.batch_norm") is not True:
         text = "Add batch normalization: set model.batch_norm to true."

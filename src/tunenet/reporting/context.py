@@ -144,7 +144,13 @@ def advice_contexts(
         for trial in reports
         if trial.trial_id in contexts and contexts[trial.trial_id].size is not None and _fits(trial)
     )
-    facts = dx.RunFacts(fitting, tied_at_top(reports, proportions=not is_regression(run)))
+    completed = tuple(
+        _peer(trial, contexts[trial.trial_id])
+        for trial in reports
+        if trial.trial_id in contexts and trial.status == TrialStatus.COMPLETED
+    )
+    tied = tied_at_top(reports, proportions=not is_regression(run))
+    facts = dx.RunFacts(fitting, tied, completed)
     return {tid: dataclasses.replace(ctx, run=facts) for tid, ctx in contexts.items()}
 
 
