@@ -218,7 +218,7 @@ def test_what_a_loader_returns_is_checked(function: str):
     assert [problem.key for problem in error.errors] == ["data.loader"]
 
 
-@pytest.mark.parametrize("function", ["nothing", "mismatch", "raises", "nan_x"])
+@pytest.mark.parametrize("function", REFUSALS, ids=list(REFUSALS))
 def test_search_refuses_a_bad_loader_with_exit_2_and_creates_nothing(
     cli, write_config, tmp_path, untouched, function
 ):
@@ -232,6 +232,18 @@ def test_search_refuses_a_bad_loader_with_exit_2_and_creates_nothing(
     assert result.stderr.startswith(f"error: data.loader: {LOADERS / 'bad.py'}:{function}: ")
     assert REFUSALS[function][0] in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_search_refuses_token_ids_with_normalize_standard(cli, write_config, tmp_path, untouched):
+    path = write_config(
+        f"name: ids\ndata: {{source: python, loader: '{LOADERS / 'good.py'}:tokens'}}\n"
+    )
+    with untouched():
+        result = cli("search", path, "--runs-dir", tmp_path / "runs")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("error: data.normalize: 'standard': data.loader ")
+    assert "Set data.normalize: none" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
 
 
