@@ -3,6 +3,7 @@ without running it, fingerprinted by its content, imported only when asked."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -120,6 +121,8 @@ def test_a_missing_file_a_directory_a_huge_file_and_a_binary_file(tmp_path):
     assert "is a directory" in static_problems(parse_spec(f"{tmp_path}/folder.py:b"), "build")[0]
     (tmp_path / "huge.py").write_bytes(b"#" * (2**20 + 1))
     assert "larger than 1 MiB" in static_problems(parse_spec(f"{tmp_path}/huge.py:b"), "build")[0]
+    os.mkfifo(tmp_path / "fifo.py")  # reading it would block
+    assert "not a regular file" in static_problems(parse_spec(f"{tmp_path}/fifo.py:b"), "build")[0]
     (tmp_path / "nul.py").write_bytes(b"def build(params, data):\x00\n")
     assert static_problems(parse_spec(f"{tmp_path}/nul.py:build"), "build")
 
@@ -199,3 +202,12 @@ def test_import_function_refuses_a_missing_file_and_a_missing_function(tmp_path)
         import_function(parse_spec(f"{path}:build"), "model.build")
     with pytest.raises(UserCodeError, match="syntax"):
         import_function(parse_spec(f"{write(tmp_path / 'bad.py', 'def (')}:build"))
+
+
+def test_a_fifo_is_never_read(tmp_path):
+    os.mkfifo(tmp_path / "fifo.py")
+    spec = parse_spec(f"{tmp_path}/fifo.py:build")
+    assert source_hash(spec) is None
+    assert regularization_reads(spec) == ()
+    with pytest.raises(UserCodeError, match="not a regular file"):
+        import_function(spec, "model.build")

@@ -126,7 +126,10 @@ def source_file(spec: UserFunction) -> Optional[Path]:
 
 
 def _read(path: Path) -> bytes:
-    """The file's bytes (OSError when absent or unreadable; ValueError when too large)."""
+    """The file's bytes (OSError when absent or unreadable; ValueError when too large or not
+    a regular file, which could block or never end)."""
+    if path.exists() and not path.is_file():
+        raise ValueError("is not a regular file")
     with open(path, "rb") as file:
         data = file.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
@@ -155,6 +158,8 @@ def static_problems(spec: UserFunction, role: Role) -> list[str]:
         return [f"{shown}: no such file; check the path{relative if spec.module is None else ''}"]
     if path.is_dir():
         return [f"{shown}: is a directory; give a .py file"]
+    if not path.is_file():  # a FIFO or a device: reading it could block or never end
+        return [f"{shown}: is not a regular file; give a .py file"]
     try:
         tree = ast.parse(_read(path), filename=str(path))
     except OSError as error:
