@@ -146,6 +146,20 @@ def test_a_dict_without_test_has_no_test_split_and_lists_are_arrays():
     assert mean.tolist() == [1.5] and variance.tolist() == [1.25]
 
 
+def test_limit_down_samples_only_the_training_pair_of_a_dict():
+    dataset = load("splits", limit=10)
+    assert dataset.summary()["sizes"] == {"train": 10, "validation": 12, "test": 9}
+    assert np.bincount(dataset.y_train).tolist() == [5, 5]  # stratified
+
+
+def test_one_value_per_example_is_one_feature():
+    def loader():
+        return np.arange(40.0), np.arange(40) % 2
+
+    dataset = data_module.load_dataset(config(loader))
+    assert dataset.input_shape == (1,) and dataset.x_train.shape == (24, 1)
+
+
 def test_a_validation_label_the_training_split_lacks_is_refused():
     with pytest.raises(DataError, match="validation examples have labels the training"):
         load("unseen_label", "bad")
