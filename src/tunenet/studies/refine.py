@@ -367,7 +367,7 @@ def _chance_text(facts: _DataFacts) -> str:
 
 def _seen_values(config: Config, key: str, rows: list[dict]) -> list[str]:
     """The key's values in the rows, as CSV text; per-layer columns count for their key."""
-    per_layer = f"model.{space_module.PER_LAYER[config.model.kind]}"
+    per_layer = f"model.{space_module.PER_LAYER.get(config.model.kind)}"  # none: custom
     columns = [f"hp.{key}"]
     if key == per_layer and rows:
         columns += [
