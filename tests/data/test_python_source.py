@@ -216,7 +216,10 @@ REFUSALS = {
     "nan_x": ["x has 1 NaN or infinite value(s)"],
     "one_hot_y": ["y has shape (10, 2); expected one label or value per example, shape (10,)",
                   "not one-hot rows"],
-    "raises": ["the loader raised FileNotFoundError: no such file: /data/missing.npy"],
+    "raises": ["the loader raised FileNotFoundError: no such file: /data/missing.npy "
+               "(bad.py, line 46)"],
+    "raises_inside_numpy": ["the loader raised FileNotFoundError: [Errno 2] No such file or "
+                            "directory: '/nonexistent/tunenet-test/arrays.npy' (bad.py, line 50)"],
     "ragged": ["x cannot be read as an array"],
     "shapes_differ": ["validation x has examples of shape (5,), train x (3,)"],
 }  # fmt: skip

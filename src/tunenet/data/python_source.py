@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -18,7 +20,7 @@ import numpy as np
 from tunenet.config import user_code  # import_function: the one place user code is imported
 from tunenet.config.sections import DataConfig
 from tunenet.data.examples import Examples, infer_task
-from tunenet.errors import ConfigError, Problem
+from tunenet.errors import ConfigError, Problem, printable
 
 SPLITS = ("train", "validation", "test")
 EXPECTED = (
@@ -53,15 +55,26 @@ def load_python(config: DataConfig, seed: int) -> Examples:
         with contextlib.redirect_stdout(sys.stderr):  # a loader's prints are not tunenet's output
             returned = function()
     except (Exception, SystemExit) as error:  # the loader's own error, not tunenet's
-        reason = str(error).strip() or "no message"
+        lines = printable(str(error)).strip().splitlines()
+        reason = lines[0] if lines else "(no message)"
         raise refuse(
             where,
-            f"the loader raised {type(error).__name__}: {reason}",
+            f"the loader raised {type(error).__name__}: {reason}{_raised_at(error, function)}",
             "Fix the loader; tunenet calls it with no arguments",
         ) from None
     examples = _examples(returned, where)
     _check_tokens(examples, config, where)
     return examples
+
+
+def _raised_at(error: BaseException, function: Callable) -> str:
+    """` (load.py, line 12)`: the last line of the loader's own file the error passed through
+    (a loader that calls np.load shows its call, not NumPy's line), or empty."""
+    own = getattr(getattr(function, "__code__", None), "co_filename", None)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == own]
+    if not frames:
+        return ""
+    return f" ({printable(Path(frames[-1].filename).name)}, line {frames[-1].lineno})"
 
 
 def _examples(returned: Any, where: str) -> Examples:
