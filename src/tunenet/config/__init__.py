@@ -3,7 +3,9 @@
 `sections` holds the pydantic models (one per YAML section, every bound beside its field),
 `load` reads and checks a file, `schema` writes the JSON Schema, `space` turns the config into
 keras-tuner hyperparameters, `objective` says which metric the search optimizes and its
-direction. Nothing here imports TensorFlow.
+direction, `user_code` reads the user's builder and loader files (`model.build`, `data.loader`)
+without running them, and is the one place that imports them at search time. Nothing here
+imports TensorFlow.
 """
 
 from tunenet.config.sections import Config
