@@ -267,3 +267,25 @@ def test_a_balanced_run_paying_accuracy_for_the_small_class_is_learning(credit: 
     assert "is clearly below the log loss of a model that learned nothing under " in reason
     assert "training.class_weight, 0.693: learning" in reason
     assert trials["05"].label == "not learning"
+
+
+def test_a_weighted_runs_auto_target_is_a_weighted_baselines_not_the_majority(
+    credit: Path,
+) -> None:
+    (credit / "resolved.yaml").write_text(
+        "training:\n  epochs: 3\n  class_weight: balanced\ndiagnosis:\n  target_error: auto\n"
+    )
+    baselines = "\n".join(
+        [
+            BASELINE_HEADER,
+            "majority,0.033,0.0335,0.0335,0.01,,,,0.145,0.146,0.006",
+            "logistic,0.13,0.131,0.131,0.2,,,,0.30,0.31,0.01",
+            "boosting,0.05,0.061,0.06,1.0,,,,0.20,0.21,0.01",
+        ]
+    )
+    (credit / "baselines.csv").write_text(baselines + "\n")
+    target = build(credit).settings.target_error
+    assert target.value == pytest.approx(0.061)
+    assert "gradient boosting's validation error, weighted by training.class_weight" in (
+        target.source
+    )

@@ -120,10 +120,15 @@ def _auto_target_error(run: Run) -> Setting:
     it is noisy too: its interval (classification: Wilson on the validation size; regression:
     normal from baselines.csv's `val_error_se`) enters the bias interval."""
     found = [b for b in reference_baselines(run) if b.val_error is not None]
+    weighted = _config_value(run.resolved, "training.class_weight")[1] not in (None, False)
+    if weighted:  # the majority's accuracy is no weighted model's: logistic and boosting are
+        found = [b for b in found if b.model != "majority"] or found
     if not found:
         return Setting(0.0, "auto, but no baselines.csv: 0")
     best = min(found, key=lambda b: b.val_error)  # type: ignore[arg-type, return-value]
     source = f"auto: {best.title}'s validation error (baselines.csv)"
+    if weighted and best.model != "majority":
+        source = f"auto: {best.title}'s validation error, weighted by training.class_weight"
     if is_regression(run):
         interval = dx.error_ci(best.val_error, None, best.val_error_se)
         basis = "from its standard error (baselines.csv val_error_se)"
