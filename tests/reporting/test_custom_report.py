@@ -14,6 +14,7 @@ import pytest
 
 from tunenet.reporting.context import advice_contexts
 from tunenet.reporting.model import _model_size, capacity_curve, resolve_objective
+from tunenet.reporting.sections import dynamics_lines
 from tunenet.runs import load_run
 
 from .helpers import build, by_id, copy_run, run_report
@@ -75,6 +76,15 @@ def test_the_best_trials_vanishing_gradient_advice_speaks_of_the_builder(tmp_pat
     finding = next(f for f in report.best.findings if f.kind == "vanishing_gradients")
     assert {a.key for a in finding.advice} == {"model.params"}
     assert all(a.text.startswith("In your builder (lstm.py:build): ") for a in finding.advice)
+    lines = dynamics_lines(report)
+    assert lines[0].startswith("Trial 03, 2 layers with weights, measured")  # a GRU: not Dense
+
+
+def test_a_dense_only_layers_file_still_says_dense_layers(tmp_path) -> None:
+    run = copy_run("custom", tmp_path)
+    layers = (run / "layers.csv").read_text().replace(",gru,gru,", ",dense_0,dense,")
+    (run / "layers.csv").write_text(layers)
+    assert dynamics_lines(build(run))[0].startswith("Trial 03, 2 Dense/Conv2D layers")
 
 
 def test_a_builder_of_unknown_reads_names_regularization_with_the_doubt(tmp_path) -> None:

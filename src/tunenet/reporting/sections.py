@@ -434,9 +434,9 @@ def dynamics_lines(report: RunReport) -> list[str]:
     if measured is None:
         return []
     found = [f for f in best.findings if isinstance(f, dx.DynamicsFinding)]
-    kinds = set(rows["kind"].astype(str)) if "kind" in rows.columns else set()
+    kinds = set(rows["kind"].astype(str).str.lower()) if "kind" in rows.columns else set()
     # a custom model's layers.csv holds its recurrent cells and other layers too
-    what = "Dense/Conv2D layers" if kinds <= {"Dense", "Conv2D"} else "layers with weights"
+    what = "Dense/Conv2D layers" if kinds <= {"dense", "conv2d"} else "layers with weights"
     lines = [
         f"Trial {best.trial_id}, {measured.layers} {what}, measured at each epoch "
         "end on a fixed probe batch of up to 256 training examples (layers.csv)."
