@@ -13,7 +13,7 @@ from tunenet.config.load import validate_dict
 from tunenet.data.dataset import Dataset
 from tunenet.models.build import build_model
 from tunenet.models.custom import DataSpec, ModelBuildError
-from tunenet.tuning.monitor import monitored_layers
+from tunenet.tuning.monitor import LayerMonitor, monitored_layers, probe_batch
 
 BUILDERS = REPO / "tests" / "fixtures" / "custom" / "builders"
 
@@ -84,7 +84,7 @@ def test_data_spec_describes_the_task_tunenets_loss_expects(task, classes, expec
     model = build(custom_config(recorder), dataset(task, (8, 8), classes))
     data = recorder.calls[-1][1]
     assert isinstance(data, tunenet.DataSpec)
-    assert data.input_shape == (8, 8) and data.task == task
+    assert data.input_shape == (8, 8) and data.task == task and data.input_dtype == "float32"
     assert (data.classes, data.output_units, data.output_activation, data.loss) == expected
     assert model.loss == data.loss
     with pytest.raises(AttributeError):
@@ -180,3 +180,36 @@ def test_the_dense_family_flattens_sequences():
         "InputLayer", "Normalization", "Flatten"
     ]  # fmt: skip
     assert [m.kind for m in monitored_layers(model)] == ["dense", "dense"]
+
+
+def test_token_ids_reach_an_embedding_as_integers_and_its_layers_are_measured():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 50, size=(40, 6)).astype("int32")
+    y = rng.integers(0, 2, size=40).astype("int32")
+    data = Dataset("test", "binary", ["a", "b"], [], x, y, x[:5], y[:5], x[:5], y[:5])
+    config = custom_config(f"{BUILDERS / 'tokens.py'}:build", {"dim": 5})
+    model = build(config, data, normalize="none")
+    assert model.input.dtype == "int32"
+    monitor = LayerMonitor(Rows(), "0", 0, probe_batch(data, None, seed=0))
+    monitor.set_model(model)
+    monitor.on_epoch_begin(0)
+    model.optimizer.apply(
+        [keras.ops.ones_like(weight) * 0.01 for weight in model.trainable_weights],
+        model.trainable_weights,
+    )  # one step, so that the update ratio is above 0
+    monitor.on_epoch_end(0)
+    rows = monitor.log.rows
+    assert [(row["layer"], row["kind"], row["units"]) for row in rows] == [
+        ("embed", "embedding", 5), ("gru", "gru", 3), ("output", "dense", 1)
+    ]  # fmt: skip
+    for row in rows:  # an Embedding's gradient comes as IndexedSlices: still one norm
+        assert row["grad_norm"] > 0 and row["update_ratio"] > 0
+        assert row["dead_fraction"] is None and row["saturated_fraction"] is None
+
+
+class Rows:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)

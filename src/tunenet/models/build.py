@@ -158,6 +158,7 @@ def custom_model(
     inputs, x = preprocessed
     spec = DataSpec(
         input_shape=tuple(int(size) for size in x.shape[1:]),
+        input_dtype=str(x.dtype),
         task=dataset.task,
         classes=None if dataset.task == "regression" else tuple(dataset.classes),
         output_units=task.units,
@@ -204,7 +205,7 @@ def input_block(
     """
     if dataset.columns:
         return _column_inputs(dataset, normalization, names)
-    inputs = keras.Input(shape=dataset.input_shape, name="inputs")
+    inputs = keras.Input(shape=dataset.input_shape, dtype=dataset.input_dtype, name="inputs")
     x = inputs
     if normalization is not None:
         mean, variance = normalization

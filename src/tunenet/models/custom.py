@@ -38,6 +38,8 @@ class DataSpec:
             softmax (multiclass) or None (regression: linear).
         loss: the loss tunenet compiles the model with (binary_crossentropy,
             sparse_categorical_crossentropy or mse).
+        input_dtype: float32, or int32 / int64 for integer token ids (for an Embedding):
+            `keras.Input(shape=data.input_shape, dtype=data.input_dtype)`.
     """
 
     input_shape: tuple[int, ...]
@@ -46,6 +48,7 @@ class DataSpec:
     output_units: int
     output_activation: Optional[str]
     loss: str
+    input_dtype: str = "float32"
 
 
 class ModelBuildError(Exception):
