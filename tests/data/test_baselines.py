@@ -144,7 +144,7 @@ def search_context(tmp_path: Path) -> SimpleNamespace:
     dataset, config = dataset_of("iris")
     run = RunDir(tmp_path)
     run.update_manifest(name="iris")
-    return SimpleNamespace(run=run, config=config, dataset=dataset)
+    return SimpleNamespace(run=run, config=config, dataset=dataset, class_weight=None)
 
 
 def test_search_start_fits_them_and_a_resume_reuses_them(tmp_path: Path, monkeypatch) -> None:
