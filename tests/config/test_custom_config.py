@@ -328,3 +328,25 @@ def test_a_builder_function_is_recorded_by_its_file(tmp_path):
     raw = {"data": {"source": "digits"}, "model": {"kind": "custom", "build": function}}
     assert with_code(raw, config, callables=False)["model"]["build"] == f"{path}:build"
     assert with_code(resolved_dict(config), config, callables=True)["model"]["build"] is function
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_resume_of_a_custom_run_exits_0_unchanged_and_2_after_the_builder_changed(
+    project, cli, tmp_path
+):
+    shutil.copy(FIXTURES / "config.yaml", project / "config.yaml")
+    shutil.copy(FIXTURES / "builder.py", project / "builder.py")
+    shutil.copy(FIXTURES / "loader.py", project / "loader.py")
+    path, runs = project / "config.yaml", tmp_path / "runs"
+    args = ("search", path, "--runs-dir", runs, "--max-trials", "1", "--epochs", "1", "-q")
+    assert cli(*args).exit_code == 0
+    assert cli(*args, "--resume").exit_code == 0  # finished, builder unchanged
+    builder = project / "builder.py"
+    builder.write_text(builder.read_text() + "\n# a change\n")
+    trials = (runs / "custom-fixture" / "trials.csv").read_text()
+    result = cli(*args, "--resume")
+    assert result.exit_code == 2
+    assert f"model.build's file {builder} changed since this run started" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert (runs / "custom-fixture" / "trials.csv").read_text() == trials
