@@ -213,3 +213,17 @@ class Rows:
 
     def append(self, row: dict) -> None:
         self.rows.append(row)
+
+
+def test_a_builder_file_that_fails_on_import_fails_the_trial_with_the_import_error(tmp_path):
+    builder = tmp_path / "model.py"
+    builder.write_text(
+        "import keras\nraise RuntimeError('no GPU here')\n\ndef build(params, data):\n    pass\n"
+    )
+    with pytest.raises(ModelBuildError) as caught:
+        build(custom_config(f"{builder}:build"), dataset())
+    message = str(caught.value)
+    assert message.startswith(
+        f"model.build: {builder}: importing it raised RuntimeError: no GPU here"
+    )
+    assert "line 2" in message
