@@ -450,3 +450,26 @@ def test_the_housing_case_keeps_dropout_open_and_the_near_trials(tmp_path: Path)
     text = header(refinement.text)
     assert "SD 1.03%, a tenth of the best validation error" in text
     assert "regularization.dropout: [0.0, 0.2, 0.5] kept: the report advises raising it" in text
+
+
+def test_a_trial_at_chance_by_accuracy_but_learning_by_log_loss_is_kept(tmp_path: Path) -> None:
+    # as the report judges (docs/report.md): on imbalanced classes 0000's accuracy is the
+    # majority class's, but its validation log loss is far below the class prior's
+    def run_with(name: str, log_loss: float) -> Path:
+        run = full_run(
+            tmp_path / name,
+            {"0005": [0.05], "0002": [0.051], "0000": [0.052]},
+            train_errors={"0005": 0.02, "0002": 0.02, "0000": 0.05},
+        )
+        prior = {"model": "majority", "train_error": 0.05, "val_error": 0.05, "seconds": 0.01,
+                 "val_log_loss": 0.2, "val_log_loss_se": 0.01}  # fmt: skip
+        write_baselines(RunDir(run), [prior])
+        add_columns(run, {"0000": {"val_log_loss": log_loss, "val_log_loss_se": 0.01}})
+        return run
+
+    (tmp_path / "learning").mkdir()
+    assert "0000" in tied_ids(refine_run(run_with("learning", 0.12), top=5))
+    (tmp_path / "stuck").mkdir()
+    text = header(refine_run(run_with("stuck", 0.2), top=5).text)  # at the prior's
+    assert "Left out, not learning" in text and "0000" in text
+    assert "validation log loss not clearly below the class prior's 0.2" in text

@@ -51,6 +51,7 @@ from tunenet.diagnosis.labels import (
 )
 from tunenet.errors import ConfigError, RunDirError
 from tunenet.models.checks import MODEL_CHECKS
+from tunenet.reporting.noise import chance, log_loss
 from tunenet.runs import (
     Run,
     RunDir,
@@ -323,7 +324,7 @@ def _not_learning(row: dict, facts: _DataFacts) -> bool:
         return False
     noise = Noise(train_ci=_error_ci(row, "train", facts), proportions=not facts.regression)
     val = val if val is not None else train  # only the train error decides
-    fit = fit_diagnosis(train, val, ANY_THRESHOLDS, noise, facts.chance)
+    fit = fit_diagnosis(train, val, ANY_THRESHOLDS, noise, facts.chance, log_loss(row))
     return fit is not None and fit.label == NOT_LEARNING
 
 
@@ -351,10 +352,11 @@ def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
     )  # fmt: skip
     sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
     known = {"train": number(sizes.get("train")), "val": number(sizes.get("validation"))}
+    loaded, _ = _load(run)  # the report's chance: with the class prior's log loss, weights
     return _DataFacts(
         regression=task == "regression",
         sizes={split: n for split, n in known.items() if n is not None},
-        chance=chance_error(task, count, majority),
+        chance=chance(loaded) if loaded is not None else chance_error(task, count, majority),
     )
 
 
@@ -362,7 +364,11 @@ def _chance_text(facts: _DataFacts) -> str:
     chance = facts.chance
     if chance is None:
         return ""
-    return f"train error not clearly below {chance.error:.1%}, the error of {chance.source}"
+    text = f"train error not clearly below {chance.error:.1%}, the error of {chance.source}"
+    if chance.log_loss is not None:  # as the report judges: both must hold
+        prior = chance.log_loss
+        text += f", and validation log loss not clearly below {prior.whose} {prior.value:.3g}"
+    return text
 
 
 def _seen_values(config: Config, key: str, rows: list[dict]) -> list[str]:
