@@ -233,3 +233,14 @@ def test_a_weighted_model_that_recalls_no_small_class_is_no_better_by_balanced_e
     assert "against 50.0% for always answering the majority class" in report.verdict
     assert "not distinguishable from it." in report.verdict
     assert "no better than the majority class" in report.headline
+
+
+def test_report_json_carries_a_weighted_runs_balanced_error(tmp_path):
+    splits = {"test": [[1643, 290], [8, 59]], "val": [[1643, 290], [8, 59]]}
+    run = _weighted(with_matrices(tmp_path, splits))
+    out, _ = run_report(run, "json")
+    balanced = json.loads(out)["classes"]["balanced"]
+    assert balanced["error"] == pytest.approx(0.5 * (290 / 1933 + 8 / 67))
+    assert balanced["majority_error"] == 0.5 and balanced["better"] is True
+    plain = json.loads(run_report(with_matrices(tmp_path / "plain", splits), "json")[0])
+    assert plain["classes"]["balanced"] is None

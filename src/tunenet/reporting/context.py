@@ -42,7 +42,7 @@ def trial_context(row: pd.Series, run: Run) -> dx.TrialContext:
         if found and not isinstance(value, (list, dict)):
             values[key] = value
         columns = dx.key_columns(hp_columns, key)
-        tried = [row[c] for c in columns if _present(row[c])]
+        tried = [row[c] for c in columns if present(row[c])]
         if tried:
             values[key] = tried[0] if columns == [f"hp.{key}"] else tried
     source = data_source(run)
@@ -209,7 +209,8 @@ def _positive(value: object) -> float | None:
     return rate if rate is not None and math.isfinite(rate) and rate > 0 else None
 
 
-def _present(value: object) -> bool:
+def present(value: object) -> bool:
+    """A cell with a value: not None, NaN or pandas' missing markers."""
     if value is None:
         return False
     try:

@@ -22,7 +22,7 @@ from tunenet.config.sections import DiagnosisConfig
 from tunenet.diagnosis.imbalance import ClassBalance, with_imbalance_advice
 from tunenet.errors import RunDirError, TunenetError
 from tunenet.reporting.confusion import ConfusionReport, class_balance, confusion_report
-from tunenet.reporting.context import advice_contexts, trial_context
+from tunenet.reporting.context import advice_contexts, present, trial_context
 from tunenet.reporting.noise import (
     chance,
     chance_loss,
@@ -540,7 +540,7 @@ def _trial_report(
     hyperparameters = {
         column[len("hp.") :]: plain(row[column], column in integral)
         for column in row.index
-        if column.startswith("hp.") and _present(row[column])
+        if column.startswith("hp.") and present(row[column])
     }
     context = trial_context(row, run)
     layers = dx.trial_layers(run.layers, row["trial_id"])  # training dynamics (layers.csv)
@@ -562,7 +562,7 @@ def _trial_report(
         fit=fit,
         findings=findings,
         recommendations=recommendations,
-        message=str(row["message"]) if _present(row.get("message")) else None,
+        message=str(row["message"]) if present(row.get("message")) else None,
         train_error_ci=intervals.train,
         val_error_ci=intervals.val,
         test_error_ci=intervals.test,
@@ -700,7 +700,7 @@ def _model_size(row: pd.Series, run: Run) -> dict[str, Any]:
 
     def tried(key: str) -> Any:
         column = f"hp.{key}"
-        return row[column] if column in row.index and _present(row[column]) else None
+        return row[column] if column in row.index and present(row[column]) else None
 
     def fixed(key: str) -> Any:
         found, value = _config_value(run.resolved, key)
@@ -753,15 +753,6 @@ def _whole(value: object) -> bool:
 
 
 # ---------------------------------------------------------------- small value helpers
-
-
-def _present(value: object) -> bool:
-    if value is None:
-        return False
-    try:
-        return not bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return True
 
 
 def plain(value: object, integral: bool = False) -> Any:

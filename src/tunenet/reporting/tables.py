@@ -106,6 +106,22 @@ def _balance_dict(balance: ClassBalance | None) -> dict[str, Any] | None:
             "distinguishable": test.distinguishable,
             "better": test.better,
         },
+        "balanced": _balanced_dict(balance),
+    }
+
+
+def _balanced_dict(balance: ClassBalance) -> dict[str, Any] | None:
+    """A class-weighted run's balanced error against the majority answer's (1 - 1/k)."""
+    found = balance.balanced if balance.weighted else None
+    if found is None:
+        return None
+    return {
+        "split": found.split,
+        "n": found.n,
+        "error": found.error,
+        "half_width": found.half_width,
+        "majority_error": found.majority_error,
+        "better": found.better,
     }
 
 
