@@ -471,9 +471,13 @@ def init(
         return
     if out_path is None:
         typer.echo(init_module.template_text(template), nl=False)
+        if files := init_module.code_files(template):  # stdout holds the config alone
+            err.print(f"note: this config runs {', '.join(files)} beside it; "
+                      f"--out FILE.yaml writes them too.")  # fmt: skip
         return
-    init_module.write_template(template, out_path)
-    err.print(f"wrote {out_path}. Next: {shell_command('tunenet', 'validate', out_path)}")
+    written = init_module.write_template(template, out_path)
+    err.print(f"wrote {', '.join(map(str, written))}. "
+              f"Next: {shell_command('tunenet', 'validate', out_path)}")  # fmt: skip
 
 
 @app.command()
