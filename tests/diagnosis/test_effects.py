@@ -252,3 +252,20 @@ def test_variance_share_of_pure_noise_is_about_zero() -> None:
     assert np.mean(shares) < 0.05
     assert variance_share(np.array([0.1, 0.5]), np.array([0, 1]), None) is None
     assert variance_share(np.array([0.1, 0.5]), np.array([0, 1]), 0.0001) > 0.9
+
+
+def test_a_best_value_that_flips_with_another_key_is_not_consistent() -> None:
+    # penguins: sgd beats adam at a learning rate of 1e-4, adam beats sgd at 1e-2; on average
+    # sgd errs less, but that holds at one rate only
+    names = ["sgd", "adam", "sgd", "adam"]
+    rates = [1e-4, 1e-4, 1e-2, 1e-2]
+    train = [0.43, 0.82, 0.085, 0.03]
+    trials = trials_of({"optimizer.name": names, "optimizer.learning_rate": rates}, train, train,
+                       train_n=[199] * 4, val_n=[67] * 4)  # fmt: skip
+    effects = {e.hyperparameter: e for e in hp_effects(trials, ACCURACY)}
+    name = effects["optimizer.name"].tests["train_error"]
+    assert name.best_value == "sgd" and name.consistent is False
+    rate = effects["optimizer.learning_rate"].tests["train_error"]
+    assert rate.consistent is True  # 1e-2 is better with either optimizer
+    alone = trials_of({"optimizer.name": names}, train, train)  # no other key: no block
+    assert hp_effects(alone, ACCURACY)[0].tests["train_error"].consistent is None

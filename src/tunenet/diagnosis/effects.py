@@ -116,6 +116,9 @@ class EffectTest:
             train error or gap.
         trials: completed trials with a finite value that the test used.
         correction: "Holm over N hyperparameters".
+        consistent: whether `best_value` is also the best among the trials that differ in
+            this hyperparameter alone, in every such group the run has (False: the best value
+            depends on the other hyperparameters, an interaction; None: no such group).
     """
 
     importance: float | None
@@ -125,6 +128,7 @@ class EffectTest:
     best_value: str
     trials: int
     correction: str
+    consistent: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -470,7 +474,34 @@ def _test(
     means = target.values[index].groupby(grouping.keys, observed=True).mean()
     best = grouping.names[min(means.index, key=lambda k: target.better.sort_key(means[k]))]
     p_value, test = _p_value(column, codes, values, errors, frame.loc[index], target, family)
-    return EffectTest(importance, False, p_value, test, best, len(values), "")
+    consistent = _best_in_every_block(column, grouping, frame.loc[index], target)
+    return EffectTest(importance, False, p_value, test, best, len(values), "", consistent)
+
+
+def _best_in_every_block(
+    column: str, grouping: _Grouping, frame: pd.DataFrame, target: _Target
+) -> bool | None:
+    """Whether the value best on average is also the best within every block of trials that
+    differ in `column` alone (docs/report.md): a learning rate may favour adam at one rate and
+    sgd at another. None when no block holds two of its values."""
+    others = frame.drop(columns=column).astype(str)
+    if not others.shape[1]:
+        return None
+    blocks = pd.factorize(pd.MultiIndex.from_frame(others))[0]
+    keys = grouping.keys.loc[frame.index]
+    values = target.values[frame.index]
+    means = values.groupby(keys, observed=True).mean()
+    overall = min(means.index, key=lambda k: target.better.sort_key(means[k]))
+    winners = []
+    for block in np.unique(blocks):
+        inside = blocks == block
+        if keys[inside].nunique() < 2:
+            continue
+        block_means = values[inside].groupby(keys[inside], observed=True).mean()
+        winners.append(min(block_means.index, key=lambda k: target.better.sort_key(block_means[k])))
+    if not winners:
+        return None
+    return all(winner == overall for winner in winners)
 
 
 def _p_value(

@@ -9,7 +9,7 @@ import pandas as pd
 from tunenet.diagnosis.advice import Recommendation
 from tunenet.diagnosis.capacity import CapacityCurve, rounded_gain
 from tunenet.diagnosis.curves import Finding
-from tunenet.diagnosis.effects import HpEffect
+from tunenet.diagnosis.effects import EffectTest, HpEffect
 from tunenet.diagnosis.imbalance import (
     IMBALANCE_KEYS,
     BalancedTest,
@@ -342,7 +342,7 @@ def _moved_sentence(effects: Sequence[HpEffect]) -> str | None:
         found.sort(key=lambda e: -(e.tests[target].importance or 0))
         if found:
             names = ", ".join(
-                f"{e.hyperparameter} ({lowest} at {e.tests[target].best_value}, "
+                f"{e.hyperparameter} ({_where_best(e.tests[target], lowest)}, "
                 f"{p_text(e.tests[target].p_value)})"
                 for e in found
             )
@@ -350,6 +350,14 @@ def _moved_sentence(effects: Sequence[HpEffect]) -> str | None:
     if not parts:
         return None
     return "Beyond the noise, " + "; ".join(parts) + "."
+
+
+def _where_best(test: EffectTest, lowest: str) -> str:
+    """ "lowest at 0.01"; where trials differing in this key alone disagree on its best value,
+    "the best value depends on the other hyperparameters" (an average would mislead)."""
+    if test.consistent is False:
+        return "its best value depends on the other hyperparameters"
+    return f"{lowest} at {test.best_value}"
 
 
 def capacity_sentence(curve: CapacityCurve) -> str:

@@ -294,6 +294,7 @@ def _effect_test_dict(test: dx.EffectTest | None) -> dict[str, Any] | None:
         "test": test.test,
         "best_value": test.best_value,
         "trials": test.trials,
+        "consistent": test.consistent,
     }
 
 
