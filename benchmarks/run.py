@@ -29,6 +29,8 @@ Rows:
 
   7. training dynamics: a small search with `training.monitor_layers` on against off, wall
      time (target <= 1.05).
+  8. custom model: the same network built by a `model.build` function (dense_builder.py)
+     against `model.kind: dense`, seconds per trial from trials.csv (target <= 1.05).
 The pruning rows (epochs and best objective with and without `search.pruning`) come from
 `benchmarks/pruning.py`, which appends its own section to the same file.
 
@@ -80,6 +82,7 @@ EFFICIENCY_BAYESIAN = "search efficiency: bayesian vs random"
 EFFICIENCY_HYPERBAND = "search efficiency: hyperband vs random"
 EFFICIENCY_PRUNED = "search efficiency: random + median pruning vs random"
 MONITORING = "training dynamics: layer monitoring on vs off, wall time"
+CUSTOM = "custom model: model.build vs the same dense network, seconds per trial"
 WORKERS_MLP = "parallel throughput: --workers 2 vs default search, small MLPs"
 WORKERS_CNN = "parallel throughput: --workers 2 vs default search, small CNNs"
 WORKERS_WALL = "whole command: --workers 2 vs default search, wall time"
@@ -102,9 +105,11 @@ ROWS = (
     WORKERS_WALL,
     WORKERS,
     MONITORING,
+    CUSTOM,
 )
 SECTIONS = (
     "overhead", "startup", "memory", "memorycost", "efficiency", "workers", "monitoring",
+    "custom",
 )  # fmt: skip
 COMMAND = "benchmarks/run.py"
 MEMORY_ENV = "TUNENET_MEMORY"  # "unbounded": the old behaviour (tuning/handover.py), to compare
@@ -1182,6 +1187,79 @@ def bench_monitoring(results: Results, sizes: Sizes, work: Path) -> None:
     )
 
 
+# ---------------------------------------------------------------- 8: a custom model's overhead
+
+
+def custom_config(sizes: Sizes, custom: bool) -> dict:
+    """The monitoring section's digits grid (one hidden layer), built by tunenet's dense family
+    or by benchmarks/dense_builder.py, which returns the same layers."""
+    model = (
+        {"kind": "custom", "build": f"{BENCH / 'dense_builder.py'}:build",
+         "params": {"units": [32, 64]}}
+        if custom
+        else {"kind": "dense", "layers": 1, "units": [32, 64], "activation": "relu",
+              "batch_norm": False}
+    )  # fmt: skip
+    return {
+        "name": f"bench-{'custom' if custom else 'dense'}",
+        "seed": 5,
+        "data": {"source": "digits"},
+        "model": model,
+        "regularization": {"l1": 0.0, "l2": 0.0, "dropout": 0.0},
+        "optimizer": {"name": "adam", "learning_rate": [0.001, 0.01]},
+        "training": {"epochs": sizes.monitor_epochs, "batch_size": 32, "early_stopping": False},
+        "search": {"strategy": "grid", "max_trials": sizes.monitor_trials},
+    }
+
+
+def per_trial_seconds(run: Path) -> float:
+    """Mean `seconds` of the run's completed trials (build, compile, fit, evaluate, files)."""
+    rows = [row for row in csv_rows(run / "trials.csv") if row["status"] == "completed"]
+    if not rows:
+        raise BenchmarkError(f"{run}: no completed trial")
+    return sum(float(row["seconds"]) for row in rows) / len(rows)
+
+
+def bench_custom(results: Results, sizes: Sizes, work: Path) -> None:
+    trial: dict[bool, list[float]] = {True: [], False: []}
+    walls: dict[bool, list[float]] = {True: [], False: []}
+    runs = work / "custom-runs"
+    for index in range(results.pairs):
+        for custom in (True, False):
+            config = write_yaml(work / f"bench-custom-{custom}.yaml", custom_config(sizes, custom))
+            command = TUNENET + ["search", str(config), "--runs-dir", str(runs)]
+            measured = spawn(command + ["--overwrite", "--quiet"]).check()
+            walls[custom].append(measured.wall)
+            name = f"bench-{'custom' if custom else 'dense'}"
+            trial[custom].append(per_trial_seconds(runs / name))
+        log(f"  pair {index + 1}: per trial custom {trial[True][-1]:.3f} s, "
+            f"dense {trial[False][-1]:.3f} s")  # fmt: skip
+    ratio = median_ratio(trial[True], trial[False])
+    results.add(
+        Row(
+            CUSTOM,
+            a=f"model.build {seconds(trial[True])}",
+            b=f"dense {seconds(trial[False])}",
+            ratio=ratio,
+            target="≤ 1.05",
+            passed=ratio <= 1.05,
+        )
+    )
+    results.details.append(
+        f"### custom model: digits grid of {sizes.monitor_trials} trials, "
+        f"{sizes.monitor_epochs} epochs, benchmarks/dense_builder.py vs model.kind dense\n\n"
+        + "\n".join(
+            f"- {'model.build' if key else 'dense'}: per trial "
+            + ", ".join(f"{v:.3f}" for v in trial[key])
+            + " s; whole command "
+            + ", ".join(f"{v:.2f}" for v in walls[key])
+            + " s"
+            for key in (True, False)
+        )
+        + "\n"
+    )
+
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -1284,6 +1362,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         ),
         "workers": (bench_workers, (WORKERS_MLP, WORKERS_CNN, WORKERS_WALL, WORKERS)),
         "monitoring": (bench_monitoring, (MONITORING,)),
+        "custom": (bench_custom, (CUSTOM,)),
     }
     try:
         for name in SECTIONS:
