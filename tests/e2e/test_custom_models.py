@@ -86,7 +86,7 @@ def test_report_of_a_custom_run_in_every_format(api_run, form: str, tmp_path: Pa
         report = json.loads(text)
         assert report["run"]["model"]["builder"]["spec"].endswith("builder.py:build")
         assert len(report["trials"]) == 2
-    if form in ("table", "markdown", "html"):
+    if form in ("markdown", "html"):  # (a terminal table may wrap a long path)
         assert "custom" in text and "builder.py:build" in text
 
 
