@@ -209,7 +209,7 @@ def test_no_validation_error_with_four_tied_is_not_told_to_train_longer(tmp_path
         assert "training.epochs" not in keys
         assert keys[0] == "data.split.test"
         assert "Nothing to gain on this split" in found.recommendations[0].text
-        assert "4 trials are tied at the top" in found.recommendations[0].text
+        assert "4 trials are within the noise of the best" in found.recommendations[0].text
 
 
 def test_one_trial_at_the_top_is_still_told_to_train_longer(tmp_path):

@@ -207,7 +207,7 @@ def test_a_regression_auto_target_carries_its_standard_error(housing: Path) -> N
 def test_beating_the_target_is_said_in_the_report(housing: Path) -> None:
     out, _ = run_report(housing, "json")
     trial = next(t for t in json.loads(out)["trials"] if t["trial_id"] == "00")
-    assert "consider setting diagnosis.target_error" in trial["explanation"]
+    assert "revisit diagnosis.target_error" in trial["explanation"]
     other = next(t for t in json.loads(out)["trials"] if t["trial_id"] == "01")
     assert "not a floor" not in other["explanation"]
 

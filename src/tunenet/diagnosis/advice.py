@@ -504,7 +504,7 @@ def _test_on_more_data(ctx: TrialContext) -> Recommendation:
     text = (
         f"Nothing to gain on this split: validation error {percent(ctx.val_error)} is at or "
         f"below the target ({percent(ctx.target_error)}) and {ctx.run.tied_at_top} trials are "
-        "tied at the top, so more epochs cannot show a gain. Test on more data: raise "
+        "within the noise of the best, so more epochs cannot show a gain. Test on more data: raise "
         f"{_key(ctx, 'data.split.test')}, or collect more examples."
     )
     return Recommendation("data.split.test", "increase", text)

@@ -47,8 +47,7 @@ DECIMALS = 9
 # comparison with a threshold or with zero allows this much: far below any printed digit.
 TOLERANCE = 1e-6
 BEATS_TARGET_WORDS = (
-    "below target beyond the noise: the target is not a floor; consider setting "
-    "diagnosis.target_error"
+    "below target beyond the noise: the target is not a floor; revisit diagnosis.target_error"
 )
 FIXES = {
     "validation": "a larger data.split.validation narrows it; search.executions_per_trial above 1 "
