@@ -343,8 +343,7 @@ def test_a_train_error_below_a_noisy_target_beyond_the_noise_beats_it() -> None:
     assert fit.bias_ci[1] < 0 and fit.beats_target and fit.label == GOOD_FIT
     assert "10.0 pts below target" in fit.explanation
     assert fit.explanation.endswith(
-        "; below target beyond the noise: the target is not a floor; revisit "
-        "diagnosis.target_error"
+        "; below target beyond the noise: the target is not a floor; revisit diagnosis.target_error"
     )
     # the same gap to a target known less well (se 0.06): inside the noise, nothing said
     noisier = Thresholds(0.15, 0.05, 0.05, target_ci=normal(0.15, 0.06))
