@@ -128,7 +128,7 @@ def refine_run(path: Path, top: int = DEFAULT_TOP, today: Optional[str] = None) 
             "nothing to refine around. Run or resume the search first."
         )
     loaded, problem = _load(run)
-    best, basis = _neighbours(run, objective.ordered(completed), max(1, top), objective)
+    best, basis = _neighbours(run, loaded, objective.ordered(completed), max(1, top), objective)
     advice = report_advice(loaded, best[0]["trial_id"], problem)
     basis.append(_advice_line(advice))
 
@@ -248,7 +248,7 @@ def _load(run: RunDir) -> tuple[Optional[Run], Optional[str]]:
 
 
 def _neighbours(
-    run: RunDir, ranked: list[dict], top: int, objective: Objective
+    run: RunDir, loaded: Optional[Run], ranked: list[dict], top: int, objective: Objective
 ) -> tuple[list[dict], list[str]]:
     """The learning trials tied with the best (at most `top`, best first) and the header lines
     that say how they were chosen.
@@ -256,7 +256,7 @@ def _neighbours(
     Raises:
         RunDirError: every completed trial is no better than chance.
     """
-    facts = _data_facts(run, ranked)
+    facts = _data_facts(run, loaded, ranked)
     stuck = [row["trial_id"] for row in ranked if _not_learning(row, facts)]
     learning = [row for row in ranked if row["trial_id"] not in stuck]
     if not learning:
@@ -337,7 +337,7 @@ def _error_ci(row: dict, split: str, facts: _DataFacts) -> Optional[Interval]:
     return error_ci(error, number(row.get(f"{split}_n")) or facts.sizes.get(split))
 
 
-def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
+def _data_facts(run: RunDir, loaded: Optional[Run], rows: list[dict]) -> _DataFacts:
     data = _manifest(run).get("data")
     data = data if isinstance(data, dict) else {}
     task = data.get("task") if isinstance(data.get("task"), str) else None
@@ -352,10 +352,10 @@ def _data_facts(run: RunDir, rows: list[dict]) -> _DataFacts:
     )  # fmt: skip
     sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
     known = {"train": number(sizes.get("train")), "val": number(sizes.get("validation"))}
-    loaded, _ = _load(run)  # the report's chance: with the class prior's log loss, weights
     return _DataFacts(
         regression=task == "regression",
         sizes={split: n for split, n in known.items() if n is not None},
+        # the report's chance (the class prior's log loss, class weights) when it reads
         chance=chance(loaded) if loaded is not None else chance_error(task, count, majority),
     )
 
