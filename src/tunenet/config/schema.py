@@ -172,6 +172,24 @@ DESCRIPTIONS = {
     "(and search, before anything trains) estimates the largest model of the space from the "
     "data's shape (the most layers, the widest units or filters) and refuses a space above this. "
     "Default: 50 million (200 MB as float32).",
+    "search.max_params": "Trials whose model has more trainable parameters than this are not "
+    "trained (status infeasible, their params recorded) and the strategy is told not to propose "
+    "them again; --max-params overrides. Default: no limit.",
+    "search.time_budget": "Wall-clock budget of the search, counted from the first trial's start: "
+    "seconds, or 90s, 30m, 2h, 1.5d. No trial starts after it; a trial still running at the "
+    "budget + 10% stops at its next epoch end (interrupted; it runs again on --resume, which "
+    "starts a fresh budget). --time-budget overrides. Default: none.",
+    "search.stop_after_no_gain": "End the search after this many completed trials in a row none "
+    "of which beats the best so far beyond the noise (the 95% interval of the difference of "
+    "validation errors excludes zero). Default: off.",
+    "search.keep": "Which model best/ holds: best (the best objective) or simplest_tied (the "
+    "trial with the fewest parameters whose validation error is tied with the best's).",
+    "search.enqueue": "Configurations to run first, in order: a list of mappings from "
+    "hyperparameter names (trials.csv's hp columns without hp., e.g. model.units.0) to values "
+    "that fit the space.",
+    "search.warm_start": "A previous run directory: its best search.warm_start_top completed "
+    "trials whose values fit this space run first.",
+    "search.warm_start_top": "How many of the warm_start run's best trials to run first.",
     "diagnosis": "What `tunenet report` compares the errors with.",
     "diagnosis.target_error": "The best error you think reachable (human level, Bayes error); "
     "avoidable bias is train_error minus this. auto: the lowest validation error of the "

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from tunenet.config import user_code
+from tunenet.config import stopping, user_code
 
 T = TypeVar("T")
 
@@ -623,6 +623,21 @@ class SearchConfig(Section):
     pruning_warmup: count(1, MAX_EPOCHS) = 3
     pruning_min_trials: count(1, MAX_TRIALS) = 5
     max_model_params: count(1, MAX_MODEL_PARAMS) = DEFAULT_MAX_MODEL_PARAMS
+    max_params: Optional[count(1, MAX_MODEL_PARAMS)] = None
+    time_budget: Annotated[
+        Optional[float],
+        BeforeValidator(stopping.time_budget),
+        WithJsonSchema(stopping.TIME_BUDGET_SCHEMA),
+    ] = None
+    stop_after_no_gain: Optional[count(1, MAX_TRIALS)] = None
+    keep: Literal["best", "simplest_tied"] = "best"
+    enqueue: Annotated[
+        Optional[list[dict[str, Any]]],
+        BeforeValidator(stopping.enqueue),
+        WithJsonSchema(stopping.ENQUEUE_SCHEMA),
+    ] = None
+    warm_start: Optional[text(MAX_PATH)] = None
+    warm_start_top: count(1, MAX_TRIALS) = 5
 
 
 def _target_error(raw: Any) -> Any:
