@@ -260,6 +260,6 @@ def test_diagnosis_loads_no_writer_yaml_or_plot():
     result = loaded_after(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "['tunenet.runs', 'tunenet.runs.cells', 'tunenet.runs.status']",
+        "['tunenet.runs', 'tunenet.runs.cells', 'tunenet.runs.intervals', 'tunenet.runs.status']",
         "[]",
     ]
