@@ -31,10 +31,12 @@ from tunenet.reporting.noise import (
     trial_intervals,
     validation_size,
 )
+from tunenet.reporting.simplest import keeping
 from tunenet.runs import Run, RunDir, TrialStatus, find_runs, load_run
 from tunenet.runs import config_value as _config_value
 from tunenet.runs.cells import integer, number
 from tunenet.runs.objective import declared_objective
+from tunenet.runs.simplest import SimplestTied
 
 # Columns of epochs.csv that are not Keras metrics.
 NOT_METRICS = {"trial_id", "execution", "epoch", "learning_rate", "lr", "seconds"}
@@ -311,6 +313,10 @@ class RunReport:
     balance: ClassBalance | None = None
     tied_with: list[str] = field(default_factory=list)  # other trials with the best objective
     tie_choice: str | None = None  # how the best trial was picked among them
+    # the fewest-parameters trial tied with the best, and the model best/ holds (search.keep)
+    simplest_tied: SimplestTied | None = None
+    kept: str = "best"  # "best" or "simplest_tied"
+    kept_trial: str | None = None  # the trial whose model best/ holds
 
     @property
     def report_dir(self) -> Path:
@@ -413,6 +419,7 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
         balance=balance,
         tied_with=tied,
         tie_choice=tie_choice,
+        **keeping(run, best, objective),
     )
 
 

@@ -19,6 +19,7 @@ from tunenet.diagnosis.verdict import (
 )
 from tunenet.reporting.confusion import confusion_lines
 from tunenet.reporting.model import Failures, RunReport, TrialReport
+from tunenet.reporting.simplest import simplest_lines
 from tunenet.runs import TrialStatus, config_value
 
 SHORT_FINDINGS = {
@@ -219,7 +220,7 @@ def best_lines(report: RunReport, hyperparameters: bool = True, balance: bool = 
     name = best.trial_id
     if report.tied_with:
         name += f" ({tie_text(report.tied_with, report.tie_choice)})"
-    lines = [f"Best trial {name}: {score}; {errors}."]
+    lines = [f"Best trial {name}: {score}; {errors}.", *simplest_lines(report)]
     if balance:
         lines += balance_lines(report)
     if hyperparameters and best.hyperparameters:

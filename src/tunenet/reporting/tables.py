@@ -56,6 +56,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "headline": report.headline,
         "tied_for_best": _tie_dict(report),
+        "simplest_tied": report.simplest_tied.to_dict() if report.simplest_tied else None,
+        "kept": {"rule": report.kept, "trial_id": report.kept_trial},
         "classes": _balance_dict(report.balance),
         "trials": [_trial_dict(t) for t in report.trials],
         "effects": [_effect_dict(e) for e in report.effects],

@@ -67,17 +67,15 @@ def simplest_tied(
         column: the rows' objective column.
     """
     rows = list(rows)
-    best = next((row for row in rows if str(row.get("trial_id")) == str(best_id)), None)
+    best = _row_of(rows, best_id)
     best_params = _params(best) if best is not None else None
     if best is None or best_params is None:
         return None
+    intervals = tied_trials(rows, best_id, regression)
     tied = []
     for order, row in enumerate(rows):
-        params = _params(row)
-        if row is best or row.get("status") != TrialStatus.COMPLETED or params is None:
-            continue
-        ci = tie_interval(row, best, regression)
-        if ci is not None and ci[0] <= TIE_TOLERANCE and ci[1] >= -TIE_TOLERANCE:
+        params, ci = _params(row), intervals.get(str(row.get("trial_id")))
+        if row is not best and params is not None and ci is not None:
             rank = (params, objective.sort_key(number(row.get(column))), order)
             tied.append((rank, row, params, ci))
     if not tied:
@@ -95,11 +93,28 @@ def simplest_tied(
     )
 
 
+def tied_trials(rows: Iterable[Mapping], best_id: str, regression: bool) -> dict[str, Interval]:
+    """The completed trials tied with the trial `best_id` (itself included, at (0, 0)), each
+    with the 95% interval of its validation error minus the best's, which includes zero."""
+    rows = list(rows)
+    best = _row_of(rows, best_id)
+    if best is None:
+        return {}
+    tied = {str(best_id): (0.0, 0.0)}
+    for row in rows:
+        if row is best or row.get("status") != TrialStatus.COMPLETED:
+            continue
+        ci = tie_interval(row, best, regression)
+        if ci is not None and ci[0] <= TIE_TOLERANCE and ci[1] >= -TIE_TOLERANCE:
+            tied[str(row.get("trial_id"))] = ci
+    return tied
+
+
 def tie_interval(row: Mapping, best: Mapping, regression: bool) -> Optional[Interval]:
     """The 95% interval of `row`'s validation error minus `best`'s; None when either error or
     its noise (classification: `val_n`; regression: `val_error_se`) is not recorded."""
     errors = [number(trial.get("val_error")) for trial in (row, best)]
-    intervals = [_val_interval(trial, regression) for trial in (row, best)]
+    intervals = [val_interval(trial, regression) for trial in (row, best)]
     if None in errors or None in intervals:
         return None
     return difference_ci(errors[0], intervals[0], errors[1], intervals[1], not regression)  # type: ignore[arg-type]
@@ -126,7 +141,12 @@ def kept_trial(
     return str(best["trial_id"])
 
 
-def _val_interval(row: Mapping, regression: bool) -> Optional[Interval]:
+def _row_of(rows: list[Mapping], trial_id: str) -> Optional[Mapping]:
+    return next((row for row in rows if str(row.get("trial_id")) == str(trial_id)), None)
+
+
+def val_interval(row: Mapping, regression: bool) -> Optional[Interval]:
+    """The 95% interval of a row's validation error (None: its noise is not recorded)."""
     error = row.get("val_error")
     if regression:
         return error_ci(error, None, number(row.get("val_error_se")))
