@@ -2,11 +2,13 @@
 tables sortable by a click (or Enter) on a header, readable on a phone and in dark mode. Nothing
 is loaded from the network. Several runs: a summary with one row per run, each linking to the
 run's section.
+
+Each run's section opens with a dashboard (verdict, best trial, next step, key plot) and a list of
+contents; each plot sits as a figure beside the section it belongs to (reporting/figures.py).
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import re
@@ -14,6 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from tunenet import diagnosis as dx
+from tunenet.reporting import figures
+from tunenet.reporting.figures import figure_text
+from tunenet.reporting.html_figures import (
+    dashboard_html,
+    figure_html,
+    key_plot,
+    page_plots,
+    simplest_tied_line,
+)
+from tunenet.reporting.html_style import HTML_SCRIPT, HTML_STYLE
 from tunenet.reporting.model import Failures, RunReport, TrialReport
 from tunenet.reporting.sections import (
     SUMMARY_HEADER,
@@ -22,14 +34,13 @@ from tunenet.reporting.sections import (
     best_lines,
     capacity_about,
     capacity_line,
-    capacity_plot,
     capacity_table,
     effect_caption,
     effect_summary,
     effects_about,
+    hp_names,
     insight_sections,
     intervals_line,
-    other_plots,
     recommendation_lines,
     setting_lines,
     shown_note,
@@ -37,73 +48,6 @@ from tunenet.reporting.sections import (
     trial_columns,
 )
 from tunenet.runs import TrialStatus
-
-# Colours are variables so that dark mode (prefers-color-scheme) only swaps the palette. Wide
-# tables scroll in their own box (.scroll) so that the page never scrolls sideways on a phone.
-HTML_STYLE = """
-:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#57606a;--line:#d0d7de;
---head:#f6f8fa;--stripe:#f6f8fa;--accent:#0969da;--best:#fff8c5;--bad:#cf222e;
---good-fit:#dafbe1;--high-bias:#fff1c2;--high-variance:#ddf4ff;--both:#ffd8d3;--grey:#eaeef2}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;
---line:#3d444d;--head:#151b23;--stripe:#151b23;--accent:#4493f8;--best:#3b2e00;--bad:#ff7b72;
---good-fit:#1b4721;--high-bias:#4b3800;--high-variance:#0c3a5e;--both:#5d1f1a;--grey:#2f353d}}
-*{box-sizing:border-box}
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;
-max-width:1200px;padding:0 1rem;color:var(--fg);background:var(--bg);overflow-wrap:break-word}
-a{color:var(--accent)}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid var(--line)}
-.meta{color:var(--muted);margin:.2rem 0}
-.verdict{background:var(--head);border-left:4px solid var(--accent);padding:.8rem 1rem}
-.scroll{overflow-x:auto;max-width:100%}
-table{border-collapse:collapse;margin:.6rem 0;font-size:13px}
-th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
-th{background:var(--head)}tbody tr:nth-child(even){background:var(--stripe)}
-th button{all:inherit;display:inline;cursor:pointer;padding:0;border:0;background:none}
-th button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
-table.sortable th button::after{content:"\\a0\\2195";color:var(--muted)}
-table.sortable th[aria-sort=ascending] button::after{content:"\\a0\\2191";color:var(--fg)}
-table.sortable th[aria-sort=descending] button::after{content:"\\a0\\2193";color:var(--fg)}
-tr.best td{background:var(--best);font-weight:600}
-tr.best td:first-child{box-shadow:inset 4px 0 var(--accent)}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.long{min-width:13em}
-.lbl{border-radius:4px;padding:0 5px;white-space:nowrap;color:var(--fg)}
-.good-fit{background:var(--good-fit)}.high-bias{background:var(--high-bias)}
-.high-variance{background:var(--high-variance)}.high-bias-and-high-variance{background:var(--both)}
-.not-learning{background:var(--both)}.uncertain,.pruned{background:var(--grey)}
-.status-diverged,.status-failed,.diverged,.failed{color:var(--bad)}
-.effects{display:flex;flex-wrap:wrap;gap:1.2rem}.effects>div{min-width:0;max-width:100%}
-.effects table{margin:0}
-img{max-width:100%;height:auto;border:1px solid var(--line);margin:.5rem 0;background:#fff}
-@media (max-width:600px){body{margin:1rem auto;padding:0 .6rem}h1{font-size:1.3rem}}
-"""
-
-
-# A click (or Enter/Space: headers are buttons) sorts by that column: ascending first, again for
-# descending. Numbers sort as numbers, text as text, empty cells last either way. aria-sort moves
-# to the sorted column.
-HTML_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function (table) {
-  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  headers.forEach(function (th, column) {
-    th.querySelector("button").addEventListener("click", function () {
-      var ascending = th.getAttribute("aria-sort") !== "ascending";
-      headers.forEach(function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var x = a.cells[column].getAttribute("data-sort");
-        var y = b.cells[column].getAttribute("data-sort");
-        if (x === "" || y === "") { return (x === "") - (y === ""); }
-        var nx = Number(x), ny = Number(y);
-        var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-        return ascending ? order : -order;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
-});
-"""
 
 
 def render_html(
@@ -126,7 +70,7 @@ def render_html(
         parts.append(_summary_table(reports, failures, anchors))
     for report, anchor in zip(reports, anchors, strict=True):
         parts.append(f'<section id="{anchor}">')
-        parts += _run_html(report)
+        parts += _run_html(report, anchor)
         if several:
             parts.append('<p><a href="#summary">Back to the summary</a></p>')
         parts.append("</section>")
@@ -149,57 +93,116 @@ def run_anchors(names: list[str]) -> list[str]:
     return anchors
 
 
+SUMMARY_MINOR = {"status", "trials", "best trial"}  # hidden on a phone (docs/report.md)
+
+
 def _summary_table(reports: list[RunReport], failures: Failures | None, anchors: list[str]) -> str:
-    """One row per run (unreadable runs last, without a link: they have no section)."""
+    """One row per run (unreadable runs last, without a link: they have no section), sortable;
+    the best objective sorts by its value, the trials by how many completed."""
     rows = [[(cell, cell) for cell in row] for row in summary_rows(reports, failures)]
+    objective, trials = SUMMARY_HEADER.index("best objective"), SUMMARY_HEADER.index("trials")
+    for row, report in zip(rows, reports, strict=False):
+        row[objective] = (row[objective][0], report.best.objective if report.best else None)
+        row[trials] = (row[trials][0], report.counts.get(TrialStatus.COMPLETED, 0))
     links: list[str | None] = [*anchors, *[None] * (len(rows) - len(anchors))]
-    return _html_table(SUMMARY_HEADER, rows, links=links)
+    return _html_table(
+        SUMMARY_HEADER,
+        rows,
+        kinds=["text", "text", "num", "text", "num", "text"],
+        sortable=True,
+        links=links,
+        css="summary",
+        column_classes=["minor" if name in SUMMARY_MINOR else "" for name in SUMMARY_HEADER],
+    )
 
 
-def _run_html(report: RunReport) -> list[str]:
+# (id, title, html) of one part of a run's section; figures are added beside it
+Part = tuple[str, str, list[str]]
+
+
+def _run_html(report: RunReport, anchor: str) -> list[str]:
+    """A run's section: its name and settings, the dashboard, the contents, then each part with
+    its figures; plots whose part is not on the page come last, under Plots."""
+    plots = page_plots(report)
+    key = key_plot(plots)
     parts = [f"<h1>{_e(report.run.name)}</h1>"]
+    parts.append(dashboard_html(report, plots.get(key) if key else None, anchor))
     parts += [f'<p class="meta">{_e(line)}</p>' for line in about_lines(report)]
     parts += [f'<p class="meta">diagnosis: {_e(line)}</p>' for line in setting_lines(report)]
     parts.append(f'<p class="meta">intervals: {_e(intervals_line(report))}</p>')
-    parts += [
-        "<h2>Verdict</h2>",
-        f'<p class="verdict">{_e(report.verdict)}</p>',
-        "<h2>Best trial</h2>",
+    figures: dict[str, list[str]] = {}
+    for stem, path in plots.items():
+        if stem != key:
+            figures.setdefault(figure_text(stem).section, []).append(figure_html(path, anchor))
+    sections = [
+        (part_id, title, body + figures.pop(part_id, [])) for part_id, title, body in _parts(report)
     ]
+    sections.append(("plots", "Plots", [item for rest in figures.values() for item in rest]))
+    sections = [(part_id, title, body) for part_id, title, body in sections if body]
+    items = "".join(
+        f'<li><a href="#{part_id}-{anchor}">{_e(title)}</a></li>' for part_id, title, _ in sections
+    )
+    parts.append(
+        f'<nav class="contents" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>'
+    )
+    for part_id, title, body in sections:
+        parts.append(f'<section class="part" id="{part_id}-{anchor}"><h2>{_e(title)}</h2>')
+        parts += body
+        parts.append("</section>")
+    return parts
+
+
+def _parts(report: RunReport) -> list[Part]:
+    """The parts of a run's section in page order, each (id, title, html); empty ones included
+    (they show when a figure belongs there)."""
     lines = best_lines(report) + baseline_lines(report)
-    parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
+    best = ["<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"]
+    simplest = simplest_tied_line(report)
+    if simplest and not any(line.startswith("Simplest tied") for line in lines):
+        best.append(f"<p>{_e(simplest)}.</p>")
     if report.best and report.best.recommendations:
         items = "".join(f"<li>{_e(line)}</li>" for line in recommendation_lines(report.best))
-        parts.append(f"<p>Recommendations:</p><ol>{items}</ol>")
+        best.append(f"<p>Recommendations:</p><ol>{items}</ol>")
+    parts: list[Part] = [
+        ("verdict", "Verdict", [f'<p class="verdict">{_e(report.verdict)}</p>']),
+        (figures.BEST, figures.SECTION_TITLES[figures.BEST], best),
+    ]
+    ids = {title: part_id for part_id, title in figures.SECTION_TITLES.items()}
     for title, lines in insight_sections(report):
         items = "".join(f"<li>{_e(line)}</li>" for line in lines)
-        parts.append(f"<h2>{_e(title)}</h2><ul>{items}</ul>")
+        part_id = ids.get(title) or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        parts.append((part_id, title, [f"<ul>{items}</ul>"]))
     if report.capacity:
-        header, cells = capacity_table(report)
-        parts += [
-            "<h2>Capacity curve</h2>",
-            f'<p class="meta">{_e(capacity_about(report.capacity))}</p>',
-            f'<p class="verdict">{_e(capacity_line(report))}</p>',
-            _html_table(header, cells, kinds=["text", "text", "num", "num", "num", "num", "text"]),
-        ]
-        plot = capacity_plot(report)
-        if plot:
-            parts.append(_html_image(plot))
-    parts += _trials_html(report)
-    if report.effects:
-        parts += _effects_html(report)
-    if other_plots(report):
-        parts.append("<h2>Plots</h2>")
-        parts += [_html_image(plot) for plot in other_plots(report)]
+        parts.append((figures.CAPACITY, "Capacity curve", _capacity_html(report)))
+    parts += [
+        (figures.SEARCH, figures.SECTION_TITLES[figures.SEARCH], []),
+        (figures.TRIALS, f"Trials{shown_note(report)}", _trials_html(report)),
+        (
+            figures.EFFECTS,
+            "Hyperparameter effects",
+            _effects_html(report) if report.effects else [],
+        ),
+    ]
     return parts
+
+
+def _capacity_html(report: RunReport) -> list[str]:
+    header, cells = capacity_table(report)
+    return [
+        f'<p class="meta">{_e(capacity_about(report.capacity))}</p>',
+        f'<p class="verdict">{_e(capacity_line(report))}</p>',
+        _html_table(header, cells, kinds=["text", "text", "num", "num", "num", "num", "text"]),
+    ]
 
 
 def _trials_html(report: RunReport) -> list[str]:
     """The trials table, best first (so the rank column is marked as sorted), the best trial's
-    row highlighted."""
+    row highlighted; the hyperparameters right after rank, trial, status and objective, and rank
+    and trial stay in view when the table scrolls sideways."""
     trials = sorted(report.trials, key=_rank_order)  # stable: the model's order among ties
-    columns = trial_columns(report)
+    columns = _hp_first(report, trial_columns(report))
     header = [name for name, _, _ in columns]
+    hps = set(hp_names(report))
     best = report.best.trial_id if report.best else None
     table = _html_table(
         header,
@@ -208,11 +211,26 @@ def _trials_html(report: RunReport) -> list[str]:
         sortable=True,
         sorted_by=header.index("rank"),
         best_row=next((i for i, t in enumerate(trials) if t.trial_id == best), None),
+        css="trials",
+        column_classes=["hp" if name in hps else "" for name in header],
     )
-    note = "Click a column header to sort." + (
+    note = "Click a column header to sort; rank and trial stay in view when the table scrolls." + (
         " The best trial's row is highlighted." if best else ""
     )
-    return [f"<h2>Trials{shown_note(report)}</h2>", f'<p class="meta">{note}</p>', table]
+    return [f'<p class="meta">{note}</p>', table]
+
+
+def _hp_first(report: RunReport, columns: list) -> list:
+    """The trials table's columns with the hyperparameters right after rank, trial, status and
+    the objective (whatever order `trial_columns` gives them in)."""
+    hps = set(hp_names(report))
+    lead = {"rank", "trial", "status", report.objective.name}
+    first = [c for c in columns if c[0] in lead and c[0] not in hps]
+    return (
+        first
+        + [c for c in columns if c[0] in hps]
+        + [c for c in columns if c[0] not in lead and c[0] not in hps]
+    )
 
 
 def _rank_order(trial: TrialReport) -> tuple[bool, int]:
@@ -222,7 +240,7 @@ def _rank_order(trial: TrialReport) -> tuple[bool, int]:
 def _effects_html(report: RunReport) -> list[str]:
     header, cells = effect_summary(report)
     parts = [
-        f'<h2>Hyperparameter effects</h2><p class="meta">{_e(effects_about(report))}</p>',
+        f'<p class="meta">{_e(effects_about(report))}</p>',
         _html_table(header, cells, kinds=EFFECT_KINDS, sortable=True),
     ]
     tables = []
@@ -253,11 +271,6 @@ def _effects_html(report: RunReport) -> list[str]:
 EFFECT_KINDS = ["text", "num", "num", "num", "text"]  # of sections.effect_summary's columns
 
 
-def _html_image(plot: Path) -> str:
-    data = base64.b64encode(plot.read_bytes()).decode("ascii")
-    return f'<img alt="{_e(plot.stem.replace("_", " "))}" src="data:image/png;base64,{data}">'
-
-
 def _html_table(
     header: list[str],
     rows: list[list[tuple[str, Any]]],
@@ -268,42 +281,52 @@ def _html_table(
     best_row: int | None = None,
     links: list[str | None] | None = None,
     caption: str = "",
+    css: str = "",
+    column_classes: list[str] | None = None,
 ) -> str:
     """A table in its own horizontal scroll box. `sortable`: headers are buttons that sort;
     `sorted_by`: the column the rows come sorted by (ascending), marked with aria-sort;
-    `best_row`: the row marked class="best"; `links`: per row, the id its first cell links to."""
+    `best_row`: the row marked class="best"; `links`: per row, the id its first cell links to;
+    `css`: the table's data-table name (the style's hook); `column_classes`: a class per column,
+    on its header and cells ("hp": a hyperparameter's header on one line)."""
     kinds = kinds or ["text"] * len(header)
+    extra = column_classes or [""] * len(header)
     head = "".join(
-        _header_cell(name, sortable, column == sorted_by) for column, name in enumerate(header)
+        _header_cell(name, sortable, column == sorted_by, extra[column])
+        for column, name in enumerate(header)
     )
     body = []
     for index, row in enumerate(rows):
         link = links[index] if links else None
         cells = [
-            _body_cell(text, sort, kind, link if column == 0 else None)
+            _body_cell(text, sort, kind, link if column == 0 else None, extra[column])
             for column, ((text, sort), kind) in enumerate(zip(row, kinds, strict=True))
         ]
         row_class = ' class="best"' if index == best_row else ""
         body.append(f"<tr{row_class}>" + "".join(cells) + "</tr>")
     table_class = ' class="sortable"' if sortable else ""
+    name = f' data-table="{css}"' if css else ""
     return (
-        f'<div class="scroll"><table{table_class}>{caption}<thead><tr>{head}</tr></thead>'
+        f'<div class="scroll"><table{table_class}{name}>{caption}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
-def _header_cell(name: str, sortable: bool, sorted_here: bool) -> str:
-    # <wbr> lets long dotted names (optimizer.learning_rate) wrap at their dots
-    text = _e(name).replace(".", ".<wbr>")
+def _header_cell(name: str, sortable: bool, sorted_here: bool, css: str = "") -> str:
+    if css == "hp":  # a hyperparameter's name stays on one line; the title repeats it in full
+        text, attributes = _e(name), f' class="hp" title="{_e(name)}"'
+    else:  # <wbr> lets other long dotted names wrap at their dots
+        text = _e(name).replace(".", ".<wbr>")
+        attributes = f' class="{css}"' if css else ""
     if not sortable:
-        return f'<th scope="col">{text}</th>'
+        return f'<th scope="col"{attributes}>{text}</th>'
     sort = ' aria-sort="ascending"' if sorted_here else ""
-    return f'<th scope="col"{sort}><button type="button">{text}</button></th>'
+    return f'<th scope="col"{attributes}{sort}><button type="button">{text}</button></th>'
 
 
-def _body_cell(text: str, sort: Any, kind: str, link: str | None = None) -> str:
+def _body_cell(text: str, sort: Any, kind: str, link: str | None = None, extra: str = "") -> str:
     sort_value = "" if sort is None or (isinstance(sort, float) and math.isnan(sort)) else sort
-    css = _css_class(text) if kind == "text" else "num"
+    css = " ".join(filter(None, [_css_class(text) if kind == "text" else "num", extra]))
     content = _label_html(text)
     if link:
         content = f'<a href="#{link}">{content}</a>'
