@@ -81,7 +81,10 @@ def at_and_above(scalar: dict) -> tuple[object, object]:
     if "maxItems" in scalar:
         count = scalar["maxItems"]
         if scalar.get("items", {}).get("type") == "object":  # search.enqueue: configurations
-            return [{"x": index} for index in range(count)], [{"x": i} for i in range(count + 1)]
+            # BASE tunes nothing: a key at its fixed value fits (distinct dicts: no YAML alias)
+            return [{"model.activation": "relu"} for _ in range(count)], [
+                {"model.activation": "relu"} for _ in range(count + 1)
+            ]
         return [f"c{index}" for index in range(count)], [f"c{i}" for i in range(count + 1)]
     bound = scalar["maximum"]
     return bound, (bound + 1 if scalar["type"] == "integer" else bound * 1.5)

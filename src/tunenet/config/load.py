@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from tunenet.config import sections as config_module
 from tunenet.config import user_code
+from tunenet.config.enqueue import check_enqueue
 from tunenet.config.objective import task_problems
 from tunenet.config.sections import (
     FAMILY_KEYS,
@@ -762,4 +763,5 @@ CHECKS = [
     _check_supported,
     _check_monitor,
     _check_class_weight,
+    check_enqueue,
 ]
