@@ -37,6 +37,7 @@ class RunOptions:
     overwrite: bool = False
     tensorboard: bool = False
     overrides: tuple[str, ...] = ()  # command-line overrides, repeated in the resume hint
+    retry_failed: bool = False  # --retry-failed (with resume): failed trials run again
     # config.yaml's text when the config is not a file (a dict given to the Python API)
     config_text: Optional[str] = None
 
