@@ -71,10 +71,12 @@ def search_summary(summary: Any) -> Any:
     lines = [table]
     if summary.best is not None:
         best = summary.best
+        kept = getattr(summary, "kept", None) or best  # the trial best/ holds (search.keep)
+        held = "" if kept is best else f"; kept trial {kept['trial_id']}, the simplest tied"
         lines.append(
             Text(
-                f"best trial {best['trial_id']}: {objective.name} {_cell(best['objective'])}, "
-                f"test error {_cell(best.get('test_error')) or 'n/a'}; "
+                f"best trial {best['trial_id']}: {objective.name} {_cell(best['objective'])}"
+                f"{held}, test error {_cell(kept.get('test_error')) or 'n/a'}; "
                 f"model saved in {summary.run.best_model_file} ({summary.seconds}s)"
             )
         )

@@ -60,6 +60,10 @@ class RunDir:
     def warm_start_file(self, trial_id: str) -> Path:
         return self.warm_start_dir / f"trial_{trial_id}.weights.h5"
 
+    def trial_model_file(self, trial_id: str) -> Path:
+        """A completed trial's model, saved under `search.keep: simplest_tied` (tuning.keep)."""
+        return self.tuner_dir / "models" / f"trial_{trial_id}.keras"
+
     def tensorboard_trial_dir(self, trial_id: str, execution: int) -> Path:
         return self.tensorboard_dir / f"trial_{trial_id}" / f"execution_{execution}"
 

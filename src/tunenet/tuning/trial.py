@@ -30,6 +30,7 @@ from tunenet.runs import FINAL_STATUSES, EpochLog, RunDir, RunLock, TrialStatus,
 from tunenet.runs.insight import LAYER_COLUMNS
 from tunenet.tuning.confusion import write_best_confusion
 from tunenet.tuning.events import Listeners, SearchListener
+from tunenet.tuning.keep import kept_entry, save_trial_model
 from tunenet.tuning.kt_compat import Trial
 from tunenet.tuning.monitor import LayerMonitor, probe_batch
 from tunenet.tuning.pipelines import Pipelines, standard_error
@@ -469,6 +470,8 @@ class SearchContext:
         scores = score_row(executions, self.metrics, self.objective)
         row.update(scores, seconds=seconds, finished_at=now(TRIAL_TIME))
         objective = row["objective"]
+        if row["status"] == TrialStatus.COMPLETED:
+            save_trial_model(self, trial_id, executions[-1].model)  # search.keep: simplest_tied
         with self.lock:
             self.trials.reload()
             if row["status"] == TrialStatus.COMPLETED and self.objective.better(
@@ -479,7 +482,7 @@ class SearchContext:
                 model = export_model(kept, self.pipelines.scale)
                 self.run.save_best_model(model)
                 write_best_confusion(self.run, trial_id, executions[-1].model, self.pipelines)
-                self.run.update_manifest(best_trial=trial_id)
+                self.run.update_manifest(best_trial=trial_id, kept=kept_entry(self, trial_id))
             self.trials.put(row)
         self.events.on_trial_end(row, self.objective.name, self.best_objective)
         return {self.objective.name: objective}

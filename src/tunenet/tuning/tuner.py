@@ -58,6 +58,7 @@ from tunenet.tuning import trial as trial_module
 from tunenet.tuning.confusion import add_test_confusion
 from tunenet.tuning.events import Listeners, SearchListener, SearchStart
 from tunenet.tuning.handover import Handover, rss_mb
+from tunenet.tuning.keep import keep_model
 from tunenet.tuning.oracles import make_oracle
 from tunenet.tuning.pipelines import SplitError
 from tunenet.tuning.tf_memory import TrialMemory, cheap_collections
@@ -84,6 +85,7 @@ class SearchSummary:
     objective: Objective
     rows: list[dict] = field(default_factory=list)
     best: Optional[dict] = None
+    kept: Optional[dict] = None  # the trial whose model best/ holds (search.keep)
     seconds: float = 0.0
     exit_code: int = 0
     message: str = ""
@@ -538,7 +540,8 @@ def interrupted(run: RunDir, options: RunOptions) -> Interrupted:
 
 
 def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
-    """Record the best trial's test error and the run's final status."""
+    """Record the test error of the model best/ holds (`search.keep`) and the run's final
+    status."""
     context.trials.reload()
     rows = context.trials.ordered()
     summary.rows = rows
@@ -552,14 +555,15 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         context.run.update_manifest(status=RunStatus.FAILED, finished_at=now())
         return summary
     best = best_row(completed, context.objective)
-    test = _test_error(context, best["trial_id"])
+    kept = keep_model(context, rows, best)  # search.keep: the trial whose model best/ holds
+    test = _test_error(context, kept["trial_id"])
     with context.lock:
         for row in context.trials.rows.values():
             row["test_error"] = row["test_error_se"] = None  # a resume may find a better trial
-        best["test_error"] = None if test is None else test.error
-        best["test_error_se"] = None if test is None else test.standard_error
+        kept["test_error"] = None if test is None else test.error
+        kept["test_error_se"] = None if test is None else test.standard_error
         context.trials.save()
-    summary.best = best
+    summary.best, summary.kept = best, kept
     status = RunStatus.FAILED if summary.exit_code else RunStatus.COMPLETED
     context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])
     return summary
