@@ -83,6 +83,7 @@ figcaption{color:var(--muted);font-size:14px;max-width:70em;margin-top:.3rem}
 figcaption .how{display:block;color:var(--fg);margin-top:.2rem}
 @media (max-width:800px){.dashboard{grid-template-columns:minmax(0,1fr)}}
 @media (max-width:600px){body{margin:1rem auto;padding:0 .6rem}h1{font-size:1.3rem}
+.card .big{font-size:1.1rem}
 table[data-table=summary] .minor{display:none}table[data-table=summary] td.long{min-width:9em}}
 """
     )
