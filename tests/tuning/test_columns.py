@@ -29,6 +29,7 @@ NEW = ["started_at", "finished_at", "train_n", "val_n", "test_n"]
 STANDARD_ERRORS = ["train_error_se", "val_error_se", "test_error_se"]
 LOG_LOSSES = ["train_log_loss", "val_log_loss", "val_log_loss_se"]
 OLD_END = ["test_error", "objective", "seconds", "seed", "message"]
+COST = ["params", "model_bytes", "retry_of", "worker"]  # after all the others
 
 IRIS = {
     "name": "iris-columns",
@@ -67,7 +68,8 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
 @pytest.mark.parametrize(("raw", "extra"), [(IRIS, LOG_LOSSES), (DIABETES, STANDARD_ERRORS)])
 def test_new_columns_follow_the_old_ones_in_order(raw, extra, tmp_path):
     columns = context_of(raw, tmp_path).trial_columns()
-    assert columns[-len(OLD_END + NEW + extra) :] == OLD_END + NEW + extra
+    expected = OLD_END + NEW + extra + COST
+    assert columns[-len(expected) :] == expected
 
 
 def test_a_row_starts_with_its_split_sizes_and_start_time(tmp_path):
@@ -115,8 +117,12 @@ def check_times(trials: pd.DataFrame) -> None:
 def test_classification_columns_match_the_manifest(tmp_path):
     result = tunenet.search(IRIS, runs_dir=tmp_path / "runs")
     trials = result.trials
-    assert list(trials.columns[-len(NEW + LOG_LOSSES) :]) == NEW + LOG_LOSSES
+    assert list(trials.columns[-len(NEW + LOG_LOSSES + COST) :]) == NEW + LOG_LOSSES + COST
     assert not set(STANDARD_ERRORS) & set(trials.columns)
+    # 4 features -> 8 units -> 3 classes: (4 + 1) * 8 + (8 + 1) * 3 trainable parameters
+    assert trials["params"].tolist() == [67]
+    assert trials["model_bytes"].tolist() == [4 * 67]
+    assert trials["retry_of"].isna().all() and trials["worker"].isna().all()  # in-process
     check_times(trials)
     sizes = json.loads((result.run_dir / "manifest.json").read_text())["data"]["sizes"]
     row = trials.iloc[0]
@@ -132,7 +138,7 @@ def test_classification_columns_match_the_manifest(tmp_path):
 def test_regression_standard_errors(tmp_path):
     result = tunenet.search(DIABETES, runs_dir=tmp_path / "runs")
     trials = result.trials.set_index("trial_id")
-    assert list(trials.columns[-3:]) == STANDARD_ERRORS
+    assert list(trials.columns[-7:-4]) == STANDARD_ERRORS
     assert not set(LOG_LOSSES) & set(trials.columns)  # classification only
     check_times(trials)
     for split in ("train", "val"):
@@ -161,7 +167,7 @@ def tunenet_model(run_dir: Path):
 def test_a_run_written_before_the_new_columns_resumes_and_reports(tmp_path):
     runs = tmp_path / "runs"
     first = tunenet.search(IRIS, runs_dir=runs)
-    added = NEW + LOG_LOSSES
+    added = NEW + LOG_LOSSES + COST
     old_columns = [c for c in first.trials.columns if c not in added]
     first.trials[old_columns].to_csv(first.run_dir / "trials.csv", index=False)
     recorded = read_rows(first.run_dir / "trials.csv")[1][0]
@@ -176,5 +182,5 @@ def test_a_run_written_before_the_new_columns_resumes_and_reports(tmp_path):
         key: recorded[key] for key in old_columns if key != "test_error"
     }
     assert all(old[key] == "" for key in added)  # never measured: left empty, not made up
-    assert all(new[key] != "" for key in added)
+    assert all(new[key] != "" for key in NEW + LOG_LOSSES + ["params", "model_bytes"])
     assert tunenet.report(resumed.run_dir).to_dict()["trials"]

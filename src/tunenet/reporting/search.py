@@ -80,6 +80,8 @@ def search_summary(summary: Any) -> Any:
                 f"model saved in {summary.run.best_model_file} ({summary.seconds}s)"
             )
         )
+    if getattr(summary, "stopped", ""):  # a stop rule ended it (docs/guide.md)
+        lines.append(Text(f"stopped: {summary.stopped}"))
     if summary.message:
         lines.append(Text(f"error: {summary.message}"))
     lines.append(Text(f"run directory: {summary.run.path}"))

@@ -11,9 +11,14 @@ from tunenet.config.user_code import code_identity
 
 # Keys a resumed run may change: more trials or epochs extend the search without mixing configs.
 EXTENDABLE = ("search.max_trials", "training.epochs")
-# Limits checked when the config loads, which change no trial: left out of the comparison, so a
-# run started before a limit existed (or with another one) still resumes.
-LIMITS = ("search.max_model_params",)
+# Limits and stop rules, which change no trial that ran: left out of the comparison, so a run
+# started before a limit existed (or with another one) still resumes, with a fresh budget.
+LIMITS = (
+    "search.max_model_params",
+    "search.max_params",
+    "search.time_budget",
+    "search.stop_after_no_gain",
+)
 
 
 def resolved_dict(config: Config) -> dict:

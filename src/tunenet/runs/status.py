@@ -15,6 +15,7 @@ class TrialStatus(StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     PRUNED = "pruned"
+    INFEASIBLE = "infeasible"  # over search.max_params: built, counted, never trained
 
 
 # A trial with one of these statuses never runs again on --resume; an interrupted one does.
@@ -23,6 +24,7 @@ FINAL_STATUSES = (
     TrialStatus.DIVERGED,
     TrialStatus.FAILED,
     TrialStatus.PRUNED,
+    TrialStatus.INFEASIBLE,
 )
 
 
@@ -34,3 +36,11 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"  # the search ended with a completed trial
     FAILED = "failed"  # no trial completed, or too many failures in a row
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+
+
+class StoppedBy(StrEnum):
+    """manifest.json's `stopped_by`: the search rule that ended a run early (absent or null:
+    none did). The run's status stays completed when a trial completed."""
+
+    TIME_BUDGET = "time_budget"  # search.time_budget
+    NO_GAIN = "no_gain"  # search.stop_after_no_gain

@@ -14,6 +14,8 @@ The events of one search, in order:
 - `on_trial_begin(trial_id, epochs)`, `on_epoch_end(trial_id, epoch)` for each epoch, then
   `on_trial_end(row, objective, best)` once the trial's trials.csv row is written. The chief of
   `--workers` tells each trial's end as it finds the row (its workers train the epochs).
+- `on_search_stopped(reason, detail)` when a stop rule (time budget, no gain, the proposal
+  cap of search.max_params) ended the search, just before `on_search_end`.
 - `on_search_end(handed_over)` once, when the search stops for whatever reason. `handed_over`:
   a fresh process continues the search (memory budget) and begins it again with `continued`.
 
@@ -77,6 +79,11 @@ class SearchListener:
         """A trial ended and trials.csv has its `row` (read it, do not change it); `objective`
         names the metric the search optimizes, `best` is the best value recorded so far."""
 
+    def on_search_stopped(self, reason: str, detail: str) -> None:
+        """A stop rule ended the search before max_trials: `reason` is `time_budget`, `no_gain`
+        or `max_proposals` (docs/guide.md, "When to stop, what it costs, what to keep"),
+        `detail` says why in words ("the time budget of 30m is spent (...)")."""
+
     def on_search_end(self, handed_over: bool = False) -> None:
         """The search stopped: it finished, failed, was interrupted, or `handed_over` to a
         fresh process."""
@@ -107,6 +114,9 @@ class Listeners(SearchListener):
 
     def on_trial_end(self, row: dict, objective: str, best: Optional[float]) -> None:
         self._tell("on_trial_end", row, objective, best)
+
+    def on_search_stopped(self, reason: str, detail: str) -> None:
+        self._tell("on_search_stopped", reason, detail)
 
     def on_search_end(self, handed_over: bool = False) -> None:
         """Told once, however many ways out of the search call it."""

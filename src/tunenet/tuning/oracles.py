@@ -279,6 +279,24 @@ class CapacityOracle(kt.Oracle):
             self.counted = list(saved["counted"])
 
 
+# ---------------------------------------------------------------- stop rules
+
+
+def guard(oracle: kt.Oracle, refuse: Any) -> None:
+    """Ask `refuse(proposed)` (`stop_rules.StopRules.refuse`) before the oracle proposes each
+    trial, whatever its strategy: a True answer stops the search (the workers too, as they
+    fetch their next trial from this oracle). Set on the instance: keras-tuner saves no
+    attribute of it."""
+    propose = oracle.populate_space
+
+    def populate_space(trial_id: str) -> dict:
+        if refuse(len(oracle.trials)):
+            return kt_compat.stop_proposing()
+        return propose(trial_id)
+
+    oracle.populate_space = populate_space
+
+
 SAMPLERS = {
     "random": kt.oracles.RandomSearchOracle,
     "bayesian": kt.oracles.BayesianOptimizationOracle,

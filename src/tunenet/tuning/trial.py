@@ -35,8 +35,13 @@ from tunenet.tuning.kt_compat import Trial
 from tunenet.tuning.monitor import LayerMonitor, probe_batch
 from tunenet.tuning.pipelines import Pipelines, standard_error
 from tunenet.tuning.pruning import Pruning
+from tunenet.tuning.stop_rules import Stop, StopRules
 
 TRIAL_TIME = "milliseconds"  # trials.csv times: a small trial lasts about a second
+# trials.csv's cost and provenance columns, after all the others (docs/run-format.md)
+COST_COLUMNS = ("params", "model_bytes", "retry_of", "worker")
+BYTES_PER_PARAM = 4  # model_bytes: float32 weights
+BUDGET_MESSAGE = "stopped at search.time_budget + 10%; runs again on --resume"
 
 # Set by the search's Ctrl-C (SIGINT) and SIGTERM handler (`tuner.stop_on_signals`) before it
 # raises KeyboardInterrupt. That KeyboardInterrupt does not always arrive as one: raised inside
@@ -163,6 +168,44 @@ class BestEpoch(keras.callbacks.Callback):
             self.weights = None  # the model holds them now
 
 
+class BudgetWatch(keras.callbacks.Callback):
+    """Ends the fit at the first epoch end past the time budget plus 10% (the deadline the
+    search's clock set, `SearchContext.hard_deadline`); `spent` then says so."""
+
+    def __init__(self, context: SearchContext):
+        super().__init__()
+        self.context, self.spent = context, False
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        deadline = self.context.hard_deadline()
+        if deadline is not None and time.time() > deadline:
+            self.spent = True
+            self.model.stop_training = True
+
+
+class BudgetSpent(kt.errors.FatalError):
+    """A trial stopped by the time budget: recorded interrupted, and the search ends without
+    keras-tuner recording the trial's end, so that --resume runs it again. A FatalError, so that
+    keras-tuner lets it through."""
+
+
+class Infeasible(Exception):
+    """The trial's model has more trainable parameters than search.max_params: not trained."""
+
+    def __init__(self, params: int, limit: int):
+        self.params, self.limit = params, limit
+        super().__init__(
+            f"infeasible: {params:,} trainable parameters, above search.max_params = {limit:,}; "
+            "not trained. Raise search.max_params (--max-params), or narrow the space "
+            "(model.units, model.layers, model.filters)"
+        )
+
+
+def trainable_params(model: keras.Model) -> int:
+    """The trainable parameters of a built model (normalization statistics are not)."""
+    return int(sum(math.prod(weight.shape) for weight in model.trainable_weights))
+
+
 def finite_losses(logs: dict) -> bool:
     """Whether every loss of an epoch's logs is finite (metrics may be NaN)."""
     return all(math.isfinite(value) for key, value in logs.items() if "loss" in key)
@@ -266,7 +309,7 @@ class TrialRunner:
             ctx.events.on_trial_begin(trial.trial_id, self._epochs(trial))
             executions = []
             for index in range(ctx.config.search.executions_per_trial):
-                executions.append(self._fit(trial, values, seed + index, index))
+                executions.append(self._fit(trial, values, seed + index, index, row))
                 if executions[-1].pruned:
                     break  # a pruned trial runs no further execution
             stop_if_requested()  # a stop lost during the fit: the trial is not scored
@@ -274,6 +317,11 @@ class TrialRunner:
             if stopped(error):  # before anything else: a stop is never the trial's failure
                 self._interrupted(row, started)
                 raise KeyboardInterrupt from None
+            if isinstance(error, BudgetSpent):
+                self._interrupted(row, started, BUDGET_MESSAGE)
+                raise
+            if isinstance(error, Infeasible):
+                return self._infeasible(row, started, error)
             if isinstance(error, kt.errors.FatalError) or not isinstance(error, Exception):
                 raise
             if cannot_write(error):
@@ -294,7 +342,22 @@ class TrialRunner:
             raise kt.errors.FailedTrialError("diverged: the loss became NaN or infinite")
         return result
 
-    def _interrupted(self, row: dict, started: float) -> None:
+    def _infeasible(self, row: dict, started: float, error: Infeasible) -> dict:
+        """Record a trial over search.max_params, and tell the oracle: a bayesian search learns
+        it as the worst objective seen so far (it moves away from that corner); any other
+        strategy, or a bayesian one before any trial completed, skips it (a failed trial)."""
+        ctx = self.context
+        ended = dict(seconds=_elapsed(started), finished_at=now(TRIAL_TIME))
+        row.update(status=TrialStatus.INFEASIBLE, message=str(error), **ended)
+        ctx.finish_trial(row)
+        worst = ctx.worst_objective() if ctx.config.search.strategy == "bayesian" else None
+        if worst is None:
+            raise kt.errors.FailedTrialError(str(error))
+        return {ctx.objective.name: worst}
+
+    def _interrupted(
+        self, row: dict, started: float, message: str = "interrupted; runs again on --resume"
+    ) -> None:
         """Record the running trial as interrupted, unless it already has its final row."""
         ctx = self.context
         with ctx.lock:
@@ -308,7 +371,7 @@ class TrialRunner:
                     "status": TrialStatus.INTERRUPTED,
                     "seconds": _elapsed(started),
                     "finished_at": now(TRIAL_TIME),
-                    "message": "interrupted; runs again on --resume",
+                    "message": message,
                 }
             )
 
@@ -318,13 +381,18 @@ class TrialRunner:
             return int(values["tuner/initial_epoch"]), int(values["tuner/epochs"])
         return 0, self.context.config.training.epochs
 
-    def _fit(self, trial: Trial, values: dict, seed: int, index: int) -> Execution:
+    def _fit(self, trial: Trial, values: dict, seed: int, index: int, row: dict) -> Execution:
         ctx = self.context
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(seed)
         batch_size = int(space_module.value_of(ctx.config, values, "training.batch_size"))
         steps = max(1, math.ceil(len(ctx.dataset.y_train) / batch_size))
         model = build_model(ctx.config, values, ctx.dataset, steps, ctx.normalization)
+        params = trainable_params(model)  # before any epoch: written even if the fit fails
+        row.update(params=params, model_bytes=BYTES_PER_PARAM * params)
+        limit = ctx.config.search.max_params
+        if limit is not None and params > limit:
+            raise Infeasible(params, limit)
         initial_epoch, epochs = self._epochs(trial)
         parent = trial.hyperparameters.values.get("tuner/trial_id")
         if parent:
@@ -334,7 +402,8 @@ class TrialRunner:
         keeper = BestEpoch(ctx.objective)  # last: the weights it restores are the ones kept
         # after the stopper: a fit early stopping ends at this epoch is not pruned
         pruner = ctx.pruning.callback(trial.trial_id, epochs) if ctx.pruning else None
-        callbacks = [keras.callbacks.TerminateOnNaN(), recorder]
+        budget = BudgetWatch(ctx)  # after the recorder: the epoch it ends at is recorded
+        callbacks = [keras.callbacks.TerminateOnNaN(), recorder, budget]
         if ctx.layer_log is not None:  # training.monitor_layers (docs/dynamics.md)
             probe = probe_batch(ctx.dataset, ctx.pipelines.scale, seed)
             callbacks.append(LayerMonitor(ctx.layer_log, trial.trial_id, index, probe))
@@ -351,6 +420,8 @@ class TrialRunner:
             callbacks=callbacks,
             verbose=0,
         )
+        if budget.spent:
+            raise BudgetSpent(BUDGET_MESSAGE)
         if parent is not None or ctx.config.search.strategy == "hyperband":
             model.save_weights(ctx.warm_start_file(trial.trial_id))
         outcome = ctx.execution(model, recorder.history, stopper, keeper.epoch)
@@ -381,6 +452,10 @@ class SearchContext:
     tensorboard = False
     heartbeat_file: Optional[Path] = None  # a worker's sign of life for its chief
     resumed = False  # a --resume by the process that owns the run: it may repair tuner/
+    worker = ""  # trials.csv `worker`: the keras-tuner tuner id of a worker process
+    stop_rules: Optional[StopRules] = None  # in the process that holds the oracle
+    stopped: Optional[Stop] = None  # the stop rule that ended the search, once it ended
+    _deadline: Optional[float] = None
 
     def __init__(
         self,
@@ -426,6 +501,7 @@ class SearchContext:
             *self.metrics, "train_error", "val_error", "test_error", "objective", "seconds",
             "seed", "message", "started_at", "finished_at", "train_n", "val_n", "test_n",
             *(STANDARD_ERRORS if self.dataset.task == "regression" else LOG_LOSSES),
+            *COST_COLUMNS,
         ]  # fmt: skip
 
     def base_row(self, trial_id: str, values: dict, seed: int) -> dict:
@@ -435,9 +511,38 @@ class SearchContext:
             "seed": seed,
             "started_at": now(TRIAL_TIME),
             **self.sizes,
+            "retry_of": "",
+            "worker": self.worker,
         }
         row.update({f"hp.{name}": value for name, value in values.items()})
         return row
+
+    @property
+    def deadline_file(self) -> Path:
+        """Where the process holding the oracle writes when running trials stop (the time
+        budget plus 10%, as `time.time()`), for its workers."""
+        return self.run.tuner_dir / "deadline"
+
+    def hard_deadline(self) -> Optional[float]:
+        """The time a trial still running stops at its next epoch end (None: no budget). Read
+        from `deadline_file` until found: a worker may start before its chief writes it."""
+        if self._deadline is None and self.config.search.time_budget is not None:
+            try:
+                self._deadline = float(self.deadline_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+        return self._deadline
+
+    def worst_objective(self) -> Optional[float]:
+        """The worst objective of the completed trials so far (None before any)."""
+        values = [
+            float(row["objective"])
+            for row in self.trials.rows.values()
+            if row.get("status") == TrialStatus.COMPLETED and row.get("objective") not in ("", None)
+        ]
+        if not values:
+            return None
+        return min(values) if self.objective.direction == "max" else max(values)
 
     def warm_start_file(self, trial_id: str) -> str:
         path = self.run.warm_start_file(trial_id)

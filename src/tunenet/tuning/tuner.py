@@ -50,8 +50,10 @@ from tunenet.runs import (
     versions,
     write_baselines,
 )
+from tunenet.runs import tables as runs_tables
 from tunenet.runs.baselines import has_task_columns
 from tunenet.runs.resolved import manifest_code
+from tunenet.runs.status import StoppedBy
 from tunenet.tuning import handover as handover_module
 from tunenet.tuning import kt_compat
 from tunenet.tuning import trial as trial_module
@@ -59,10 +61,13 @@ from tunenet.tuning.confusion import add_test_confusion
 from tunenet.tuning.events import Listeners, SearchListener, SearchStart
 from tunenet.tuning.handover import Handover, rss_mb
 from tunenet.tuning.keep import keep_model
-from tunenet.tuning.oracles import make_oracle
+from tunenet.tuning.oracles import guard, make_oracle
 from tunenet.tuning.pipelines import SplitError
+from tunenet.tuning.stop_rules import TIME_BUDGET, Stop, StopRules, proposal_cap
 from tunenet.tuning.tf_memory import TrialMemory, cheap_collections
 from tunenet.tuning.trial import (
+    BUDGET_MESSAGE,
+    BudgetSpent,
     SearchContext,
     TrialRunner,
     best_row,
@@ -89,6 +94,8 @@ class SearchSummary:
     seconds: float = 0.0
     exit_code: int = 0
     message: str = ""
+    stopped_by: str = ""  # the stop rule that ended the search: time_budget, no_gain, ...
+    stopped: str = ""  # why, in words ("the time budget of 30m is spent (...)")
 
 
 # ---------------------------------------------------------------- the tuner
@@ -143,6 +150,8 @@ class Tuner(TrialRunner, kt.Tuner):
 def _consecutive_failures(rows: list[dict]) -> int:
     count = 0
     for row in rows:
+        if row.get("status") == TrialStatus.INFEASIBLE:
+            continue  # never trained: neither a failure nor a success
         count = count + 1 if row.get("status") == TrialStatus.FAILED else 0
     return count
 
@@ -152,8 +161,24 @@ def start_tuner(context: SearchContext, resume: bool) -> Tuner:
     resume may raise). A new run's directory is fresh (`prepare`): keras-tuner has nothing to
     overwrite there, and must keep the logs of workers that started before it."""
     tuner = make_tuner(context, overwrite=False)
-    tuner.oracle.max_trials = context.config.search.max_trials
+    search = context.config.search
+    tuner.oracle.max_trials = search.max_trials
+    rules = StopRules(
+        search, context.dataset.task == "regression", lambda: read_trial_rows(context.run)
+    )
+    rules.extra = tuner.oracle.max_trials - search.max_trials  # retries, beyond max_trials
+    cap = proposal_cap(search)
+    if cap is not None:  # infeasible trials do not count: the rules stop at max_trials
+        tuner.oracle.max_trials = cap + rules.extra + 1  # trained ones, or at the cap
+    context.stop_rules = rules
+    guard(tuner.oracle, rules.refuse)
+    context.deadline_file.unlink(missing_ok=True)  # an earlier session's
     return tuner
+
+
+def read_trial_rows(run: RunDir) -> list[dict]:
+    """trials.csv's rows now (its own read: the oracle's thread asks while trials end)."""
+    return runs_tables.read_trial_rows(run.trials_file)[0]
 
 
 def make_tuner(context: SearchContext, overwrite: bool) -> Tuner:
@@ -247,12 +272,23 @@ def join_search(
     """A worker's view of a run the chief created: same config, same data, same files."""
     dataset = load_dataset(config)
     run = join(config, options)
-    context = SearchContext(config, dataset, run, events)
-    context.tensorboard = options.tensorboard
+    context = SearchContext(chief_limits(config, run), dataset, run, events)
+    context.tensorboard, context.worker = options.tensorboard, tuner_id
     run.workers_dir.mkdir(parents=True, exist_ok=True)
     context.heartbeat_file = run.heartbeat_file(tuner_id)
     context.heartbeat()
     return context
+
+
+def chief_limits(config: Config, run: RunDir) -> Config:
+    """A worker's config with the chief's search.max_params, as the run recorded it in
+    resolved.yaml (the chief's --max-params is not among a worker's options)."""
+    recorded = run.read_resolved().get("search", {})
+    limit = recorded.get("max_params") if isinstance(recorded, dict) else None
+    if limit == config.search.max_params:
+        return config
+    search = config.search.model_copy(update={"max_params": limit})
+    return config.model_copy(update={"search": search})
 
 
 def run_search(
@@ -297,6 +333,8 @@ def _run_tuner(context: SearchContext) -> SearchSummary:
         with cheap_collections():
             tuner.search(verbose=0)
         trial_module.stop_if_requested()  # a stop swallowed after the last trial's end
+    except BudgetSpent:  # the running trial reached the budget + 10%: recorded interrupted
+        trial_module.stop_if_requested()
     except Recycle as reason:  # past its memory budget: a fresh process continues the search
         trial_module.stop_if_requested()
         context.events.on_search_end(handed_over=True)
@@ -304,6 +342,7 @@ def _run_tuner(context: SearchContext) -> SearchSummary:
     except SearchError as error:
         trial_module.stop_if_requested()  # a failure the stop caused is not the search's
         summary.exit_code, summary.message = 1, str(error)
+    tell_stop(context)
     context.events.on_search_end()
     summary.seconds = round(time.time() - started, 1)
     return summary
@@ -337,6 +376,38 @@ def begin_search(context: SearchContext, started: float, continued: bool = False
         continued=continued,
     )
     context.events.on_search_begin(start)
+    if context.stop_rules is not None:  # the process that holds the oracle keeps the clock
+        context.stop_rules.start(started)
+        deadline = context.stop_rules.deadline()
+        if deadline is not None:
+            context.deadline_file.parent.mkdir(parents=True, exist_ok=True)
+            context.deadline_file.write_text(f"{deadline!r}\n", encoding="utf-8")
+
+
+def tell_stop(context: SearchContext) -> Optional[Stop]:
+    """Once the trials ran: the stop rule that ended the search (None: none did), kept in
+    `context.stopped` and told to the listeners (`on_search_stopped`)."""
+    rules = context.stop_rules
+    if rules is None:
+        return None
+    stop = rules.stop
+    cut = [
+        row["trial_id"]
+        for row in read_trial_rows(context.run)
+        if row.get("status") == TrialStatus.INTERRUPTED and row.get("message") == BUDGET_MESSAGE
+    ]
+    if cut and (stop is None or stop.reason != TIME_BUDGET):
+        stop = rules.budget_stop()  # a trial cut at the budget + 10% ended the search
+    if stop is not None and stop.reason == TIME_BUDGET and cut:
+        trials = ", ".join(cut)
+        stop = Stop(
+            TIME_BUDGET,
+            f"{stop.detail}; trial {trials} stopped at the budget + 10% and runs again on --resume",
+        )
+    context.stopped = stop
+    if stop is not None:
+        context.events.on_search_stopped(stop.reason, stop.detail)
+    return stop
 
 
 def resume_hint(options: RunOptions, run: RunDir) -> str:
@@ -546,13 +617,14 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
     rows = context.trials.ordered()
     summary.rows = rows
     completed = [row for row in rows if row.get("status") == TrialStatus.COMPLETED]
+    stopped_by = _record_stop(context, summary)
     if not completed:
         first = next((row.get("message") for row in rows if row.get("message")), "")
         summary.exit_code = 1
-        summary.message = summary.message or (
-            "no trial completed." + (f" First error: {first}" if first else "")
+        summary.message = summary.message or _none_completed(context, rows, first)
+        context.run.update_manifest(
+            status=RunStatus.FAILED, finished_at=now(), stopped_by=stopped_by
         )
-        context.run.update_manifest(status=RunStatus.FAILED, finished_at=now())
         return summary
     best = best_row(completed, context.objective)
     kept = keep_model(context, rows, best)  # search.keep: the trial whose model best/ holds
@@ -565,8 +637,37 @@ def finish(context: SearchContext, summary: SearchSummary) -> SearchSummary:
         context.trials.save()
     summary.best, summary.kept = best, kept
     status = RunStatus.FAILED if summary.exit_code else RunStatus.COMPLETED
-    context.run.update_manifest(status=status, finished_at=now(), best_trial=best["trial_id"])
+    context.run.update_manifest(
+        status=status, finished_at=now(), best_trial=best["trial_id"], stopped_by=stopped_by
+    )
     return summary
+
+
+def _record_stop(context: SearchContext, summary: SearchSummary) -> Optional[str]:
+    """The stop rule that ended the search, into the summary; manifest.json's `stopped_by`
+    (time_budget or no_gain; None otherwise: the proposal cap is told, not recorded)."""
+    stop = context.stopped
+    if stop is None:
+        return None
+    summary.stopped_by, summary.stopped = stop.reason, stop.detail
+    return stop.reason if stop.reason in (StoppedBy.TIME_BUDGET, StoppedBy.NO_GAIN) else None
+
+
+def _none_completed(context: SearchContext, rows: list[dict], first: str) -> str:
+    """Why a search ended without a completed trial, and what to do about it."""
+    infeasible = [row for row in rows if row.get("status") == TrialStatus.INFEASIBLE]
+    if rows and len(infeasible) == len(rows):
+        smallest = min(int(row["params"]) for row in infeasible)
+        limit = context.config.search.max_params
+        return (
+            f"no trial completed: all {len(rows)} proposed models exceed search.max_params = "
+            f"{limit:,} (the smallest has {smallest:,} trainable parameters). Raise "
+            "search.max_params (--max-params), or narrow the space (model.units, model.layers)."
+        )
+    stop = context.stopped
+    if stop is not None and stop.reason == TIME_BUDGET:
+        return f"no trial completed before the time budget: {stop.detail}."
+    return "no trial completed." + (f" First error: {first}" if first else "")
 
 
 def _test_error(context: SearchContext, trial_id: str) -> Optional[SplitError]:

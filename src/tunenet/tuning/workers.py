@@ -298,6 +298,7 @@ def run_distributed(
         interrupted,
         open_search,
         start_tuner,
+        tell_stop,
     )
 
     events = Listeners(listeners)
@@ -353,6 +354,8 @@ def run_distributed(
                 events.on_note(note)
             seen = _report_new_trials(context, seen)
         stop_if_requested()
+        seen = _report_new_trials(context, seen)
+        tell_stop(context)  # before the end: a stop rule the chief's oracle applied
     except BaseException as error:
         if stopped(error):  # Ctrl-C or SIGTERM, whatever error it came out as
             pool.stop()  # the workers record their trials as interrupted first
@@ -593,7 +596,7 @@ def run_worker(
     from tunenet.tuning import kt_compat
     from tunenet.tuning.handover import Handover
     from tunenet.tuning.tf_memory import cheap_collections
-    from tunenet.tuning.trial import stop_if_requested
+    from tunenet.tuning.trial import BudgetSpent, stop_if_requested
     from tunenet.tuning.tuner import Recycle, join_search, limit_threads, make_tuner
 
     kt_compat.silence_keras_tuner()
@@ -624,6 +627,8 @@ def run_worker(
     except Recycle as reason:
         events.on_note(f"worker {tuner_id}: {reason}; a fresh process takes over")
         code = RECYCLE_EXIT
+    except BudgetSpent:  # its trial ran past the chief's time budget + 10%: recorded, done
+        code = 0
     except KeyboardInterrupt:
         if not link.gone:
             raise
