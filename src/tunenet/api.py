@@ -160,6 +160,8 @@ def search(
     gpus: Union[str, Sequence[Union[int, str]], None] = None,
     worker_timeout: float = 600.0,
     tensorboard: bool = False,
+    time_budget: Union[str, float, None] = None,
+    max_params: Optional[int] = None,
     console: Optional[Console] = None,
 ) -> SearchResult:
     """Run the search a config describes and write its run directory.
@@ -191,6 +193,10 @@ def search(
         worker_timeout: seconds a remote worker may stay silent before its trial is given to
             another worker (`--worker-timeout`). Default: 600.
         tensorboard: TensorBoard logs per trial, with HParams (`--tensorboard`). Default: False.
+        time_budget: override `search.time_budget`: seconds, or "90s", "30m", "2h"
+            (`--time-budget`). Default: the config's.
+        max_params: override `search.max_params`, the most trainable parameters a trial's
+            model may have (`--max-params`). Default: the config's.
         console: where progress and notes go. Default: a stderr console.
 
     Returns:
@@ -211,7 +217,7 @@ def search(
         workers=workers, serve=serve, max_trials_per_worker=max_trials_per_worker,
         worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
     )  # fmt: skip
-    cfg = _load(config, **edits)
+    cfg = _with_limits(_load(config, **edits), time_budget, max_params)
     options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, tensorboard)
     locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
     dataset = _checked_data(cfg)  # bad data: said as fast as `validate` says it
@@ -269,6 +275,31 @@ def _yaml_text(config: Union[dict, Config], cfg: Config) -> str:
         return yaml.safe_dump(content, sort_keys=False)
     except yaml.YAMLError as error:
         raise ConfigError(f"config: cannot be written as YAML ({error}).") from None
+
+
+def _with_limits(
+    cfg: Config, time_budget: Union[str, float, None], max_params: Optional[int]
+) -> Config:
+    """The config with `--time-budget` and `--max-params` applied; a bad value names its
+    option (docs/guide.md, "When to stop, what it costs, what to keep")."""
+    from tunenet.config.stopping import duration_seconds
+
+    changes: dict[str, Any] = {}
+    if time_budget is not None:
+        try:
+            changes["time_budget"] = duration_seconds(time_budget)
+        except ValueError as error:
+            raise OptionError(f"--time-budget: got {_shown(time_budget)}, {error}.") from None
+    if max_params is not None:
+        if isinstance(max_params, bool) or not isinstance(max_params, Integral) or max_params < 1:
+            raise OptionError(
+                f"--max-params: expected a whole number of parameters, 1 or more, got "
+                f"{_shown(max_params)}."
+            )
+        changes["max_params"] = int(max_params)
+    if not changes:
+        return cfg
+    return cfg.model_copy(update={"search": cfg.search.model_copy(update=changes)})
 
 
 def _override_flags(edits: dict) -> tuple[str, ...]:

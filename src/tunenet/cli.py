@@ -226,6 +226,21 @@ def search(
     tensorboard: TensorBoardOpt = False,
     seed: SeedOpt = None,
     quiet: QuietOpt = False,
+    time_budget: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Start no trial after this long (900, 90s, 30m, 2h); overrides "
+            "search.time_budget.",
+        ),
+    ] = None,
+    max_params: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="Do not train a model with more trainable parameters; overrides "
+            "search.max_params.",
+        ),
+    ] = None,
 ) -> None:
     """Run the search a config describes and write its run directory.
 
@@ -245,7 +260,7 @@ def search(
             max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke, workers=workers,
             serve=serve, max_trials_per_worker=max_trials_per_worker,
             worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
-            tensorboard=tensorboard,
+            tensorboard=tensorboard, time_budget=time_budget, max_params=max_params,
         )  # fmt: skip
     except SearchError as error:
         if error.summary is None:
