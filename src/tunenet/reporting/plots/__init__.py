@@ -22,7 +22,15 @@ from matplotlib.figure import Figure
 
 from tunenet.reporting.learning_curve_plot import learning_curve_figure
 from tunenet.reporting.model import RunReport
-from tunenet.reporting.plots import capacity, curves, hyperparameters, insight, search, style
+from tunenet.reporting.plots import (
+    capacity,
+    curves,
+    hyperparameters,
+    insight,
+    search,
+    style,
+    tradeoff,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,7 @@ def plots_of(report: RunReport) -> dict[str, Plot]:
         ERRORS: lambda r: search.error_scatter(
             search.error_points(r), r.settings.thresholds(), r.best.trial_id if r.best else None
         ),
+        "tradeoff": lambda r: tradeoff.tradeoff(tradeoff.tradeoff_info(r)),
         IMPORTANCE: lambda r: search.importance(search.importance_info(r)),
         OBJECTIVE: lambda r: hyperparameters.objective_vs_hyperparameters(
             hyperparameters.search_points(r)
