@@ -6,7 +6,8 @@ owns trials.csv and epochs.csv as the search writes them; `baselines` owns basel
 `resolved` the recorded config; `start` and `resume` decide whether a directory may be used;
 `lock` lets one search at a time write a run; `read` reads a run for report, refine and the
 Python API; `best` opens a finished run and its best model; `objective` says which objective a
-run used; `version` is tunenet's installed version. Format reference: docs/run-format.md.
+run used; `simplest` which trial is the simplest tied with the best (and so which model
+`search.keep` puts in best/); `version` is tunenet's installed version. Format reference: docs/run-format.md.
 """
 
 from __future__ import annotations
