@@ -46,6 +46,18 @@ def test_classification_baselines_beat_the_majority_class(source: str, tmp_path:
     assert [row["model"] for row in read_baseline_rows(run)] == list(rows)
 
 
+STEPS = ["majority 1/3", "logistic 2/3", "boosting 3/3"]
+
+
+def test_each_baseline_is_told_before_it_is_fitted() -> None:
+    told: list[str] = []
+    fit_baselines(*dataset_of("iris")[:1], "standard", seed=0, status=told.append)
+    assert told == [f"fitting 3 baselines ({name})" for name in STEPS]
+    told.clear()  # boosting left out: two to fit
+    fit_baselines(images(40, 65), "standard", seed=0, status=told.append)
+    assert told == ["fitting 2 baselines (majority 1/2)", "fitting 2 baselines (logistic 2/2)"]
+
+
 def test_regression_baselines_on_diabetes() -> None:
     dataset, config = dataset_of("diabetes")
     fitted = fit_baselines(dataset, config.data.normalize, config.seed)
@@ -155,7 +167,9 @@ def test_search_start_fits_them_and_a_resume_reuses_them(tmp_path: Path, monkeyp
     console = Console(file=log, width=200)
     context.events = SearchProgress(console)
     tuner._reference_baselines(context, resume=False)
-    assert log.getvalue().startswith("baselines (")
+    lines = log.getvalue().splitlines()  # the statuses while fitting, then what they found
+    assert lines[:3] == [f"fitting 3 baselines ({name})" for name in STEPS]
+    assert lines[3].startswith("baselines (")
     assert context.run.read_manifest()["baselines"]["train_rows"] == 90
     written = context.run.baselines_file.read_text()
 

@@ -215,6 +215,15 @@ def test_a_real_search_logs_plain_lines_and_a_summary_that_fits(write_config, tm
     finished = [line for line in log if line.startswith("trial ")]
     assert len(finished) == 2
     assert all("  completed" in line and "units.0=" in line for line in finished)
+    # from the first second, what it is doing: a line per stage, in order, then the trials
+    stages = [
+        f"reading config ({config.name})", "reading data (wine)", "loading TensorFlow",
+        "fitting 3 baselines (majority 1/3)", "fitting 3 baselines (boosting 3/3)",
+        "search: 2 trial(s) planned", f"building trial {finished[0].split()[1]}", finished[0],
+    ]  # fmt: skip
+    assert [log.index(line) for line in stages] == sorted(log.index(line) for line in stages)
+    assert log[0] == stages[0] and sum(line.startswith("building trial") for line in log) == 1
+    assert any(line.startswith("baselines (") for line in log)
     # each line carries the label `tunenet report` gives that trial
     from tunenet import report
 
@@ -232,3 +241,68 @@ def test_a_real_search_logs_plain_lines_and_a_summary_that_fits(write_config, tm
     )  # fmt: skip
     assert quiet.exit_code == 0 and "trial " not in quiet.stderr
     assert "best trial " in quiet.stdout
+
+
+# ---------------------------------------------------------------- from the first second
+
+
+def test_statuses_are_plain_lines_until_the_first_trial_line() -> None:
+    out = console(False)
+    events = Listeners([SearchProgress(out)])
+    events.on_status("reading config (iris.yaml)")
+    events.on_status("reading config (iris.yaml)")  # told twice: shown once
+    events.on_status("loading TensorFlow")
+    events.on_status("fitting 3 baselines (majority 1/3)")
+    events.on_result("baselines (0.1 s): logistic 3.3%, majority 66.7% validation error")
+    events.on_search_begin(start(planned=2))
+    events.on_status("building trial 0")
+    events.on_trial_end(row("0"), "val_accuracy", 0.9)
+    events.on_status("building trial 1")  # after the first trial line: the trial lines say it
+    events.on_status("")
+    lines = out.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[:6] == [
+        "reading config (iris.yaml)",
+        "loading TensorFlow",
+        "fitting 3 baselines (majority 1/3)",
+        "baselines (0.1 s): logistic 3.3%, majority 66.7% validation error",
+        "search: 2 trial(s) planned",
+        "building trial 0",
+    ]
+    assert lines[6].startswith("trial 0  completed") and len(lines) == 7
+
+
+def test_quiet_shows_no_status_and_no_result() -> None:
+    for terminal in (True, False):
+        out = console(terminal)
+        events = Listeners([SearchProgress(out, quiet=True)])
+        events.on_status("loading TensorFlow")
+        events.on_result("baselines (0.1 s): majority 60.0% validation error")
+        events.on_status("")
+        assert out.file.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def test_on_a_terminal_the_status_is_a_spinner_line_then_the_trials_bar_says_it() -> None:
+    out = console(True)
+    progress = SearchProgress(out)
+    progress.on_status("loading TensorFlow")
+    assert progress._status is not None  # a live spinner line, at once
+    progress.on_result("baselines (0.1 s): majority 60.0% validation error")  # stays, above it
+    progress.on_status("fitting 3 baselines (logistic 2/3)")
+    progress.on_search_begin(start(planned=2))
+    assert progress._status is None  # erased: the trials bar takes over
+    progress.on_status("building trial 0")
+    task = progress._progress.tasks[0]  # type: ignore[union-attr]
+    assert task.fields["info"] == "building trial 0"
+    progress.on_trial_end(row("0"), "val_accuracy", 0.9)
+    assert task.fields["info"] == "best val_accuracy 0.9"
+    progress.on_search_end()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.file.getvalue())  # type: ignore[attr-defined]
+    assert "loading TensorFlow" in text and "fitting 3 baselines (logistic 2/3)" in text
+    assert "baselines (0.1 s): majority 60.0% validation error\n" in text
+
+
+def test_an_empty_status_takes_the_spinner_away() -> None:
+    progress = SearchProgress(console(True))
+    progress.on_status("reading data (iris)")
+    progress.on_status("")  # the search failed before its trials: the line goes
+    assert progress._status is None

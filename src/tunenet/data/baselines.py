@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -82,6 +82,7 @@ def fit_baselines(
     normalize: str,
     seed: int,
     class_weight: Optional[dict[int, float]] = None,
+    status: Optional[Callable[[str], None]] = None,
 ) -> Baselines:
     """Fit the reference models on a search's split and score them on every split.
 
@@ -93,6 +94,7 @@ def fit_baselines(
             None. Logistic regression and boosting are weighted like the network, so that
             their errors (the auto target) are what a weighted model reaches; the majority
             row stays the class prior, the reference of a model that learned nothing.
+        status: told "fitting 3 baselines (logistic 2/3)" before each model is fitted.
 
     A model that cannot be fitted (e.g. too few examples of a class) is left out, with the
     reason in `skipped`; this function does not raise for such a model.
@@ -116,10 +118,15 @@ def fit_baselines(
         fitted.notes.append(f"boosting: {iterations} of {BOOSTING_MAX_ITER} iterations ({why_not})")
     if class_weight:
         fitted.notes.append("logistic and boosting weighted by training.class_weight")
-    for name, model in _models(classification, seed, iterations, class_weight):
+    models = _models(classification, seed, iterations, class_weight)
+    fitting = [name for name, model in models if model is not None]
+    for name, model in models:
         if model is None:
             fitted.skipped.append(f"{name}: {why_not}")
             continue
+        if status is not None:
+            where = f"{name} {fitting.index(name) + 1}/{len(fitting)}"
+            status(f"fitting {len(fitting)} baselines ({where})")
         try:
             fitted.rows.append(_fit_one(name, model, splits, dataset))
         except Exception as error:  # a reference must never stop the search

@@ -10,16 +10,15 @@ trials.csv row. No TensorFlow; a few milliseconds per trial. `LiveLabels` listen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-import pandas as pd
-
-from tunenet import diagnosis as dx
-from tunenet.reporting.model import resolve_settings
-from tunenet.reporting.noise import chance, log_loss, trial_intervals
-from tunenet.runs import Run, load_run
 from tunenet.runs.cells import number
 from tunenet.tuning.events import SearchListener, SearchStart
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tunenet.runs import Run
 
 Labeler = Callable[[dict], Optional[str]]
 
@@ -41,7 +40,15 @@ class LiveLabels(SearchListener):
 def live_labeler(run_dir: Path) -> Labeler:
     """A function from a trials.csv row (a dict) to its label ("good fit", "high bias", ...),
     or None when it cannot tell (then the line carries the status only). The run's settings
-    are read at the first call, once trials.csv exists."""
+    are read at the first call, once trials.csv exists. The diagnosis (pandas, scipy) loads
+    here, not with this module: `tunenet search` shows its first status before."""
+    import pandas as pd
+
+    from tunenet import diagnosis as dx
+    from tunenet.reporting.model import resolve_settings
+    from tunenet.reporting.noise import chance, log_loss, trial_intervals
+    from tunenet.runs import load_run
+
     found: list[tuple[Run, dx.Thresholds, dx.Chance | None]] = []
 
     def label(row: dict) -> Optional[str]:
@@ -63,4 +70,6 @@ def live_labeler(run_dir: Path) -> Labeler:
 
 def _with_row(run: Run, row: pd.Series) -> Run:
     """The run as `trial_intervals` reads it (sizes from the row, else the manifest)."""
+    from tunenet.runs import Run
+
     return Run(run.path, run.name, row.to_frame().T, run.epochs, run.manifest, run.resolved)

@@ -2,8 +2,12 @@
 
 On a terminal: a bar of trials (done / planned, best objective so far, elapsed, ETA) and a bar
 of the running trial's epochs; both clocks stay live (Rich redraws from its own thread), and a
-line per finished trial is printed above them. Not a terminal (CI logs): a start line, one line
-per finished trial, an end line; no animation, no control codes. `quiet`: nothing but the notes.
+line per finished trial is printed above them, wrapped to the terminal's width (or `COLUMNS`)
+between its `name=value` tokens, never inside one. Before the first trial line, a status says
+what the search is doing (reading data, loading TensorFlow, fitting the baselines, building
+trial 0): a transient spinner line, then the trials bar's text. Not a terminal (CI logs): one
+line per status, a start line, one line per finished trial, an end line; no animation, no
+control codes, each line whole however long. `quiet`: nothing but the notes.
 
 `SearchProgress` listens to the search (`tuning.events`): the search tells, this module draws.
 """
@@ -14,8 +18,10 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Optional
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.status import Status
 from rich.text import Text
 
 from tunenet.reporting.rich_table import short_names
@@ -62,15 +68,38 @@ class SearchProgress(SearchListener):
         self._epochs: Any = None
         self._stopped = False
         self.labeler = labeler
+        self._status: Optional[Status] = None  # the spinner line before the trials bar
+        self._status_text = ""
+        self._trial_shown = False  # statuses end at the first trial line
 
     # ------------------------------------------------------------ the events of the search
 
     def on_note(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False)  # above a live display
+        # above a live display, wrapped at words on a terminal; a log line stays whole
+        self.console.print(text, markup=False, highlight=False, soft_wrap=not self.live)
 
-    def on_status(self, text: str) -> None:
+    def on_result(self, text: str) -> None:
         if not self.quiet:
             self.on_note(text)
+
+    def on_status(self, text: str) -> None:
+        """What the search is doing, shown until the first trial line: on a terminal a spinner
+        line (the trials bar's text once the bar is up), else a plain line per status. An
+        empty text takes the status line away."""
+        if self.quiet or self._trial_shown or text == self._status_text:
+            return
+        self._status_text = text
+        if not text:
+            self._end_status()
+        elif not self.live:
+            self._plain(text)
+        elif self._progress is not None:
+            self._progress.update(self._trials, info=self._fit(text, 40))
+        elif self._status is None:
+            self._status = Status(Text(self._fit(text)), console=self.console)
+            self._status.start()
+        else:
+            self._status.update(Text(self._fit(text)))
 
     def on_search_begin(self, start: SearchStart) -> None:
         """Start the display; a hand-over's successor continues it without a start line."""
@@ -97,7 +126,18 @@ class SearchProgress(SearchListener):
             self._erase()
         self.stop()
 
+    def _end_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()  # transient: the line is erased
+            self._status = None
+
+    def _fit(self, text: str, room: int = 4) -> str:
+        """A status cut to the terminal's width less `room` (the spinner, the bar)."""
+        width = max(self.console.width - room, 10)
+        return text if cell_len(text) <= width else text[: width - 1] + "…"
+
     def _erase(self) -> None:
+        self._end_status()
         if self._progress is not None:
             self._progress.live.transient = True
             self._progress.stop()
@@ -111,6 +151,7 @@ class SearchProgress(SearchListener):
         self.done = self._done_at_start = done
         self.started = time.perf_counter()
         self._stopped = False
+        self._end_status()  # the trials bar carries the status from here
         if self.quiet:
             return
         if not self.live:
@@ -165,20 +206,30 @@ class SearchProgress(SearchListener):
         if best is not None:
             self.best_text = f"{best:.4g}"
         self._epoch = (0, 0, 0)
+        self._trial_shown = True
+        self._end_status()
         if self.quiet:
             return
-        line = trial_line(row, objective, self._label(row))
+        chunks = trial_chunks(row, objective, self._label(row))
+        line = "".join(sep + chunk for sep, chunk in chunks).lstrip()
+        if self.live:  # between its tokens, never inside one (a terminal cuts at any cell)
+            line = "\n".join(wrap_chunks(chunks, self.console.width))
         if self._progress is not None:
             self._progress.update(
                 self._trials, completed=self.done, count=self._count(), info=self._best()
             )
             self._progress.update(self._epochs, visible=False, refresh=True)
-            self._progress.console.print(Text(line))  # above the live display
+            self._progress.console.print(Text(line), soft_wrap=True)  # above the live display
             return
-        self._plain(
-            f"{line} | {self._count()} done, {self._best()}, "
+        tally = (
+            f"{self._count()} done, {self._best()}, "
             f"{_clock(self.elapsed())} elapsed{self._eta_words()}"
         )
+        if self.live:  # a worker's lines on a terminal: no bar of its own
+            wrapped = wrap_chunks([*chunks, (" | ", tally)], self.console.width)
+            self.console.print(Text("\n".join(wrapped)), soft_wrap=True)
+            return
+        self._plain(f"{line} | {tally}")
 
     def _label(self, row: dict) -> Optional[str]:
         if self.labeler is None:
@@ -190,6 +241,7 @@ class SearchProgress(SearchListener):
 
     def stop(self) -> None:
         """The search ended (or was interrupted): the display's last state stays on screen."""
+        self._end_status()
         if self.quiet:
             return
         if self._progress is None:
@@ -269,6 +321,12 @@ class _EtaColumn(ProgressColumn):
 def trial_line(row: dict, objective: str, label: Optional[str] = None) -> str:
     """One finished trial in a line: id, status, its diagnosis label when known, objective,
     seconds, then the values of its hyperparameters (short names, as in the search summary)."""
+    return "".join(sep + chunk for sep, chunk in trial_chunks(row, objective, label)).lstrip()
+
+
+def trial_chunks(row: dict, objective: str, label: Optional[str] = None) -> list[tuple[str, str]]:
+    """The pieces of a trial's line, each with the separator before it: the parts (two spaces
+    apart), then one `name=value` token per hyperparameter (one space apart)."""
     parts = [f"trial {row.get('trial_id', '?')}", _outcome(row)]
     if label and label != row.get("status"):
         parts.append(label)
@@ -284,8 +342,33 @@ def trial_line(row: dict, objective: str, label: Optional[str] = None) -> str:
         if key.startswith("hp.") and value not in (None, "")
     }
     short = short_names(list(values))
-    hps = " ".join(f"{short[name]}={_value(value)}" for name, value in values.items())
-    return "  ".join([*parts, hps] if hps else parts)
+    hps = [f"{short[name]}={_value(value)}" for name, value in values.items()]
+    chunks = [("  " if i else "", part) for i, part in enumerate(parts)]
+    return chunks + [(" " if i else "  ", token) for i, token in enumerate(hps)]
+
+
+def wrap_chunks(chunks: list[tuple[str, str]], width: int, indent: int = 4) -> list[str]:
+    """Lines at most `width` cells wide, broken only between chunks (each `(separator, text)`),
+    the lines after the first indented. A chunk too long for a line of its own breaks at its
+    spaces; only a single word longer than a whole line is cut."""
+    pad = " " * min(indent, max(width // 4, 0))
+    lines: list[str] = []
+    line = ""
+    for sep, chunk in chunks:
+        fits = cell_len(pad + chunk) <= width
+        for i, piece in enumerate([chunk] if fits else chunk.split(" ")):
+            gap = sep if i == 0 else " "
+            if not line:
+                line = piece
+            elif cell_len(line + gap + piece) <= width:
+                line += gap + piece
+            else:
+                lines.append(line)
+                line = pad + piece
+            while cell_len(line) > width:  # one word wider than the line: cut, the rest below
+                lines.append(line[:width])
+                line = pad + line[width:]
+    return [*lines, line] if line or not lines else lines
 
 
 def _outcome(row: dict) -> str:

@@ -7,9 +7,12 @@ calls them in the order given. The progress display and the trial labels of `tun
 
 The events of one search, in order:
 
-- `on_note(text)` and `on_status(text)`, at any time: a line for the user. A note must be seen
-  (a warning, a repaired file, the command a remote worker joins with); a status line is part of
-  the progress (the baselines fitted), which `--quiet` hides.
+- `on_note(text)` at any time: a line the user must see (a warning, a repaired file, the
+  command a remote worker joins with).
+- `on_status(text)` from the first second to the first trial line: what the search is doing now
+  ("reading data (iris)", "loading TensorFlow", "fitting 3 baselines (logistic 2/3)", "building
+  trial 0"); each replaces the one before, "" takes it away. `on_result(text)`: what a step
+  found, a line that stays (the baselines fitted). Both are progress: `--quiet` hides them.
 - `on_search_begin(start)` once the run directory is ready and the trials are about to run.
 - `on_trial_begin(trial_id, epochs)`, `on_epoch_end(trial_id, epoch)` for each epoch, then
   `on_trial_end(row, objective, best)` once the trial's trials.csv row is written. The chief of
@@ -64,7 +67,11 @@ class SearchListener:
         """A line the user must see, even with --quiet."""
 
     def on_status(self, text: str) -> None:
-        """A line of the progress: --quiet hides it."""
+        """What the search is doing now, until its first trial line; "" takes it away.
+        Progress: --quiet hides it."""
+
+    def on_result(self, text: str) -> None:
+        """What a step found, a line that stays (the baselines fitted): --quiet hides it."""
 
     def on_search_begin(self, start: SearchStart) -> None:
         """The trials are about to run."""
@@ -102,6 +109,9 @@ class Listeners(SearchListener):
 
     def on_status(self, text: str) -> None:
         self._tell("on_status", text)
+
+    def on_result(self, text: str) -> None:
+        self._tell("on_result", text)
 
     def on_search_begin(self, start: SearchStart) -> None:
         self._tell("on_search_begin", start)

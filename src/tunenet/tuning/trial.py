@@ -387,6 +387,7 @@ class TrialRunner:
         keras.utils.set_random_seed(seed)
         batch_size = int(space_module.value_of(ctx.config, values, "training.batch_size"))
         steps = max(1, math.ceil(len(ctx.dataset.y_train) / batch_size))
+        ctx.events.on_status(f"building trial {trial.trial_id}")  # shown until a first trial ends
         model = build_model(ctx.config, values, ctx.dataset, steps, ctx.normalization)
         params = trainable_params(model)  # before any epoch: written even if the fit fails
         row.update(params=params, model_bytes=BYTES_PER_PARAM * params)

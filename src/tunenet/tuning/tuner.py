@@ -236,7 +236,9 @@ def open_search(
     workers then, so that their start-up overlaps its own). `dataset`: the data as the caller
     already loaded and checked it (before TensorFlow), so that it is not read twice."""
     locate(config, options)  # a bad name or run directory: before loading any data
-    dataset = dataset if dataset is not None else load_dataset(config)
+    if dataset is None:  # a keras:* source: read once TensorFlow is there
+        events.on_status(f"reading data ({config.data.source})")
+        dataset = load_dataset(config)
     check_fits(config, dataset.input_shape)  # a CNN too deep for the image: before any file
     resolve_objective(config, dataset)  # a bad objective is a config error, before any file
     run = None
@@ -585,8 +587,9 @@ def _reference_baselines(context: SearchContext, *, resume: bool) -> None:
     config = context.config
     try:
         baselines = fit_baselines(
-            context.dataset, config.data.normalize, config.seed, context.class_weight
-        )
+            context.dataset, config.data.normalize, config.seed, context.class_weight,
+            status=events.on_status,
+        )  # fmt: skip
     except Exception as error:  # references are a help: they never stop the search
         trial_module.stop_if_requested()  # but a stop does, whatever error it came out as
         events.on_note(f"warning: baselines left out ({type(error).__name__}: {error})")
@@ -596,7 +599,7 @@ def _reference_baselines(context: SearchContext, *, resume: bool) -> None:
     for reason in baselines.skipped:
         events.on_note(f"baselines: left out {reason}")
     if tell:
-        events.on_status(baselines.summary())
+        events.on_result(baselines.summary())
 
 
 def mark_interrupted(context: SearchContext) -> None:
