@@ -117,10 +117,11 @@ FIGURES: dict[str, FigureText] = {
     ),
     "tradeoff": FigureText(
         "Objective against model size",
-        "The objective of each completed trial with its 95% interval against its number of "
-        "trainable parameters (log axis); trials tied with the best within the noise are marked.",
-        "Among the marked (tied) trials, the one furthest left is as good as the best within "
-        "the noise with the fewest parameters: the simplest tied trial.",
+        "The objective of each completed trial with its 95% interval (an accuracy objective as "
+        "accuracy, any other as the validation error, on which the tie is decided) against its "
+        "number of trainable parameters (log axis); green diamonds are tied with the best.",
+        "The leftmost green diamond (ringed) is as good as the best within the noise with the "
+        "fewest parameters: the simplest tied trial, which search.keep: simplest_tied keeps.",
         BEST,
     ),
     "confusion_matrix": FigureText(
