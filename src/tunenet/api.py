@@ -23,6 +23,7 @@ from tunenet.errors import ConfigError, OptionError, Problem, SearchError
 from tunenet.models.checks import MODEL_CHECKS
 from tunenet.runs import RunDir, RunOptions, locate, release_lock, resolved_dict
 from tunenet.runs import run_name as run_name_of
+from tunenet.tuning.events import Listeners, SearchListener
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from tunenet.config.space import HyperParameter
     from tunenet.data.dataset import Dataset
     from tunenet.reporting import RunReport
-    from tunenet.tuning.events import SearchListener
 
 ConfigLike = Union[str, Path, dict, Config]
 
@@ -164,6 +164,7 @@ def search(
     time_budget: Union[str, float, None] = None,
     max_params: Optional[int] = None,
     console: Optional[Console] = None,
+    listeners: Optional[Sequence[SearchListener]] = None,
 ) -> SearchResult:
     """Run the search a config describes and write its run directory.
 
@@ -201,6 +202,9 @@ def search(
         max_params: override `search.max_params`, the most trainable parameters a trial's
             model may have (`--max-params`). Default: the config's.
         console: where progress and notes go. Default: a stderr console.
+        listeners: told of the search's events (`tunenet.tuning.events.SearchListener`: its
+            status, notes, trials, epochs) instead of the display on `console`. Default: None
+            (the progress display, each trial's line labeled as `report` labels it).
 
     Returns:
         A `SearchResult`.
@@ -220,15 +224,23 @@ def search(
         workers=workers, serve=serve, max_trials_per_worker=max_trials_per_worker,
         worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
     )  # fmt: skip
-    cfg = _with_limits(_load(config, **edits), time_budget, max_params)
-    options = _run_options(config, cfg, Path(runs_dir), name, resume, overwrite, edits, tensorboard)
-    locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
-    options = _retrying(cfg, options, retry_failed)
-    dataset = _checked_data(cfg)  # bad data: said as fast as `validate` says it
-    try:
-        summary = _run(cfg, options, quiet, console or _stderr_console(), distributed, dataset)
-    finally:  # the run's search lock: another process may search it now
-        release_lock(options.runs_dir / run_name_of(cfg, options))
+    if listeners is None:
+        listeners = _search_listeners(console or _stderr_console(), quiet)
+    events = Listeners(listeners)
+    try:  # the status line goes away on every way out
+        cfg = _with_limits(_load(config, **edits), time_budget, max_params)
+        options = _run_options(
+            config, cfg, Path(runs_dir), name, resume, overwrite, edits, tensorboard
+        )
+        locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
+        options = _retrying(cfg, options, retry_failed)
+        dataset = _checked_data(cfg, events)  # bad data: said as fast as `validate` says it
+        try:
+            summary = _run(cfg, options, listeners, distributed, dataset)
+        finally:  # the run's search lock: another process may search it now
+            release_lock(options.runs_dir / run_name_of(cfg, options))
+    finally:
+        events.on_status("")
     if summary.exit_code:
         message = summary.message or "the search failed."
         raise SearchError(message, summary=summary, run_dir=summary.run.path)
@@ -324,7 +336,7 @@ def _override_flags(edits: dict) -> tuple[str, ...]:
     return (*flags, "--smoke") if edits.get("smoke") else tuple(flags)
 
 
-def _checked_data(cfg: Config) -> Optional[Dataset]:
+def _checked_data(cfg: Config, events: SearchListener) -> Optional[Dataset]:
     """The data, read once and checked as `validate` checks it, before TensorFlow loads.
 
     The search trains on this very dataset, so the file is not read twice. None for a
@@ -337,22 +349,28 @@ def _checked_data(cfg: Config) -> Optional[Dataset]:
 
     if cfg.data.source in KERAS_DATASETS:
         return None
+    events.on_status(f"reading data ({data_label(cfg)})")
     dataset = load_dataset(cfg)
     check_fits(cfg, dataset.input_shape)  # a CNN too deep for the images actually found
     return dataset
 
 
+def data_label(cfg: Config) -> str:
+    """The data as a status names it: "iris", "csv: data.csv", "python: load.py"."""
+    where = cfg.data.path or (cfg.data.loader if isinstance(cfg.data.loader, str) else None)
+    return f"{cfg.data.source}: {Path(where).name}" if where else str(cfg.data.source)
+
+
 def _run(
     cfg: Config,
     options: RunOptions,
-    quiet: bool,
-    console: Console,
+    listeners: Sequence[SearchListener],
     distributed: dict,
     dataset: Optional[Dataset],
 ) -> Any:
     """Run in this process, or as the chief of keras-tuner's distributed mode (`distributed`:
     `search`'s keywords for it)."""
-    listeners = _search_listeners(console, quiet)
+    Listeners(listeners).on_status("loading TensorFlow")
     if not (distributed["workers"] or distributed["serve"]):
         from tunenet.tuning import tuner  # imports TensorFlow
 

@@ -254,30 +254,46 @@ def search(
     The config and its data are checked first, as `validate` checks them and before TensorFlow
     loads: a refused search answers as fast as `validate`, and writes nothing.
     """
-    from tunenet import api
-    from tunenet.errors import SearchError
-
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
     if retry_failed and not resume:
         raise typer.BadParameter("--retry-failed needs --resume: it reruns a run's failed trials.")
     if handover.inherit():  # this process continues the search its predecessor handed over
         resume, overwrite = True, False
+    from tunenet.errors import SearchError
+
+    display = _search_display(config, quiet)  # something on screen before anything slow loads
     try:
+        from tunenet import api
+        from tunenet.reporting.live import LiveLabels
+
+        display.labeler = labels = LiveLabels()
         result = api.search(
             config, runs_dir, name, resume, overwrite, quiet, console=err,
             max_trials=max_trials, epochs=epochs, seed=seed, smoke=smoke, workers=workers,
             serve=serve, max_trials_per_worker=max_trials_per_worker,
             worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
-            tensorboard=tensorboard, time_budget=time_budget, max_params=max_params,
-            retry_failed=retry_failed,
+            tensorboard=tensorboard, listeners=[labels, display], time_budget=time_budget,
+            max_params=max_params, retry_failed=retry_failed,
         )  # fmt: skip
     except SearchError as error:
         if error.summary is None:
             raise
         _print_summary(error.summary)  # the search ran: its trials, then exit 1
         raise typer.Exit(error.exit_code) from None
+    finally:
+        display.on_status("")  # the status line goes, whatever the way out
     _print_summary(result.summary)
+
+
+def _search_display(config: Path, quiet: bool) -> Any:
+    """The search's progress on stderr, its first status shown at once: the library and
+    TensorFlow take seconds to load (docs/cli.md)."""
+    from tunenet.reporting.progress import SearchProgress
+
+    display = SearchProgress(err, quiet=quiet)
+    display.on_status(f"reading config ({config.name})")
+    return display
 
 
 def _print_summary(summary: Any) -> None:
