@@ -7,12 +7,12 @@ exit or print results; TensorFlow is imported only when `search` trains.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from numbers import Integral, Real
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import yaml
 
@@ -160,7 +160,6 @@ def search(
     gpus: Union[str, Sequence[Union[int, str]], None] = None,
     worker_timeout: float = 600.0,
     tensorboard: bool = False,
-    retry_failed: bool = False,
     time_budget: Union[str, float, None] = None,
     max_params: Optional[int] = None,
     console: Optional[Console] = None,
@@ -195,8 +194,6 @@ def search(
         worker_timeout: seconds a remote worker may stay silent before its trial is given to
             another worker (`--worker-timeout`). Default: 600.
         tensorboard: TensorBoard logs per trial, with HParams (`--tensorboard`). Default: False.
-        retry_failed: with `resume`, each failed trial's hyperparameters run again as a new
-            trial (`--retry-failed`). Default: False.
         time_budget: override `search.time_budget`: seconds, or "90s", "30m", "2h"
             (`--time-budget`). Default: the config's.
         max_params: override `search.max_params`, the most trainable parameters a trial's
@@ -233,7 +230,6 @@ def search(
             config, cfg, Path(runs_dir), name, resume, overwrite, edits, tensorboard
         )
         locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
-        options = _retrying(cfg, options, retry_failed)
         dataset = _checked_data(cfg, events)  # bad data: said as fast as `validate` says it
         try:
             summary = _run(cfg, options, listeners, distributed, dataset)
@@ -316,15 +312,6 @@ def _with_limits(
     if not changes:
         return cfg
     return cfg.model_copy(update={"search": cfg.search.model_copy(update=changes)})
-
-
-def _retrying(cfg: Config, options: RunOptions, retry_failed: bool) -> RunOptions:
-    """`retry_failed` checked (with resume, a strategy that can retry), and the warm start's
-    run readable, before TensorFlow loads."""
-    from tunenet.tuning import replay
-
-    replay.check(cfg, options.resume, retry_failed)
-    return replace(options, retry_failed=retry_failed)
 
 
 def _override_flags(edits: dict) -> tuple[str, ...]:
@@ -621,3 +608,57 @@ def learning_curve(
     return curve_module.learning_curve_run(
         Path(run_dir), fractions, console=console or _stderr_console(), quiet=quiet
     )
+
+
+EXPORT_TARGETS = ("mlflow", "tensorboard")
+
+
+def export(
+    run_dir: Union[str, Path],
+    to: str = "mlflow",
+    *,
+    tracking_uri: Optional[str] = None,
+    experiment: Optional[str] = None,
+    logdir: Union[str, Path, None] = None,
+    follow: bool = False,
+    log: Optional[Callable[[str], None]] = None,
+) -> Any:
+    """Export a run to an experiment tracker, from its files (docs/export.md).
+
+    Args:
+        run_dir: the run directory (finished, or still running with `follow`).
+        to: "mlflow" (a parent run for the search, a nested run per trial) or "tensorboard"
+            (HParams and per-epoch scalars per trial).
+        tracking_uri: MLflow only. Default: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in
+            the current directory.
+        experiment: MLflow only. Default: the run's name.
+        logdir: TensorBoard only. Default: `<run>/tensorboard`.
+        follow: export as the search writes, until its manifest says it ended.
+        log: called with a line after each export pass (progress). Default: silent.
+
+    Returns:
+        For MLflow an `ExportResult` (`.experiment_id`, `.parent_run_id`, `.trial_runs`:
+        trial id -> MLflow run id); for TensorBoard a `TensorBoardResult` (`.logdir`,
+        `.trials`).
+
+    Raises:
+        OptionError: an unknown target, or an option of the other target.
+        RunDirError: not a run. MissingExtra (a TunenetError): mlflow is not installed.
+    """
+    if to not in EXPORT_TARGETS:
+        raise OptionError(f"--to {to!r}: expected one of {', '.join(EXPORT_TARGETS)}.")
+    if to == "mlflow":
+        if logdir is not None:
+            raise OptionError("--logdir is for --to tensorboard; MLflow takes --tracking-uri.")
+        from tunenet.studies.export_mlflow import export_mlflow
+
+        return export_mlflow(Path(run_dir), uri=tracking_uri, experiment=experiment,
+                             follow_run=follow, log=log)  # fmt: skip
+    if tracking_uri is not None or experiment is not None:
+        raise OptionError("--tracking-uri and --experiment are for --to mlflow.")
+    from tunenet.studies.export_tensorboard import export_tensorboard
+
+    return export_tensorboard(
+        Path(run_dir), logdir=Path(logdir) if logdir is not None else None, follow_run=follow,
+        log=log,
+    )  # fmt: skip

@@ -226,13 +226,6 @@ def search(
     tensorboard: TensorBoardOpt = False,
     seed: SeedOpt = None,
     quiet: QuietOpt = False,
-    retry_failed: Annotated[
-        bool,
-        typer.Option(
-            "--retry-failed",
-            help="With --resume: each failed trial's hyperparameters run again as a new trial.",
-        ),
-    ] = False,
     time_budget: Annotated[
         Optional[str],
         typer.Option(
@@ -256,8 +249,6 @@ def search(
     """
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
-    if retry_failed and not resume:
-        raise typer.BadParameter("--retry-failed needs --resume: it reruns a run's failed trials.")
     if handover.inherit():  # this process continues the search its predecessor handed over
         resume, overwrite = True, False
     from tunenet.errors import SearchError
@@ -274,7 +265,7 @@ def search(
             serve=serve, max_trials_per_worker=max_trials_per_worker,
             worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
             tensorboard=tensorboard, listeners=[labels, display], time_budget=time_budget,
-            max_params=max_params, retry_failed=retry_failed,
+            max_params=max_params,
         )  # fmt: skip
     except SearchError as error:
         if error.summary is None:
@@ -595,6 +586,55 @@ def lr_find(
     if result.config_out is not None:
         next_step = shell_command("tunenet", "validate", result.config_out)
         err.print(f"wrote {result.config_out}. Next: {next_step}")
+
+
+class ExportTarget(str, Enum):
+    mlflow = "mlflow"
+    tensorboard = "tensorboard"
+
+
+@app.command()
+@handle_errors
+def export(
+    run: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    to: Annotated[
+        ExportTarget, typer.Option("--to", help="The tracker to export to.", show_default=False)
+    ],
+    tracking_uri: Annotated[
+        Optional[str],
+        typer.Option(
+            "--tracking-uri",
+            help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).",
+        ),
+    ] = None,
+    experiment: Annotated[
+        Optional[str],
+        typer.Option("--experiment", help="MLflow experiment (default: the run's name)."),
+    ] = None,
+    logdir: Annotated[
+        Optional[Path],
+        typer.Option("--logdir", help="TensorBoard log directory (default: RUN/tensorboard)."),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Keep exporting as the search writes; stop when it ends."),
+    ] = False,
+) -> None:
+    """Export a run to MLflow or TensorBoard, from its files (also a --workers run).
+
+    MLflow: one parent run for the search and one nested run per trial (params, per-epoch
+    metrics, final errors with their intervals, labels and findings as tags, the report and the
+    best model as artifacts); exporting again updates the same runs, never duplicates. MLflow is
+    an optional extra (docs/export.md). TensorBoard: HParams and per-epoch scalars per trial.
+    """
+    from tunenet import api
+
+    result = api.export(
+        run, to.value, tracking_uri=tracking_uri, experiment=experiment, logdir=logdir,
+        follow=follow, log=lambda line: err.print(printable(line)),
+    )  # fmt: skip
+    for line in result.lines():
+        out.print(printable(line), soft_wrap=True)
 
 
 # Keras writes ~/.keras/keras.json when it is imported, matplotlib a font cache in ~/.cache: the

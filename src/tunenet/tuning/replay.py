@@ -247,12 +247,8 @@ def first_trials(
             note(f"{WARM_KEY}: skipped {reason}")
         for entry in found.entries:
             _add(plan, seen, fill(space, entry))
-        shown = ", ".join(found.trial_ids)
-        note(
-            f"{WARM_KEY}: {found.path}: trial(s) {shown} run first (its best that fit this space)"
-            if shown
-            else f"{WARM_KEY}: {found.path}: no completed trial fits this space"
-        )
+        shown = ", ".join(found.trial_ids) or "none fits this search space"
+        note(f"{WARM_KEY}: {found.path}: best trials run first: {shown}")
     return plan
 
 
