@@ -214,3 +214,24 @@ def test_the_proposals_stop_at_five_times_max_trials():
 def test_without_max_params_there_is_no_cap():
     rules = StopRules(search(max_trials=2), False, list)
     assert rules.refuse(2) and rules.stop is None  # keras-tuner's own max_trials
+
+
+# ---------------------------------------------------------------- the command-line options
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--time-budget", "5x", "--time-budget: got '5x' (str), expected a duration"),
+        ("--time-budget", "0", "--time-budget: got '0' (str), expected a duration"),
+        ("--max-params", "0", "--max-params"),
+    ],
+)
+def test_a_bad_option_value_exits_2_naming_the_option(
+    cli, write_config, tmp_path, option, value, said
+):
+    config = write_config("data: {source: iris}\n")
+    result = cli("search", config, "--runs-dir", tmp_path / "runs", option, value, "--quiet")
+    assert result.exit_code == 2
+    assert said in " ".join((result.stdout + result.stderr).split())
+    assert not (tmp_path / "runs").exists()  # refused before anything is written
