@@ -204,19 +204,22 @@ def test_no_plots_keeps_the_plots_and_the_page_shows_them(tmp_path: Path, cli) -
     )
 
 
-def test_the_dashboard_names_the_simplest_tied_trial(tmp_path: Path) -> None:
+def test_the_dashboard_names_the_simplest_tied_trial_and_what_best_holds(tmp_path: Path) -> None:
     report = build(copy_run("worked-example", tmp_path))
     assert report.best is not None and report.best.val_error == pytest.approx(0.13)
     report.simplest_tied = SimpleNamespace(
         trial_id="7", params=12416, ratio=9.2, difference=0.003, difference_ci=(-0.017, 0.023)
     )
+    report.kept, report.kept_trial = "simplest_tied", "7"
     text = render_html([report])
     dashboard = text[text.index('<div class="dashboard">') : text.index('<nav class="contents"')]
-    sentence = (
-        "Simplest tied: trial 7: 12,416 parameters (9.2× fewer than the best), validation error "
-        "13.3% vs 13.0% (+0.3 pts ± 2.0: tied)"
+    card = (
+        "<h2>Simplest tied trial</h2><p>Trial 7: 12,416 parameters (9.2× fewer than the best), "
+        "validation error 13.3% vs 13.0% (+0.3 pts ± 2.0: tied)</p>"
     )
-    assert "Simplest tied trial" in dashboard and sentence in dashboard
+    assert card in dashboard
+    assert "best/ holds trial 7, not this one (search.keep)." in dashboard
+    assert "Simplest tied: trial 7: 12,416 parameters" in text  # and beside the best trial below
 
 
 def test_the_runs_summary_sorts_and_keeps_best_objective_and_verdict_on_a_phone(

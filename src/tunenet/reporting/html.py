@@ -23,7 +23,6 @@ from tunenet.reporting.html_figures import (
     figure_html,
     key_plot,
     page_plots,
-    simplest_tied_line,
 )
 from tunenet.reporting.html_style import HTML_SCRIPT, HTML_STYLE
 from tunenet.reporting.model import Failures, RunReport, TrialReport
@@ -157,9 +156,6 @@ def _parts(report: RunReport) -> list[Part]:
     (they show when a figure belongs there)."""
     lines = best_lines(report) + baseline_lines(report)
     best = ["<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"]
-    simplest = simplest_tied_line(report)
-    if simplest and not any(line.startswith("Simplest tied") for line in lines):
-        best.append(f"<p>{_e(simplest)}.</p>")
     if report.best and report.best.recommendations:
         items = "".join(f"<li>{_e(line)}</li>" for line in recommendation_lines(report.best))
         best.append(f"<p>Recommendations:</p><ol>{items}</ol>")

@@ -19,6 +19,7 @@ from tunenet import diagnosis as dx
 from tunenet.reporting.figures import FIGURES, TRIAL_CURVES, figure_text
 from tunenet.reporting.model import RunReport
 from tunenet.reporting.sections import error_cell, next_step
+from tunenet.reporting.simplest import simplest_text
 
 KEY_PLOTS = ("tradeoff", "history")  # the first one present opens the page
 
@@ -121,7 +122,7 @@ def dashboard_html(report: RunReport, key: Path | None, anchor: str) -> str:
         _card("Verdict", f'<p class="big">{_e(report.headline)}</p>', "verdict-card"),
         _card("Best trial", _best_card(report)),
     ]
-    simplest = simplest_tied_line(report)
+    simplest = simplest_tied_text(report)
     if simplest:
         cards.append(_card("Simplest tied trial", f"<p>{_e(simplest)}</p>"))
     step = _next_step(report)
@@ -153,9 +154,11 @@ def _best_card(report: RunReport) -> str:
             for k, v in best.hyperparameters.items()
         )
         parts.append(f'<p class="hps">{values}</p>')
-    kept = getattr(report, "kept", None)
-    if kept:
-        parts.append(f'<p class="meta">best/ holds the {_e(kept.replace("_", " "))} model.</p>')
+    held = report.kept_trial
+    if held and held != best.trial_id:
+        parts.append(
+            f'<p class="meta">best/ holds trial {_e(held)}, not this one (search.keep).</p>'
+        )
     return "".join(parts)
 
 
@@ -167,20 +170,14 @@ def _next_step(report: RunReport) -> str:
     return best.recommendations[0].text or next_step(best)
 
 
-def simplest_tied_line(report: RunReport) -> str:
-    """ "Simplest tied: trial 7: 12,416 parameters (9.2× fewer than the best), validation error
-    4.1% vs 3.8% (+0.3 pts ± 2.0: tied)"; empty when the report names none."""
-    tied = getattr(report, "simplest_tied", None)
-    best = report.best
-    if tied is None or best is None or best.val_error is None:
+def simplest_tied_text(report: RunReport) -> str:
+    """ "Trial 7: 12,416 parameters (9.2× fewer than the best), validation error 4.1% vs 3.8%
+    (+0.3 pts ± 2.0: tied)" under the card's title; empty when the report names none."""
+    found, best = report.simplest_tied, report.best
+    if found is None or best is None or best.val_error is None:
         return ""
-    own = best.val_error + tied.difference
-    difference = dx.points_ci(tied.difference, tuple(tied.difference_ci))
-    return (
-        f"Simplest tied: trial {tied.trial_id}: {tied.params:,} parameters "
-        f"({tied.ratio:.1f}× fewer than the best), validation error {dx.percent(own)} vs "
-        f"{dx.percent(best.val_error)} ({difference}: tied)"
-    )
+    text = simplest_text(found, best.val_error, best.val_error + found.difference)
+    return text[0].upper() + text[1:]
 
 
 def _e(text: object) -> str:
