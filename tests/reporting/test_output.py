@@ -22,7 +22,7 @@ from .helpers import copy_run, run_report
 def test_report_files_are_written_under_the_run(rendered: Path) -> None:
     names = sorted(p.name for p in (rendered / "report").iterdir())
     assert names == ["plots", "report.csv", "report.html", "report.json", "report.md"]
-    plots = sorted(p.name for p in (rendered / "report" / "plots").iterdir())
+    plots = sorted(p.name for p in (rendered / "report" / "plots").glob("*.png"))
     assert plots == [
         "curves_overlay.png",
         "history.png",
@@ -34,8 +34,17 @@ def test_report_files_are_written_under_the_run(rendered: Path) -> None:
         "trial_curves_loss.png",
     ]
     assert all(
-        p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in (rendered / "report/plots").iterdir()
+        p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        for p in (rendered / "report/plots").glob("*.png")
     )
+    others = sorted(p.name for p in (rendered / "report" / "plots").glob("*[!g]"))
+    assert others == [  # the plot cache's key, and hover areas of the per-trial plots
+        ".inputs",
+        "history.areas.json",
+        "objective_vs_hyperparameters.areas.json",
+        "parallel.areas.json",
+        "train_vs_validation_error.areas.json",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "csv", "json", "html"])
@@ -110,8 +119,8 @@ def test_capacity_plot_markdown_html_table_and_verdict(capacity_rendered: tuple[
     assert markdown.count("plots/capacity.png") == 1  # not again under Plots
     html_text = (run / "report" / "report.html").read_text()
     assert "<h2>Capacity curve</h2>" in html_text
-    plots = list((run / "report" / "plots").iterdir())
-    assert html_text.count('src="data:image/png;base64,') == len(plots) == 9  # each plot once
+    plots = list((run / "report" / "plots").glob("*.png"))
+    assert html_text.count('src="data:image/png;base64,') == len(plots) == 10  # each plot once
     assert "Capacity curve: growth stopped paying after 1×32 (trial 03" in out
 
 

@@ -28,15 +28,18 @@ SEARCH = [
     "trial_curves_loss",
     "trial_curves_accuracy",
 ]
+# With a contour: two hyperparameters varied, four completed trials or more having both (the
+# others have one hyperparameter, or their two most important ones share two trials).
+CONTOUR = [*SEARCH[:6], "contour", *SEARCH[6:]]
 EXPECTED = {
-    "capacity": [*SEARCH, "capacity"],
+    "capacity": [*CONTOUR, "capacity"],
     "curves": SEARCH,
     "minimal": ["history", "curves_overlay", "train_vs_validation_error", "trial_curves_loss"],
-    "small-split": SEARCH,
+    "small-split": CONTOUR,
     "worked-example": SEARCH,
     "insight": [*SEARCH, "confusion_matrix", "dynamics", "learning_curve"],
-    "imbalanced": [*SEARCH, "confusion_matrix"],
-    "custom": [*SEARCH, "dynamics"],
+    "imbalanced": [*CONTOUR, "confusion_matrix"],
+    "custom": [*CONTOUR[:3], "tradeoff", *CONTOUR[3:], "dynamics"],  # it records params
 }
 
 
@@ -113,6 +116,8 @@ def test_no_two_texts_of_a_figure_overlap(drawn: Drawn) -> None:
 def test_draw_plots_writes_what_it_returns(tmp_path: Path) -> None:
     report = build(copy_run("minimal", tmp_path))
     paths = draw_plots(report, tmp_path / "out")
-    assert sorted(paths) == sorted((tmp_path / "out").iterdir())
+    assert sorted(paths) == sorted((tmp_path / "out").glob("*.png"))
+    areas = sorted(p.name for p in (tmp_path / "out").glob("*.areas.json"))
+    assert areas == ["history.areas.json", "train_vs_validation_error.areas.json"]
     assert [p.name for p in paths][:2] == ["history.png", "curves_overlay.png"]
     assert plt.get_fignums() == []  # every figure closed once written

@@ -67,8 +67,8 @@ FIGURES: dict[str, FigureText] = {
     "timeline": FigureText(
         "Timeline of trials per worker",
         "One row per worker, one bar per trial from its start to its end, coloured by status.",
-        "Gaps between bars are time a worker sat idle; long red or grey bars are time spent on "
-        "trials that failed or were stopped.",
+        "Gaps between bars are time a worker sat idle; long amber (failed) or grey (interrupted) "
+        "bars are time spent on trials that gave no result.",
         SEARCH,
     ),
     "train_vs_validation_error": FigureText(
@@ -110,8 +110,8 @@ FIGURES: dict[str, FigureText] = {
     "contour": FigureText(
         "Interaction of the two most important hyperparameters",
         "The objective over the plane of the two most important hyperparameters, interpolated "
-        "between the completed trials (points); the best trial is a star.",
-        "The best region is where the colour is best; contour lines that run diagonally mean "
+        "between the completed trials (points); the best trial is a star; yellow is best.",
+        "The best region is the yellow one; contour lines that run diagonally mean "
         "the two hyperparameters interact, so tune them together.",
         EFFECTS,
     ),
@@ -134,9 +134,9 @@ FIGURES: dict[str, FigureText] = {
     ),
     "dynamics": FigureText(
         "Layer dynamics of the best trial",
-        "Over the epochs of the best trial, one line per layer (the first layer darkest): the "
-        "gradient norm on a log scale above, the share of dead units below; the best epoch "
-        "dotted.",
+        "Over the epochs of the best trial, one line per layer (the first blue, the last "
+        "orange): the gradient norm on a log scale above, the share of dead units below; the "
+        "best epoch dotted.",
         "First layers far below the last ones mean vanishing gradients; norms growing by orders "
         "of magnitude mean exploding ones; a high dead share means units stopped learning.",
         DYNAMICS,

@@ -9,6 +9,8 @@ that a report never writes outside its run.
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tunenet.errors import OptionError, RunDirError, printable
+from tunenet.reporting import plot_cache
 from tunenet.reporting.html import render_html
 from tunenet.reporting.markdown import render_markdown
 from tunenet.reporting.model import Failures, RunReport, load_reports
@@ -58,9 +61,12 @@ def render(
     return RENDERERS[fmt](reports, failures, base)
 
 
-def write_report_files(report: RunReport, *, plots: bool) -> list[Path]:
-    """Write report.md, report.html, report.json and report.csv (and plots/*.png when `plots`)
-    under `<run>/report/`. Returns the files written.
+def write_report_files(
+    report: RunReport, *, plots: bool, progress: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Write report.md, report.html, report.json and report.csv under `<run>/report/`, and its
+    plots/*.png when `plots` and their inputs changed (`plot_cache`; `progress` hears which plot
+    is drawn). Without `plots` the plots already there are kept and shown. Returns the files.
 
     Raises:
         RunDirError: `<run>/report/` or `plots/` is a symbolic link (or not a directory).
@@ -70,9 +76,9 @@ def write_report_files(report: RunReport, *, plots: bool) -> list[Path]:
     directory = report.report_dir
     directory.mkdir(parents=True, exist_ok=True)
     if plots:
-        from tunenet.reporting.plots import draw_plots  # matplotlib: only when plots are drawn
-
-        report.plots = draw_plots(report, directory / "plots")
+        report.plots = plot_cache.current_plots(report, directory / "plots", progress)
+    else:
+        report.plots = plot_cache.existing_plots(directory / "plots")
     texts = {name: RENDERERS[fmt]([report], None, directory) for name, fmt in REPORT_FILES.items()}
     for name, text in texts.items():
         write_atomic(directory / name, text)
@@ -171,7 +177,8 @@ def publish(
         for warning in report.run.warnings:
             _note(log, f"warning: {warning}")
         try:
-            write_report_files(report, plots=plots)
+            with _progress(log) as progress:
+                write_report_files(report, plots=plots, progress=progress)
             _note(log, f"report files: {report.report_dir}")
         except OSError as error:
             _note(log, f"warning: could not write {report.report_dir} ({error}); printing only.")
@@ -192,6 +199,17 @@ def publish(
             f"--out {out_path}: cannot write ({error}). Choose a writable path."
         ) from None
     _note(log, f"wrote {out_path}")
+
+
+@contextmanager
+def _progress(log: Console) -> Iterator[Callable[[str], None]]:
+    """Where "drawing plots 3/11: parallel" goes: a status line kept current on a terminal
+    (gone when the report files are written), a line each elsewhere."""
+    if not log.is_terminal:
+        yield lambda text: _note(log, text)
+        return
+    with log.status("writing the report files") as status:
+        yield lambda text: status.update(Text(printable(text)))
 
 
 def _note(log: Console, text: str) -> None:

@@ -24,7 +24,7 @@ from tunenet.runs.paths import FORMAT_VERSION, RunDir
 TRIALS_REQUIRED = ("trial_id", "status", "train_error", "val_error")
 EPOCHS_REQUIRED = ("trial_id", "epoch", "loss", "val_loss")
 # trials.csv's columns that stay text (the others are numbers, and hp.* as written)
-TEXT_COLUMNS = ("trial_id", "status", "message", "started_at", "finished_at")
+TEXT_COLUMNS = ("trial_id", "status", "message", "started_at", "finished_at", "worker")
 
 
 @dataclass

@@ -8,7 +8,9 @@ imports matplotlib (~0.5 s): import it only when plots are drawn.
 
 Modules: `style` (the look, no overlapping text), `curves` (epochs.csv), `search` (history,
 bias and variance, importance), `hyperparameters` (objective against each one, parallel
-coordinates), `insight` (confusion matrix, layer dynamics), `capacity`.
+coordinates), `contour` (the two most important ones), `timeline` (trials per worker),
+`insight` (confusion matrix, layer dynamics), `capacity`, `hover` (where each trial's marker is,
+for the HTML page's hover titles).
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from tunenet.reporting.learning_curve_plot import learning_curve_figure
 from tunenet.reporting.model import RunReport
 from tunenet.reporting.plots import (
     capacity,
+    contour,
     curves,
+    hover,
     hyperparameters,
     insight,
     search,
     style,
+    timeline,
     tradeoff,
 )
 
@@ -46,6 +51,8 @@ CONFUSION = "confusion_matrix"
 DYNAMICS = "dynamics"
 LEARNING_CURVE = "learning_curve"
 CAPACITY = "capacity"
+CONTOUR = "contour"
+TIMELINE = "timeline"
 
 Plot = Callable[[RunReport], Figure | None]
 
@@ -78,6 +85,8 @@ def plots_of(report: RunReport) -> dict[str, Plot]:
             hyperparameters.search_points(r)
         ),
         PARALLEL: lambda r: hyperparameters.parallel_coordinates(hyperparameters.search_points(r)),
+        CONTOUR: lambda r: contour.contour(contour.contour_info(r)),
+        TIMELINE: lambda r: timeline.timeline(timeline.timeline_info(r)),
         **{f"trial_curves_{q}": _trial_curves(q) for q in quantities},
         CONFUSION: lambda r: insight.confusion_matrix(insight.confusion_info(r)),
         DYNAMICS: lambda r: insight.dynamics(insight.dynamics_info(r)),
@@ -93,24 +102,38 @@ def plots_of(report: RunReport) -> dict[str, Plot]:
 def build_figures(report: RunReport) -> dict[str, Figure]:
     """Every plot this report has data for, by file name without .png. A plot that fails on odd
     data is logged and left out: the report goes on without it."""
-    figures = {}
     with matplotlib.rc_context(style.RC):
-        for name, plot in plots_of(report).items():
-            try:
-                figure = plot(report)
-                if figure is not None:
-                    style.thin_ticks(figure)
-                    figures[name] = figure
-            except Exception:  # a plot must never stop the report; the log says why
-                log.warning("plot %s of %s left out", name, report.run.path, exc_info=True)
-    return figures
+        drawn = ((name, draw_one(report, name, plot)) for name, plot in plots_of(report).items())
+        return {name: figure for name, figure in drawn if figure is not None}
 
 
-def draw_plots(report: RunReport, directory: Path) -> list[Path]:
-    """Write the report's plots as PNG files in `directory`; returns them in display order."""
+def draw_one(report: RunReport, name: str, plot: Plot) -> Figure | None:
+    """One plot of the report (under `style.RC`), or None when it has no data or fails."""
+    try:
+        figure = plot(report)
+        if figure is not None:
+            style.thin_ticks(figure)
+        return figure
+    except Exception:  # a plot must never stop the report; the log says why
+        log.warning("plot %s of %s left out", name, report.run.path, exc_info=True)
+        return None
+
+
+def draw_plots(
+    report: RunReport, directory: Path, progress: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Write the report's plots as PNG files in `directory`, each with its hover areas
+    (`<stem>.areas.json`) when it marks trials; returns the PNGs in display order. `progress`
+    hears "drawing plots 3/11: parallel" before each plot."""
     directory.mkdir(parents=True, exist_ok=True)
+    plots = plots_of(report)
+    titles = hover.trial_titles(report)
+    paths = []
     with matplotlib.rc_context(style.RC):
-        return [
-            style.save(figure, directory / f"{name}.png")
-            for name, figure in build_figures(report).items()
-        ]
+        for number, (name, plot) in enumerate(plots.items(), start=1):
+            if progress is not None:
+                progress(f"drawing plots {number}/{len(plots)}: {name}")
+            figure = draw_one(report, name, plot)
+            if figure is not None:
+                paths.append(hover.save_with_areas(figure, directory / f"{name}.png", titles))
+    return paths

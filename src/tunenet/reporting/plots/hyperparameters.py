@@ -20,7 +20,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from tunenet import diagnosis as dx
 from tunenet.reporting.model import RunReport
-from tunenet.reporting.plots import style
+from tunenet.reporting.plots import hover, style
 from tunenet.runs import config_value
 
 CATEGORY, LOG, INTEGER, LINEAR = "category", "log", "integer", "linear"
@@ -169,9 +169,12 @@ def _objective_panel(axis: Axes, hp: HpAxis, points: SearchPoints) -> None:
     if hp.kind == CATEGORY:  # spread the points of one value so that they do not hide each other
         xs = xs + np.random.default_rng(0).uniform(-0.15, 0.15, len(xs))
         means = ys.groupby(hp.positions()[kept]).mean()
-        axis.hlines(means.to_numpy(), means.index - 0.3, means.index + 0.3, color="black", lw=1.6)
+        axis.hlines(
+            means.to_numpy(), means.index - 0.3, means.index + 0.3, color=style.TEXT, lw=1.6
+        )
     colors = [style.label_color(points.labels.get(i)) for i in xs.index]
     axis.scatter(xs, ys, s=26, c=colors, alpha=0.85, edgecolor="white", linewidth=0.5, zorder=3)
+    hover.mark_trials(axis, xs.to_numpy(), ys.to_numpy(), xs.index.tolist())
     if points.best in xs.index:
         axis.scatter([xs[points.best]], [ys[points.best]], **style.BEST_STAR)
     format_axis(axis, hp, "x")
@@ -205,6 +208,8 @@ def parallel_coordinates(points: SearchPoints) -> Figure | None:
             linewidth=style.BEST_LINE_WIDTH if best else 1.3,
             alpha=1.0 if best else 0.6, zorder=5 if best else 2,
         )  # fmt: skip
+    last = scaled[len(axes) - 1]  # each trial's line ends at its objective
+    hover.mark_trials(axis, np.full(len(last), len(axes) - 1), last.to_numpy(), last.index.tolist())
     if points.best in scaled.index:
         axis.scatter([len(axes) - 1], [scaled.loc[points.best, len(axes) - 1]], **style.BEST_STAR)
     for i, hp in enumerate(axes):
@@ -256,8 +261,7 @@ def _axis_ticks(axis: Axes, index: int, hp: HpAxis) -> None:
     for y, text in ticks:
         axis.text(
             index + 0.04, y, text, fontsize=style.SMALL_SIZE, va="center", ha="left",
-            color=style.MUTED, bbox={"facecolor": "white", "alpha": 0.7, "pad": 0.5, "lw": 0},
-            zorder=7,
+            color="white", bbox=style.BADGE, zorder=7,
         )  # fmt: skip
 
 

@@ -122,9 +122,9 @@ def dynamics_info(report: RunReport) -> Dynamics | None:
 
 
 def dynamics(info: Dynamics | None) -> Figure | None:
-    """Two panels over the epochs of the best trial, one line per layer (first layer darkest):
-    the gradient norm on a log scale (vanishing: the first layers far below the last; exploding:
-    growing by orders of magnitude) and the share of dead units."""
+    """Two panels over the epochs of the best trial, one line per layer (first blue, last
+    orange): the gradient norm on a log scale (vanishing: the first layers far below the last;
+    exploding: growing by orders of magnitude) and the share of dead units."""
     if info is None:
         return None
     grad = info.table["grad_norm"].to_numpy(dtype=float)
@@ -167,10 +167,12 @@ def dynamics(info: Dynamics | None) -> Figure | None:
 
 
 def _layer_colors(count: int) -> list:
-    from matplotlib import colormaps
+    """From blue (the first layer) through purple to orange (the last): a hue ramp of even
+    lightness, legible on light and dark pages alike (a dark-to-light ramp is not)."""
+    from matplotlib.colors import LinearSegmentedColormap
 
-    ramp = colormaps["viridis"]
-    return [ramp(0.85 * i / max(count - 1, 1)) for i in range(count)]
+    ramp = LinearSegmentedColormap.from_list("layers", style.LAYER_RAMP)
+    return [ramp(i / max(count - 1, 1)) for i in range(count)]
 
 
 def _layer_name(rows: pd.DataFrame, layer: str) -> str:

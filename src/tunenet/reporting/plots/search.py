@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from tunenet import diagnosis as dx
 from tunenet.reporting.model import RunReport
-from tunenet.reporting.plots import style
+from tunenet.reporting.plots import hover, style
 from tunenet.runs import TrialStatus
 
 # ---------------------------------------------------------------- history
@@ -80,6 +80,12 @@ def history(info: History) -> Figure | None:
     axis.scatter(
         xs[done], info.objective[done], c=np.array(colors)[done], s=36, zorder=3,
         edgecolor="white", linewidth=0.5,
+    )  # fmt: skip
+    hover.mark_trials(axis, xs[done], info.objective[done], np.array(info.trial_ids)[done])
+    failed = np.flatnonzero(~done)
+    hover.mark_trials(
+        axis, xs[failed], np.full(len(failed), 0.03), [info.trial_ids[i] for i in failed],
+        axis.get_xaxis_transform(),
     )  # fmt: skip
     axis.step(
         xs, info.best_so_far, where="post", color=style.OBJECTIVE_COLOR, linewidth=1.6,
@@ -157,6 +163,7 @@ def error_scatter(
     colors = [style.label_color(label) for label in points["label"]]
     axis.scatter(train, val, s=40, c=colors, edgecolor="white", zorder=3)
     ids = points["trial_id"].tolist()
+    hover.mark_trials(axis, train, val, ids)
     if best in ids:
         i = ids.index(best)
         axis.scatter([train[i]], [val[i]], **style.BEST_STAR)
@@ -181,10 +188,14 @@ def error_scatter(
 def _region_names(axis: Axes, top: float, bias_edge: float, thresholds: dx.Thresholds) -> None:
     small = {"fontsize": style.TICK_SIZE, "zorder": 2}
     if bias_edge > 0.25 * top:  # else the strip left of the bias edge has no room for words
-        axis.text(0.02 * top, 0.97 * top, "high variance", va="top", color="#0550ae", **small)
+        axis.text(
+            0.02 * top, 0.97 * top, "high variance", va="top",
+            color=style.label_color(dx.HIGH_VARIANCE), **small,
+        )  # fmt: skip
     if bias_edge < 0.8 * top:
-        axis.text(bias_edge + 0.01 * top, 0.02 * top, "high bias", color="#953800", **small)
-        axis.text(bias_edge + 0.01 * top, 0.97 * top, "both", va="top", color="#a40e26", **small)
+        left = bias_edge + 0.01 * top
+        axis.text(left, 0.02 * top, "high bias", color=style.label_color(dx.HIGH_BIAS), **small)
+        axis.text(left, 0.97 * top, "both", va="top", color=style.label_color(dx.BOTH), **small)
     axis.text(
         thresholds.target_error, 0.5 * top, " target error", rotation=90, va="center",
         ha="right", fontsize=style.SMALL_SIZE, color=style.MUTED,
@@ -252,7 +263,9 @@ def importance(info: Importance | None) -> Figure | None:
 def _importance_panel(axis: Axes, ys: np.ndarray, bars: list) -> None:
     for y, (value, significant, p_value) in zip(ys, bars, strict=True):
         if value is None:
-            axis.text(0.02, y, "not tested", va="center", fontsize=style.SMALL_SIZE, color="gray")
+            axis.text(
+                0.02, y, "not tested", va="center", fontsize=style.SMALL_SIZE, color=style.TEXT
+            )
             continue
         color = style.OBJECTIVE_COLOR
         axis.barh(y, value, height=0.6, color=color, alpha=1.0 if significant else 0.25)
@@ -266,7 +279,7 @@ def _importance_panel(axis: Axes, ys: np.ndarray, bars: list) -> None:
         axis.text(
             value - 0.02 if inside else value + 0.02, y, words, va="center",
             ha="right" if inside else "left", fontsize=style.SMALL_SIZE,
-            color="white" if inside and significant else "black",
+            color="white" if inside and significant else style.TEXT,
         )  # fmt: skip
     axis.set_xlim(0, 1.0)
     axis.xaxis.set_major_locator(MaxNLocator(5))

@@ -33,11 +33,19 @@ SMALL_SIZE = 7
 WIDE = (9.0, 5.0)  # inches: one-panel plots over trials or epochs
 SQUARE = (6.4, 5.6)
 
+# Plots are drawn once for light and dark pages: transparent backgrounds, text in a mid grey
+# (contrast 4.4:1 on white, 4.3:1 on #111, the most both allow) and series colours of at least
+# 3:1 on both (docs/report.md, "Plots").
+TEXT = "#787878"
 TRAIN_COLOR = "#0969da"
 VAL_COLOR = "#cf222e"
 OBJECTIVE_COLOR = "#8250df"
-MUTED = "#57606a"
+MUTED = "#768390"
 GRID_ALPHA = 0.3
+# Layers in order (dynamics): a hue ramp whose every colour is 3:1 or more on white and on #111.
+LAYER_RAMP = ("#0969da", "#8250df", "#bf3989", "#e16f24")
+# Text over lines (parallel coordinates' values): white on a mid-grey badge, legible on any page.
+BADGE = {"boxstyle": "round,pad=0.15", "facecolor": TEXT, "alpha": 0.9, "linewidth": 0}
 # Trials cut from the report's trials by --top (their label is not computed for it).
 UNLABELLED = "not in --top"
 LABEL_COLORS = {
@@ -48,9 +56,9 @@ LABEL_COLORS = {
     dx.NOT_LEARNING: "#6e7781",
     dx.UNCERTAIN: "#8250df",
     DIVERGED: "#bf3989",
-    FAILED: "#24292f",
+    FAILED: "#9a6700",
     PRUNED: "#1b7c83",
-    UNLABELLED: "#afb8c1",
+    UNLABELLED: "#9ea7b3",
 }
 # The best trial, the same everywhere: a gold star with a dark edge, and a thick line.
 BEST_COLOR = "#ffd33d"
@@ -71,8 +79,19 @@ RC = {
     "legend.fontsize": TICK_SIZE,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.facecolor": "none",
+    "savefig.transparent": True,
+    "text.color": TEXT,
+    "axes.labelcolor": TEXT,
+    "axes.edgecolor": TEXT,
+    "xtick.color": TEXT,
+    "ytick.color": TEXT,
+    "grid.color": TEXT,
+    "legend.facecolor": "none",
+    "legend.edgecolor": TEXT,
+    "legend.labelcolor": TEXT,
 }
 
 
@@ -101,10 +120,15 @@ def new_figure(size: tuple[float, float], rows: int = 1, columns: int = 1, **opt
 
 def save(figure: Figure, path: Path) -> Path:
     """Write `figure` as a PNG at `path` and close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
+    write_png(figure, path)
     plt.close(figure)
     return path
+
+
+def write_png(figure: Figure, path: Path) -> None:
+    """Write `figure` as a PNG at `path` (`DPI`, the whole figure, transparent background)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, transparent=True)
 
 
 def finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
