@@ -305,7 +305,9 @@ FALLBACK_HELP = {"--format": "Output format."}
 # Guides that explain a command further, linked under its section.
 SEE_ALSO = {
     "search": "[reproducibility.md](reproducibility.md) (seeds, `--resume`), "
-    "[workers.md](workers.md) (`--workers`, `--serve`, `--gpus`), [ci.md](ci.md) (`--smoke`)",
+    "[workers.md](workers.md) (`--workers`, `--serve`, `--gpus`), [ci.md](ci.md) (`--smoke`), "
+    "[guide.md](guide.md#when-to-stop-what-it-costs-what-to-keep) (`--time-budget`, "
+    "`--max-params`, `--retry-failed`)",
     "worker": "[workers.md](workers.md), with a two-machine recipe",
     "report": "[report.md](report.md), [ci.md](ci.md) (asserting on `--format json`)",
     "evaluate": "[data.md](data.md#the-test-split-and-tunenet-evaluate)",
@@ -316,6 +318,8 @@ SEE_ALSO = {
     "validate": "[config-reference.md](config-reference.md), [ci.md](ci.md)",
     "lr-find": "[guide.md](guide.md#finding-the-range-tunenet-lr-find)",
     "learning-curve": "[guide.md](guide.md#will-more-data-help-tunenet-learning-curve)",
+    "export": "[export.md](export.md): what goes where in MLflow and TensorBoard, re-export, "
+    "`--follow`, `--workers` runs",
 }
 
 
