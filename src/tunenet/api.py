@@ -7,7 +7,7 @@ exit or print results; TensorFlow is imported only when `search` trains.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from numbers import Integral, Real
 from os import PathLike
@@ -160,6 +160,7 @@ def search(
     gpus: Union[str, Sequence[Union[int, str]], None] = None,
     worker_timeout: float = 600.0,
     tensorboard: bool = False,
+    retry_failed: bool = False,
     time_budget: Union[str, float, None] = None,
     max_params: Optional[int] = None,
     console: Optional[Console] = None,
@@ -194,6 +195,8 @@ def search(
         worker_timeout: seconds a remote worker may stay silent before its trial is given to
             another worker (`--worker-timeout`). Default: 600.
         tensorboard: TensorBoard logs per trial, with HParams (`--tensorboard`). Default: False.
+        retry_failed: with `resume`, each failed trial's hyperparameters run again as a new
+            trial (`--retry-failed`). Default: False.
         time_budget: override `search.time_budget`: seconds, or "90s", "30m", "2h"
             (`--time-budget`). Default: the config's.
         max_params: override `search.max_params`, the most trainable parameters a trial's
@@ -230,6 +233,7 @@ def search(
             config, cfg, Path(runs_dir), name, resume, overwrite, edits, tensorboard
         )
         locate(cfg, options)  # a bad name or run directory: said before TensorFlow loads
+        options = _retrying(cfg, options, retry_failed)
         dataset = _checked_data(cfg, events)  # bad data: said as fast as `validate` says it
         try:
             summary = _run(cfg, options, listeners, distributed, dataset)
@@ -312,6 +316,15 @@ def _with_limits(
     if not changes:
         return cfg
     return cfg.model_copy(update={"search": cfg.search.model_copy(update=changes)})
+
+
+def _retrying(cfg: Config, options: RunOptions, retry_failed: bool) -> RunOptions:
+    """`retry_failed` checked (with resume, a strategy that can retry), and the warm start's
+    run readable, before TensorFlow loads."""
+    from tunenet.tuning import replay
+
+    replay.check(cfg, options.resume, retry_failed)
+    return replace(options, retry_failed=retry_failed)
 
 
 def _override_flags(edits: dict) -> tuple[str, ...]:

@@ -226,6 +226,13 @@ def search(
     tensorboard: TensorBoardOpt = False,
     seed: SeedOpt = None,
     quiet: QuietOpt = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="With --resume: each failed trial's hyperparameters run again as a new trial.",
+        ),
+    ] = False,
     time_budget: Annotated[
         Optional[str],
         typer.Option(
@@ -249,6 +256,8 @@ def search(
     """
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
+    if retry_failed and not resume:
+        raise typer.BadParameter("--retry-failed needs --resume: it reruns a run's failed trials.")
     if handover.inherit():  # this process continues the search its predecessor handed over
         resume, overwrite = True, False
     from tunenet.errors import SearchError
@@ -265,7 +274,7 @@ def search(
             serve=serve, max_trials_per_worker=max_trials_per_worker,
             worker_memory=worker_memory, gpus=gpus, worker_timeout=worker_timeout,
             tensorboard=tensorboard, listeners=[labels, display], time_budget=time_budget,
-            max_params=max_params,
+            max_params=max_params, retry_failed=retry_failed,
         )  # fmt: skip
     except SearchError as error:
         if error.summary is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -157,15 +158,28 @@ def cell_value(hp: Optional[HyperParameter], text: str) -> Any:
 # ---------------------------------------------------------------- the queue
 
 
-def failed_to_retry(rows: Iterable[dict]) -> list[dict]:
-    """The failed rows no retry has repeated yet, in trials.csv's order."""
+def failed_to_retry(rows: Iterable[dict], since: Optional[float] = None) -> list[dict]:
+    """The failed rows no retry has repeated yet, in trials.csv's order. `since`: when this
+    search began (`time.time()`), for a hand-over's successor: a trial that failed after it
+    failed in this search, and is not retried in it."""
     rows = list(rows)
     repeated = {_id(row["retry_of"]) for row in rows if is_retry(row)}
     return [
         row
         for row in rows
-        if row.get("status") == TrialStatus.FAILED and _id(row["trial_id"]) not in repeated
+        if row.get("status") == TrialStatus.FAILED
+        and _id(row["trial_id"]) not in repeated
+        and not _started_after(row, since)
     ]
+
+
+def _started_after(row: dict, since: Optional[float]) -> bool:
+    if since is None:
+        return False
+    try:
+        return datetime.fromisoformat(str(row.get("started_at"))).timestamp() >= since
+    except ValueError:
+        return False
 
 
 def _id(trial_id: str) -> Any:
@@ -222,12 +236,13 @@ def first_trials(
     rows: list[dict],
     retry_failed: bool,
     note: Callable[[str], None],
+    since: Optional[float] = None,
 ) -> FirstTrials:
     """The queue of a search whose run holds `rows`; `note` is told what runs first and what
-    the warm start skipped."""
+    the warm start skipped; `since`: as for `failed_to_retry`."""
     plan = FirstTrials(known=len(rows))
     if retry_failed:
-        failed = failed_to_retry(rows)
+        failed = failed_to_retry(rows, since)
         for row in failed:
             entry = {
                 name[len(HP) :]: cell_value(None, text)
@@ -247,8 +262,12 @@ def first_trials(
             note(f"{WARM_KEY}: skipped {reason}")
         for entry in found.entries:
             _add(plan, seen, fill(space, entry))
-        shown = ", ".join(found.trial_ids) or "none fits this search space"
-        note(f"{WARM_KEY}: {found.path}: best trials run first: {shown}")
+        shown = ", ".join(found.trial_ids)
+        note(
+            f"{WARM_KEY}: {found.path}: trial(s) {shown} run first (its best that fit this space)"
+            if shown
+            else f"{WARM_KEY}: {found.path}: no completed trial fits this space"
+        )
     return plan
 
 
@@ -261,12 +280,14 @@ def _add(plan: FirstTrials, seen: set[tuple], entry: Entry) -> None:
 def attach(oracle: Any, context: Any) -> None:
     """Put the queue in front of `oracle` (in the process that owns it) and allow the retries
     beyond search.max_trials: the run's earlier retries and this search's."""
-    from tunenet.tuning import kt_compat
+    from tunenet.tuning import handover, kt_compat
 
     rows = list(context.trials.rows.values())
+    began = handover.plan() if handover.inherited() else None  # the search's first process
     plan = first_trials(
-        context.config, context.space, rows, context.retry_failed, context.events.on_note
-    )
+        context.config, context.space, rows, context.retry_failed, context.events.on_note,
+        since=began.started if began else None,
+    )  # fmt: skip
     earlier = {_id(row["retry_of"]) for row in rows if is_retry(row)}
     earlier |= {_id(retry_of(trial)) for trial in oracle.trials.values() if retry_of(trial)}
     extra = len(earlier) + len(plan.retries)

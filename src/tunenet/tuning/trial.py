@@ -35,6 +35,7 @@ from tunenet.tuning.kt_compat import Trial
 from tunenet.tuning.monitor import LayerMonitor, probe_batch
 from tunenet.tuning.pipelines import Pipelines, standard_error
 from tunenet.tuning.pruning import Pruning
+from tunenet.tuning.replay import retry_of
 from tunenet.tuning.stop_rules import Stop, StopRules
 
 TRIAL_TIME = "milliseconds"  # trials.csv times: a small trial lasts about a second
@@ -304,7 +305,7 @@ class TrialRunner:
         ctx.heartbeat()
         values = active_values(trial)
         seed = trial_seed(ctx.config.seed, trial.trial_id)
-        row = ctx.base_row(trial.trial_id, values, seed)
+        row = ctx.base_row(trial.trial_id, values, seed, retry_of(trial))
         try:
             ctx.events.on_trial_begin(trial.trial_id, self._epochs(trial))
             executions = []
@@ -453,6 +454,7 @@ class SearchContext:
     tensorboard = False
     heartbeat_file: Optional[Path] = None  # a worker's sign of life for its chief
     resumed = False  # a --resume by the process that owns the run: it may repair tuner/
+    retry_failed = False  # --retry-failed: the run's failed trials run again (tuning.replay)
     worker = ""  # trials.csv `worker`: the keras-tuner tuner id of a worker process
     stop_rules: Optional[StopRules] = None  # in the process that holds the oracle
     stopped: Optional[Stop] = None  # the stop rule that ended the search, once it ended
@@ -505,14 +507,15 @@ class SearchContext:
             *COST_COLUMNS,
         ]  # fmt: skip
 
-    def base_row(self, trial_id: str, values: dict, seed: int) -> dict:
+    def base_row(self, trial_id: str, values: dict, seed: int, retry: str = "") -> dict:
+        """A trial's row before it runs; `retry`: the failed trial it repeats (`retry_of`)."""
         row: dict[str, Any] = {
             "trial_id": trial_id,
             "status": TrialStatus.INTERRUPTED,
             "seed": seed,
             "started_at": now(TRIAL_TIME),
             **self.sizes,
-            "retry_of": "",
+            "retry_of": retry,
             "worker": self.worker,
         }
         row.update({f"hp.{name}": value for name, value in values.items()})

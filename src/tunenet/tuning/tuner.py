@@ -55,7 +55,7 @@ from tunenet.runs.baselines import has_task_columns
 from tunenet.runs.resolved import manifest_code
 from tunenet.runs.status import StoppedBy
 from tunenet.tuning import handover as handover_module
-from tunenet.tuning import kt_compat
+from tunenet.tuning import kt_compat, replay
 from tunenet.tuning import trial as trial_module
 from tunenet.tuning.confusion import add_test_confusion
 from tunenet.tuning.events import Listeners, SearchListener, SearchStart
@@ -163,6 +163,7 @@ def start_tuner(context: SearchContext, resume: bool) -> Tuner:
     tuner = make_tuner(context, overwrite=False)
     search = context.config.search
     tuner.oracle.max_trials = search.max_trials
+    replay.attach(tuner.oracle, context)  # runs first: retries, search.enqueue, warm start
     rules = StopRules(
         search, context.dataset.task == "regression", lambda: read_trial_rows(context.run)
     )
@@ -252,6 +253,7 @@ def open_search(
         context = SearchContext(config, dataset, run, events)
         context.planned, _ = space_module.trial_budget(config, context.space)
         context.tensorboard, context.resumed = options.tensorboard, options.resume
+        context.retry_failed = options.retry_failed
         if options.resume:
             for note in _forget_unfinished(context) + _repair_tuner_state(context):
                 events.on_note(note)
