@@ -88,7 +88,9 @@ def test_each_plot_is_a_figure_with_heading_caption_how_to_read_and_alt(
     figures = Figures(page).figures
     assert len(figures) == len(stems) == page.count('src="data:image/png;base64,')
     for figure in figures:
-        stem = next(s for s in stems if figure["id"] == f"{s.replace('_', '-')}-run-worked-example")
+        stem = next(
+            s for s in stems if figure["id"] == f"fig-{s.replace('_', '-')}-run-worked-example"
+        )
         text = figure_text(stem)
         assert figure["h3"] == text.title
         assert figure["caption"] == f"{text.caption}How to read it: {text.how_to_read}"
@@ -99,7 +101,7 @@ def test_each_plot_is_a_figure_with_heading_caption_how_to_read_and_alt(
 
 def test_figures_sit_beside_their_sections_and_the_key_plot_opens_the_page(page: str) -> None:
     where = {
-        f["id"].removesuffix("-run-worked-example"): f["section"] for f in Figures(page).figures
+        f["id"][4:].removesuffix("-run-worked-example"): f["section"] for f in Figures(page).figures
     }
     assert where["train-vs-validation-error"] == "trials-run-worked-example"
     assert where["trial-curves-loss"] == "trials-run-worked-example"
@@ -109,7 +111,7 @@ def test_figures_sit_beside_their_sections_and_the_key_plot_opens_the_page(page:
     # the key plot (no trade-off here: the history) is on the first screen, once
     assert where["history"] == "run-worked-example"
     dashboard = page[page.index('<div class="dashboard">') : page.index('<nav class="contents"')]
-    assert 'id="history-run-worked-example"' in dashboard
+    assert 'id="fig-history-run-worked-example"' in dashboard
     assert "Verdict" in dashboard and "best 03: good fit" in dashboard
     assert "Trial 03: val_accuracy 0.87" in dashboard
     assert "validation error 13.0% ± 3.5" in dashboard
@@ -186,7 +188,7 @@ def test_a_plots_sidecar_becomes_hover_circles_with_titles(tmp_path: Path) -> No
     ]
     assert '<circle cx="148.7" cy="218" r="7">' in svg.group(1)
     assert 'width="900" height="500"' in text  # the image keeps its shape while it loads
-    assert text.count("<svg") == 1 and 'id="parallel-run-worked-example"' in text
+    assert text.count("<svg") == 1 and 'id="fig-parallel-run-worked-example"' in text
 
 
 def test_no_plots_keeps_the_plots_and_the_page_shows_them(tmp_path: Path, cli) -> None:
@@ -240,3 +242,16 @@ def test_the_runs_summary_sorts_and_keeps_best_objective_and_verdict_on_a_phone(
     # the best objective sorts by its value, not its text
     objective_sorts = re.findall(r'data-sort="([0-9.]+)">val_accuracy', text)
     assert objective_sorts == ["0.935", "0.87"]
+
+
+def test_every_id_on_a_page_with_capacity_and_insight_parts_is_unique(tmp_path: Path) -> None:
+    reports = []
+    for name in ("capacity", "insight"):
+        run = copy_run(name, tmp_path)
+        for stem in ("capacity", "dynamics", "learning_curve", "confusion_matrix", "history"):
+            tiny_png(run / "report" / "plots" / f"{stem}.png")
+        reports.append(build(run))
+    page = Page(render_html(reports))
+    assert len(page.ids) == len(set(page.ids))
+    assert {"capacity-run-capacity", "fig-capacity-run-capacity"} <= set(page.ids)
+    assert {"dynamics-run-insight", "fig-dynamics-run-insight"} <= set(page.ids)

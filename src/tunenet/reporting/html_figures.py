@@ -72,7 +72,7 @@ def figure_html(path: Path, anchor: str) -> str:
         else ""
     )
     return (
-        f'<figure class="plot" id="{_e(path.stem.replace("_", "-"))}-{anchor}">'
+        f'<figure class="plot" id="fig-{_e(path.stem.replace("_", "-"))}-{anchor}">'
         f"<h3>{_e(text.title)}</h3>"
         f'<div class="plot-box">{image}{areas_svg(path)}</div>'
         f"<figcaption>{_e(text.caption)}{how}</figcaption></figure>"
