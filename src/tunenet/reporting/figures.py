@@ -128,8 +128,8 @@ FIGURES: dict[str, FigureText] = {
         "Confusion matrix of the best model",
         "One matrix per split (validation, then test): rows are the true class, columns the "
         "predicted one; the colour is the share of each true class, the number the count.",
-        "A strong diagonal is good; a bright cell off the diagonal is a pair of classes the "
-        "model confuses.",
+        "A deep blue diagonal is good; a blue cell off the diagonal is a pair of classes the "
+        "model confuses (its row's true class taken for its column's).",
         CONFUSION,
     ),
     "dynamics": FigureText(
