@@ -235,3 +235,64 @@ def test_a_bad_option_value_exits_2_naming_the_option(
     assert result.exit_code == 2
     assert said in " ".join((result.stdout + result.stderr).split())
     assert not (tmp_path / "runs").exists()  # refused before anything is written
+
+
+# ---------------------------------------------------------------- what the strategy is told
+
+
+def infeasible_runner(tmp_path, strategy: str):
+    import io
+
+    from rich.console import Console
+
+    from tunenet.data.dataset import load_dataset
+    from tunenet.reporting.progress import SearchProgress
+    from tunenet.runs import RunDir
+    from tunenet.tuning.trial import Infeasible, SearchContext, TrialRunner
+
+    raw = {"data": {"source": "iris"}, "search": {"strategy": strategy, "max_params": 100}}
+    config = loader.validate_dict(raw)
+    progress = SearchProgress(Console(file=io.StringIO()), total=0, quiet=True)
+    (tmp_path / "run").mkdir()
+    context = SearchContext(config, load_dataset(config), RunDir(tmp_path / "run"), progress)
+    runner = TrialRunner()
+    runner.setup(context)
+
+    def too_big(trial, values, seed, index, row):
+        row.update(params=500, model_bytes=2000)  # as _fit counts them, before any epoch
+        raise Infeasible(500, 100)
+
+    runner._fit = too_big
+    return runner
+
+
+def new_trial(trial_id: str):
+    import keras_tuner as kt
+
+    from tunenet.tuning.kt_compat import Trial
+
+    return Trial(hyperparameters=kt.HyperParameters(), trial_id=trial_id)
+
+
+def test_random_and_grid_skip_an_infeasible_trial(tmp_path):
+    import keras_tuner as kt
+
+    runner = infeasible_runner(tmp_path, "random")
+    with pytest.raises(kt.errors.FailedTrialError, match="above search.max_params = 100"):
+        runner.run_trial(new_trial("0"))
+    runner.context.trials.reload()
+    row = runner.context.trials.find("0")
+    assert (row["status"], row["params"], row["model_bytes"]) == ("infeasible", "500", "2000")
+    assert row["epochs_trained"] == "" and row["objective"] == ""
+
+
+def test_bayesian_learns_an_infeasible_trial_as_the_worst_objective_seen(tmp_path):
+    import keras_tuner as kt
+
+    runner = infeasible_runner(tmp_path, "bayesian")
+    with pytest.raises(kt.errors.FailedTrialError):  # nothing completed yet: skipped
+        runner.run_trial(new_trial("0"))
+    trials = runner.context.trials
+    for trial_id, value in (("1", 0.9), ("2", 0.7)):
+        trials.put({"trial_id": trial_id, "status": "completed", "objective": value})
+    assert runner.run_trial(new_trial("3")) == {"val_accuracy": 0.7}
