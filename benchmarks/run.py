@@ -22,6 +22,8 @@ Rows:
      first reaches a hard target on digits (0.98 in a wide space with poor regions), for
      random, bayesian, hyperband and random with median pruning, mean over seeds (read from epochs.csv in order; the search
      is stopped with SIGTERM once the target is reached or the epoch budget is spent);
+     and the epochs `search.stop_after_no_gain: 10` saves on that search against the same
+     budget of 40 trials without it, whether the best val_accuracy was kept (`--only nogain`);
   6. parallel throughput: trials per minute with `--workers 2` against the default search,
      counted from the trials' own times (trials.csv: completed trials / (last finished_at -
      first started_at)), for small MLPs (target >= 1.8) and small CNNs (target >= 1.5), the
@@ -81,6 +83,7 @@ EFFICIENCY_RANDOM = "search efficiency: random (reference)"
 EFFICIENCY_BAYESIAN = "search efficiency: bayesian vs random"
 EFFICIENCY_HYPERBAND = "search efficiency: hyperband vs random"
 EFFICIENCY_PRUNED = "search efficiency: random + median pruning vs random"
+NO_GAIN = "search efficiency: stop_after_no_gain 10 vs the same trial budget, epochs"
 MONITORING = "training dynamics: layer monitoring on vs off, wall time"
 CUSTOM = "custom model: model.build vs the same dense network, seconds per trial"
 WORKERS_MLP = "parallel throughput: --workers 2 vs default search, small MLPs"
@@ -100,6 +103,7 @@ ROWS = (
     EFFICIENCY_BAYESIAN,
     EFFICIENCY_HYPERBAND,
     EFFICIENCY_PRUNED,
+    NO_GAIN,
     WORKERS_MLP,
     WORKERS_CNN,
     WORKERS_WALL,
@@ -108,8 +112,8 @@ ROWS = (
     CUSTOM,
 )
 SECTIONS = (
-    "overhead", "startup", "memory", "memorycost", "efficiency", "workers", "monitoring",
-    "custom",
+    "overhead", "startup", "memory", "memorycost", "efficiency", "nogain", "workers",
+    "monitoring", "custom",
 )  # fmt: skip
 COMMAND = "benchmarks/run.py"
 MEMORY_ENV = "TUNENET_MEMORY"  # "unbounded": the old behaviour (tuning/handover.py), to compare
@@ -993,6 +997,99 @@ def bench_efficiency(results: Results, sizes: Sizes, work: Path) -> None:
     results.details.append("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------- 5b: stop_after_no_gain
+
+
+NO_GAIN_PATIENCE = 10  # the row's N: search.stop_after_no_gain
+
+
+def no_gain_budget(sizes: Sizes) -> tuple[int, int]:
+    """(max_trials both searches share, the rule's N): 40 and 10; --quick 4 and 1."""
+    return (4, 1) if sizes == QUICK else (40, NO_GAIN_PATIENCE)
+
+
+def no_gain_config(sizes: Sizes, seed: int, patience: Optional[int]) -> dict:
+    """The efficiency search (random, digits, a wide space) with a fixed trial budget, with or
+    without search.stop_after_no_gain."""
+    trials, _ = no_gain_budget(sizes)
+    config = efficiency_config(sizes, "random", seed)
+    config["name"] = f"bench-nogain-{'on' if patience else 'off'}-{seed}"
+    config["search"] = {**config["search"], "max_trials": trials, "stop_after_no_gain": patience}
+    return config
+
+
+@dataclass
+class NoGain:
+    epochs: int  # rows of epochs.csv: every epoch the search trained
+    trials: int  # completed trials
+    best: float  # best val_accuracy
+    stopped_by: Optional[str]
+    wall: float
+
+
+def no_gain_search(sizes: Sizes, work: Path, seed: int, patience: Optional[int]) -> NoGain:
+    config = no_gain_config(sizes, seed, patience)
+    path = write_yaml(work / f"{config['name']}.yaml", config)
+    runs_dir = work / "nogain-runs"
+    measured = spawn(TUNENET + ["search", str(path), "--runs-dir", str(runs_dir), "--quiet"])
+    measured.check()
+    run = runs_dir / config["name"]
+    best = tunenet_best(run)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    return NoGain(
+        count_rows(run / "epochs.csv"),
+        best["trials"],
+        best["best_val_accuracy"],
+        manifest.get("stopped_by"),
+        measured.wall,
+    )
+
+
+def bench_no_gain(results: Results, sizes: Sizes, work: Path) -> None:
+    """Epochs saved by search.stop_after_no_gain on the efficiency search against the same
+    trial budget without it, and whether the best objective was kept, over the seeds."""
+    trials, patience = no_gain_budget(sizes)
+    pairs: list[tuple[int, NoGain, NoGain]] = []
+    for seed in sizes.efficiency_seeds:
+        off = no_gain_search(sizes, work, seed, None)
+        on = no_gain_search(sizes, work, seed, patience)
+        pairs.append((seed, on, off))
+        log(
+            f"  seed {seed}: {on.epochs} epochs ({on.trials} trials, best {on.best:.4f}, "
+            f"stopped_by {on.stopped_by}) against {off.epochs} ({off.trials}, {off.best:.4f})"
+        )
+    kept = sum(on.best >= off.best for _, on, off in pairs)
+    mean_on = statistics.mean(on.epochs for _, on, _ in pairs)
+    mean_off = statistics.mean(off.epochs for _, _, off in pairs)
+    results.add(
+        Row(
+            NO_GAIN,
+            a=f"with: {mean_on:.0f} epochs, "
+            f"{statistics.mean(on.trials for _, on, _ in pairs):.1f} trials",
+            b=f"without: {mean_off:.0f} epochs, {trials} trials",
+            ratio=mean_on / mean_off,
+            target="— (lower is better, best kept)",
+            note=f"best val_accuracy kept in {kept} of {len(pairs)} seeds; "
+            f"{1 - mean_on / mean_off:.0%} of the epochs saved",
+        )
+    )
+    lines = [
+        f"### stop_after_no_gain: {patience} on the efficiency search (random, digits; at most "
+        f"{trials} trials)\n",
+        "The same search with and without the rule: the same seed proposes the same trials, so "
+        "the run with the rule is the first trials of the run without it.\n",
+        "| seed | epochs with | epochs without | trials with | stopped_by | best with | "
+        "best without | wall s with | wall s without |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for seed, on, off in pairs:
+        lines.append(
+            f"| {seed} | {on.epochs} | {off.epochs} | {on.trials} | {on.stopped_by or '—'} | "
+            f"{on.best:.4f} | {off.best:.4f} | {on.wall:.1f} | {off.wall:.1f} |"
+        )
+    results.details.append("\n".join(lines) + "\n")
+
+
 # ---------------------------------------------------------------- 6: workers
 
 
@@ -1360,6 +1457,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             bench_efficiency,
             (EFFICIENCY_RANDOM, EFFICIENCY_BAYESIAN, EFFICIENCY_HYPERBAND, EFFICIENCY_PRUNED),
         ),
+        "nogain": (bench_no_gain, (NO_GAIN,)),
         "workers": (bench_workers, (WORKERS_MLP, WORKERS_CNN, WORKERS_WALL, WORKERS)),
         "monitoring": (bench_monitoring, (MONITORING,)),
         "custom": (bench_custom, (CUSTOM,)),
