@@ -119,10 +119,11 @@ def test_figures_sit_beside_their_sections_and_the_key_plot_opens_the_page(page:
     assert page.index('<div class="dashboard">') < page.index("<h2>Trials")
 
 
-def test_the_contents_link_to_every_section_of_the_run(page: str) -> None:
+def test_the_contents_link_to_every_part_of_the_run_and_its_figures(page: str) -> None:
     nav = page[page.index('<nav class="contents"') : page.index("</nav>")]
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', nav)
-    assert [title for _, title in links] == [
+    parts = [(target, title) for target, title in links if not target.startswith("fig-")]
+    assert [title for _, title in parts] == [
         "Verdict",
         "Best trial",
         "How the search went",
@@ -130,9 +131,16 @@ def test_the_contents_link_to_every_section_of_the_run(page: str) -> None:
         "Hyperparameter effects",
     ]
     ids = Page(page).ids
-    for target, title in links:
+    for target, title in parts:
         assert ids.count(target) == 1
         assert re.search(f'<section class="part" id="{target}"><h2>{re.escape(title)}', page)
+    figures = {target: title for target, title in links if target.startswith("fig-")}
+    assert figures["fig-parallel-run-worked-example"] == "Parallel coordinates"
+    assert "fig-history-run-worked-example" not in figures  # on the first screen, above
+    for target, title in figures.items():
+        assert ids.count(target) == 1
+        assert re.search(f'<figure class="plot" id="{target}"><h3>{re.escape(title)}</h3>', page)
+    assert len(figures) == page.count("<figure") - 1
 
 
 def test_the_trials_table_puts_hyperparameters_after_the_objective_and_keeps_rank_in_view(

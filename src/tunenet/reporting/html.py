@@ -21,6 +21,7 @@ from tunenet.reporting.figures import figure_text
 from tunenet.reporting.html_figures import (
     dashboard_html,
     figure_html,
+    figure_id,
     key_plot,
     page_plots,
 )
@@ -129,26 +130,35 @@ def _run_html(report: RunReport, anchor: str) -> list[str]:
     parts += [f'<p class="meta">{_e(line)}</p>' for line in about_lines(report)]
     parts += [f'<p class="meta">diagnosis: {_e(line)}</p>' for line in setting_lines(report)]
     parts.append(f'<p class="meta">intervals: {_e(intervals_line(report))}</p>')
-    figures: dict[str, list[str]] = {}
-    for stem, path in plots.items():
+    stems: dict[str, list[str]] = {}  # part id -> the plots shown there
+    for stem in plots:
         if stem != key:
-            figures.setdefault(figure_text(stem).section, []).append(figure_html(path, anchor))
-    sections = [
-        (part_id, title, body + figures.pop(part_id, [])) for part_id, title, body in _parts(report)
-    ]
-    sections.append(("plots", "Plots", [item for rest in figures.values() for item in rest]))
-    sections = [(part_id, title, body) for part_id, title, body in sections if body]
-    items = "".join(
-        f'<li><a href="#{part_id}-{anchor}">{_e(title)}</a></li>' for part_id, title, _ in sections
-    )
-    parts.append(
-        f'<nav class="contents" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>'
-    )
-    for part_id, title, body in sections:
+            stems.setdefault(figure_text(stem).section, []).append(stem)
+    sections = [(*part, stems.pop(part[0], [])) for part in _parts(report)]
+    sections.append(("plots", "Plots", [], [stem for rest in stems.values() for stem in rest]))
+    sections = [section for section in sections if section[2] or section[3]]
+    parts.append(_contents(sections, anchor))
+    for part_id, title, body, shown in sections:
         parts.append(f'<section class="part" id="{part_id}-{anchor}"><h2>{_e(title)}</h2>')
-        parts += body
+        parts += body + [figure_html(plots[stem], anchor) for stem in shown]
         parts.append("</section>")
     return parts
+
+
+def _contents(sections: list[tuple[str, str, list[str], list[str]]], anchor: str) -> str:
+    """The list of a run's parts, each linking to its part, its figures below it."""
+    items = []
+    for part_id, title, _, shown in sections:
+        figures = "".join(
+            f'<li><a href="#{figure_id(stem, anchor)}">{_e(figure_text(stem).title)}</a></li>'
+            for stem in shown
+        )
+        below = f"<ul>{figures}</ul>" if figures else ""
+        items.append(f'<li><a href="#{part_id}-{anchor}">{_e(title)}</a>{below}</li>')
+    return (
+        '<nav class="contents" aria-label="Contents"><h2>Contents</h2>'
+        f"<ol>{''.join(items)}</ol></nav>"
+    )
 
 
 def _parts(report: RunReport) -> list[Part]:

@@ -72,11 +72,16 @@ def figure_html(path: Path, anchor: str) -> str:
         else ""
     )
     return (
-        f'<figure class="plot" id="fig-{_e(path.stem.replace("_", "-"))}-{anchor}">'
+        f'<figure class="plot" id="{figure_id(path.stem, anchor)}">'
         f"<h3>{_e(text.title)}</h3>"
         f'<div class="plot-box">{image}{areas_svg(path)}</div>'
         f"<figcaption>{_e(text.caption)}{how}</figcaption></figure>"
     )
+
+
+def figure_id(stem: str, anchor: str) -> str:
+    """The id of plot `stem`'s figure in run `anchor`'s section ("fig-": never a part's id)."""
+    return f"fig-{stem.replace('_', '-')}-{anchor}"
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:

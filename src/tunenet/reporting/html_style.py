@@ -40,7 +40,9 @@ margin:0 0 .2rem;border:0}
 .card.verdict-card{border-left:4px solid var(--accent)}
 .hps{font-size:13px;color:var(--muted)}.hps code{color:var(--fg)}
 .dashboard figure{margin:0}
-nav.contents{margin:1rem 0}nav.contents ol{columns:2 16em;margin:.3rem 0;padding-left:1.4rem}
+nav.contents{margin:1rem 0}nav.contents ol{columns:2 18em;margin:.3rem 0;padding-left:1.4rem}
+nav.contents li{break-inside:avoid}nav.contents ul{margin:0 0 .3rem;padding-left:1.1rem;
+font-size:14px;list-style:circle}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.6rem 0;font-size:13px}
 th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
