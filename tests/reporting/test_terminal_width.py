@@ -106,17 +106,59 @@ def test_narrow_trials_table_splits_with_the_trial_ids_repeated_and_whole_number
     runs: Path,
 ) -> None:
     _, out = report_at(runs / "worked-example", "80")
-    assert "Trials (1 of 2)" in out and "Trials (2 of 2)" in out
-    first, second = out.split("Trials (2 of 2)")[0], out.split("Trials (2 of 2)")[1]
-    for part in (first.split("Trials (1 of 2)")[1], second.split("Best trial")[0]):
-        assert all(f"│ {trial}    │" in part for trial in ("00", "01", "02", "03"))
+    assert "Trials (1 of 3)" in out and "Trials (3 of 3)" in out  # with the hyperparameters
+    parts = out.split("Best trial")[0].split("Trials (")[1:]
+    assert len(parts) == 3
+    for part in parts:  # rank and trial in every part
+        assert all(f"│ {rank} │ {trial}    │" in part for rank, trial in RANKED)
     # a number is never broken: an error and its ± stay whole, on one line or two
     assert "12.0%" in out and "± 1.9" in out and "high bias and" in out
 
 
 def test_wide_terminal_keeps_one_table(runs: Path) -> None:
-    _, out = report_at(runs / "worked-example", "160")
+    _, out = report_at(runs / "worked-example", "200")
     assert "Trials" in [line.strip() for line in out.splitlines()] and "(1 of 2)" not in out
+    assert "┃ learning_rate ┃" in out  # short names first, which keep it one table
+
+
+RANKED = [(1, "03"), (2, "00"), (3, "01"), (4, "02")]  # the worked example, best first
+WORKED_HPS = {  # its trials.csv: what each trial ran with
+    "03": {"layers": "2", "units.0": "64", "units.1": "64", "dropout": "0.2",
+           "learning_rate": "0.001", "optimizer": "adam"},
+    "01": {"layers": "1", "units.0": "16", "units.1": "", "dropout": "0.5",
+           "learning_rate": "0.0001", "optimizer": "sgd"},
+}  # fmt: skip
+
+
+def hp_cells(out: str, trial: str) -> dict[str, str]:
+    """The hyperparameter cells of a trial's rows, by column header, across the table's parts."""
+    cells: dict[str, str] = {}
+    table = out.split("\nTrials", 1)[1].split("short names:")[0]
+    for part in table.split("\nTrials")[:]:
+        heads = [line.strip("┃").split("┃") for line in part.splitlines() if line[:1] == "┃"]
+        header = [" ".join(h.strip() for h in column).strip() for column in zip(*heads)]
+        for line in part.splitlines():
+            row = [c.strip() for c in line.strip("│").split("│")]
+            if line[:1] == "│" and row[1] == trial:
+                cells.update(zip(header, row, strict=True))
+    return cells
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_trials_table_shows_each_trials_hyperparameters_with_a_legend(
+    runs: Path, width: int
+) -> None:
+    _, out = report_at(runs / "worked-example", str(width))
+    assert_fits(out, width)
+    for trial, values in WORKED_HPS.items():
+        cells = hp_cells(out, trial)
+        assert {name: cells[name] for name in values} == values, (width, cells)
+    legend = " ".join(out.split("short names:")[1].split("Best trial")[0].split())
+    assert "learning_rate = optimizer.learning_rate," in legend
+    assert "units.0 = model.units.0," in legend and "dropout = regularization.dropout," in legend
+    assert "layers = model.layers," in legend and "optimizer = optimizer.name" in legend
+    for line in out.split("short names:")[1].split("Best trial")[0].splitlines():
+        assert line.count("=") == line.count(" = ")  # a pair is never cut across lines
 
 
 def test_piped_without_columns_is_160_wide(runs: Path) -> None:

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.status import Status
 from rich.text import Text
 
-from tunenet.reporting.rich_table import short_names
+from tunenet.reporting.rich_table import short_names, wrap_chunks
 from tunenet.runs.cells import number
 from tunenet.runs.status import TrialStatus
 from tunenet.tuning.events import SearchListener, SearchStart
@@ -345,30 +345,6 @@ def trial_chunks(row: dict, objective: str, label: Optional[str] = None) -> list
     hps = [f"{short[name]}={_value(value)}" for name, value in values.items()]
     chunks = [("  " if i else "", part) for i, part in enumerate(parts)]
     return chunks + [(" " if i else "  ", token) for i, token in enumerate(hps)]
-
-
-def wrap_chunks(chunks: list[tuple[str, str]], width: int, indent: int = 4) -> list[str]:
-    """Lines at most `width` cells wide, broken only between chunks (each `(separator, text)`),
-    the lines after the first indented. A chunk too long for a line of its own breaks at its
-    spaces; only a single word longer than a whole line is cut."""
-    pad = " " * min(indent, max(width // 4, 0))
-    lines: list[str] = []
-    line = ""
-    for sep, chunk in chunks:
-        fits = cell_len(pad + chunk) <= width
-        for i, piece in enumerate([chunk] if fits else chunk.split(" ")):
-            gap = sep if i == 0 else " "
-            if not line:
-                line = piece
-            elif cell_len(line + gap + piece) <= width:
-                line += gap + piece
-            else:
-                lines.append(line)
-                line = pad + piece
-            while cell_len(line) > width:  # one word wider than the line: cut, the rest below
-                lines.append(line[:width])
-                line = pad + line[width:]
-    return [*lines, line] if line or not lines else lines
 
 
 def _outcome(row: dict) -> str:

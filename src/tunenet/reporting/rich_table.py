@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -69,8 +70,10 @@ class FittedTable:
             if index:
                 items.append(Text(""))
             items.append(self._table(title, header, columns, width))
-        if legend:
-            items.append(Text(legend, style="dim"))
+        if legend:  # wrapped between its "short = full" pairs, never inside one
+            pairs = legend.split(", ")
+            chunks = [(" ", f"{pair},") for pair in pairs[:-1]] + [(" ", pairs[-1])]
+            items.append(Text("\n".join(wrap_chunks(chunks, width, indent=2)), style="dim"))
         return items
 
     def _table(self, title: str, header: list[str], columns: list[int], width: int) -> Table:
@@ -187,6 +190,30 @@ def short_legend(short: Mapping[str, str], names: Sequence[str]) -> str:
     """ "learning_rate = optimizer.learning_rate, ..." for the names that were shortened."""
     pairs = [f"{short[n]} = {n}" for n in names if n in short and short[n] != n]
     return "short names: " + ", ".join(pairs) if pairs else ""
+
+
+def wrap_chunks(chunks: list[tuple[str, str]], width: int, indent: int = 4) -> list[str]:
+    """Lines at most `width` cells wide, broken only between chunks (each `(separator, text)`),
+    the lines after the first indented. A chunk too long for a line of its own breaks at its
+    spaces; only a single word longer than a whole line is cut."""
+    pad = " " * min(indent, max(width // 4, 0))
+    lines: list[str] = []
+    line = ""
+    for sep, chunk in chunks:
+        fits = cell_len(pad + chunk) <= width
+        for i, piece in enumerate([chunk] if fits else chunk.split(" ")):
+            gap = sep if i == 0 else " "
+            if not line:
+                line = piece
+            elif cell_len(line + gap + piece) <= width:
+                line += gap + piece
+            else:
+                lines.append(line)
+                line = pad + piece
+            while cell_len(line) > width:  # one word wider than the line: cut, the rest below
+                lines.append(line[:width])
+                line = pad + line[width:]
+    return [*lines, line] if line or not lines else lines
 
 
 def _short(name: str) -> str:

@@ -13,7 +13,7 @@ from rich.text import Text
 from tunenet import diagnosis as dx
 from tunenet.errors import shell_command
 from tunenet.reporting.model import Failures, RunReport, build_report, resolve_settings
-from tunenet.reporting.rich_table import FittedTable
+from tunenet.reporting.rich_table import FittedTable, short_names
 from tunenet.reporting.sections import (
     SUMMARY_HEADER,
     about_lines,
@@ -26,6 +26,7 @@ from tunenet.reporting.sections import (
     effect_summary,
     effects_about,
     error_cell,
+    hp_names,
     insight_sections,
     intervals_line,
     label_cell,
@@ -62,37 +63,7 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
     if classes:
         items += [Text(""), Text("Classes:", style="bold")]
         items += [Text(f"  {line}", style="yellow") for line in classes]
-    shown = shown_note(report)
-    header = [
-        "#",
-        "trial",
-        "status",
-        report.objective.name,
-        "train err",
-        "val err",
-        "bias",
-        "variance",
-        "diagnosis",
-        "findings",
-    ]
-    rows = [
-        [
-            str(t.rank or ""),
-            t.trial_id,
-            t.status,
-            dx.format_value(t.objective),
-            error_cell(t, "train"),
-            error_cell(t, "val"),
-            bias_cell(t),
-            variance_cell(t),
-            label_cell(t),
-            short_findings(t),
-        ]
-        for t in report.trials
-    ]
-    numbers = {"#", "train err", "val err", "bias", "variance"}
-    table = FittedTable(f"Trials{shown}", header, rows, numbers, keys=2)
-    items += [Text(""), table, Text("")]
+    items += [Text(""), _trials_rich(report), Text("")]
     items += [Text(line) for line in best_lines(report, balance=False) + baseline_lines(report)]
     if report.best and report.best.recommendations:
         items.append(Text("Recommendations:"))
@@ -108,6 +79,34 @@ def _run_rich(report: RunReport) -> list[RenderableType]:
         items += _effects_rich(report)
     items += [Text(""), Text("Verdict: ", style="bold") + Text(report.verdict), Text("")]
     return items
+
+
+def _trials_rich(report: RunReport) -> FittedTable:
+    """The trials, best first: rank, id, status, objective, then the hyperparameters each trial
+    ran with, then its errors and diagnosis. Too wide for the console: the hyperparameters take
+    their short names with a legend, then the table splits, rank and trial in every part."""
+    names = hp_names(report)
+    header = ["#", "trial", "status", report.objective.name, *names]
+    header += ["train err", "val err", "bias", "variance", "diagnosis", "findings"]
+    rows = [
+        [
+            str(t.rank or ""),
+            t.trial_id,
+            t.status,
+            dx.format_value(t.objective),
+            *(dx.format_value(t.hyperparameters.get(name)) for name in names),
+            error_cell(t, "train"),
+            error_cell(t, "val"),
+            bias_cell(t),
+            variance_cell(t),
+            label_cell(t),
+            short_findings(t),
+        ]
+        for t in report.trials
+    ]
+    numbers = {"#", "train err", "val err", "bias", "variance"}
+    title = f"Trials{shown_note(report)}"
+    return FittedTable(title, header, rows, numbers, keys=2, short=short_names(names))
 
 
 def _capacity_rich(report: RunReport) -> list[RenderableType]:
