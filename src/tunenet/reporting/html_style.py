@@ -47,7 +47,8 @@ font-size:14px;list-style:circle}
 table{border-collapse:collapse;margin:.6rem 0;font-size:13px}
 th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 th{background:var(--head)}tbody tr:nth-child(even){background:var(--stripe)}
-th button{all:inherit;display:inline;cursor:pointer;padding:0;border:0;background:none}
+th button{all:inherit;display:inline;cursor:pointer;padding:0;border:0;background:none;
+position:static;box-shadow:none}
 th button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 th.hp{white-space:nowrap}
 table.sortable th button::after{content:"\\a0\\2195";color:var(--muted)}
