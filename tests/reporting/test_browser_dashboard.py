@@ -110,3 +110,23 @@ def test_a_phone_shows_each_runs_best_objective_and_verdict(browser: Any, multi_
     )
     assert texts[0][0] == "val_accuracy 0.935" and texts[0][1].startswith("best 05:")
     assert errors(browser) == []
+
+
+def test_the_pointer_over_a_trial_in_a_plot_finds_its_title(
+    browser: Any, effects_page: Path
+) -> None:
+    open_page(browser, effects_page)
+    found = browser.execute_script(
+        "return Array.from(document.querySelectorAll('svg.areas'), svg => {"
+        " var circle = svg.querySelector('circle'); circle.scrollIntoView({block: 'center'});"
+        " var r = circle.getBoundingClientRect(), img = svg.previousElementSibling.getBoundingClientRect();"
+        " var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        " return {hit: hit === circle, title: circle.querySelector('title').textContent,"
+        "  inside: r.left >= img.left && r.right <= img.right + 1 && r.top >= img.top - 1"
+        "   && r.bottom <= img.bottom + 1}; })"
+    )
+    assert len(found) >= 3  # the history, the bias-variance scatter, parallel coordinates, ...
+    for area in found:
+        assert area["hit"] and area["inside"], area
+        assert area["title"].startswith("trial ")
+    assert errors(browser) == []
