@@ -183,8 +183,9 @@ def test_the_oracle_proposes_nothing_once_the_budget_is_spent(tmp_path):
     )
     oracle._set_project_dir(str(tmp_path), "tuner")
     rules = StopRules(search(time_budget=30), False, list, clock=clock)
-    guard(oracle, rules.refuse)
-    rules.start(clock())
+    guard(oracle, rules)
+    clock.now += 600  # loading, baselines, workers starting: the clock starts at the first ask
+    assert rules.started is None
     statuses = []
     for _ in range(5):
         trial = oracle.create_trial("tuner0")
@@ -196,6 +197,7 @@ def test_the_oracle_proposes_nothing_once_the_budget_is_spent(tmp_path):
             oracle.end_trial(trial)
     assert statuses == ["RUNNING"] * 3 + ["STOPPED"] * 2
     assert rules.stop.reason == TIME_BUDGET
+    assert rules.started == 1600.0
 
 
 def test_the_proposals_stop_at_five_times_max_trials():

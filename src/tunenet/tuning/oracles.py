@@ -282,19 +282,23 @@ class CapacityOracle(kt.Oracle):
 # ---------------------------------------------------------------- stop rules
 
 
-def guard(oracle: kt.Oracle, refuse: Any) -> None:
-    """Ask `refuse(proposed)` (`stop_rules.StopRules.refuse`) before the oracle proposes each
-    trial, whatever its strategy: a True answer stops the search (the workers too, as they
-    fetch their next trial from this oracle). Set on the instance: keras-tuner saves no
-    attribute of it."""
-    propose = oracle.populate_space
+def guard(oracle: kt.Oracle, rules: Any) -> None:
+    """Start the budget's clock (`stop_rules.StopRules.begin`) when a trial is first asked for,
+    and ask `rules.refuse(proposed)` before the oracle proposes each trial, whatever its
+    strategy: a True answer stops the search (the workers too, as they fetch their next trial
+    from this oracle). Set on the instance: keras-tuner saves no attribute of it."""
+    propose, create = oracle.populate_space, oracle.create_trial
 
     def populate_space(trial_id: str) -> dict:
-        if refuse(len(oracle.trials)):
+        if rules.refuse(len(oracle.trials)):
             return kt_compat.stop_proposing()
         return propose(trial_id)
 
-    oracle.populate_space = populate_space
+    def create_trial(tuner_id: str) -> Any:
+        rules.begin()
+        return create(tuner_id)
+
+    oracle.populate_space, oracle.create_trial = populate_space, create_trial
 
 
 SAMPLERS = {

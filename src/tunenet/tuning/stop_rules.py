@@ -142,10 +142,18 @@ class StopRules:
         self.started: Optional[float] = None
         self.stop: Optional[Stop] = None
         self.extra = 0  # trials allowed beyond max_trials (--retry-failed's retries)
+        self.on_start: Callable[[], None] = lambda: None  # told when the clock starts
+
+    def begin(self) -> None:
+        """A trial is asked for: the budget's clock starts now, unless it runs already (with
+        workers, the first trial starts when a worker has loaded and asks for it)."""
+        if self.started is None:
+            self.start(self.clock())
 
     def start(self, started: float) -> None:
         """The budget counts from `started` (`clock()` at the first trial's start)."""
         self.started = started
+        self.on_start()
 
     def deadline(self) -> Optional[float]:
         """When a running trial stops at its next epoch end: the budget plus 10%."""

@@ -171,8 +171,9 @@ def start_tuner(context: SearchContext, resume: bool) -> Tuner:
     cap = proposal_cap(search)
     if cap is not None:  # infeasible trials do not count: the rules stop at max_trials
         tuner.oracle.max_trials = cap + rules.extra + 1  # trained ones, or at the cap
+    rules.on_start = lambda: write_deadline(context)
     context.stop_rules = rules
-    guard(tuner.oracle, rules.refuse)
+    guard(tuner.oracle, rules)
     context.deadline_file.unlink(missing_ok=True)  # an earlier session's
     return tuner
 
@@ -380,12 +381,16 @@ def begin_search(context: SearchContext, started: float, continued: bool = False
         continued=continued,
     )
     context.events.on_search_begin(start)
-    if context.stop_rules is not None:  # the process that holds the oracle keeps the clock
+    if context.stop_rules is not None and continued:  # a hand-over keeps its budget's start
         context.stop_rules.start(started)
-        deadline = context.stop_rules.deadline()
-        if deadline is not None:
-            context.deadline_file.parent.mkdir(parents=True, exist_ok=True)
-            context.deadline_file.write_text(f"{deadline!r}\n", encoding="utf-8")
+
+
+def write_deadline(context: SearchContext) -> None:
+    """When the budget's clock starts: the time running trials stop, for the workers too."""
+    deadline = context.stop_rules.deadline() if context.stop_rules else None
+    if deadline is not None:
+        context.deadline_file.parent.mkdir(parents=True, exist_ok=True)
+        context.deadline_file.write_text(f"{deadline!r}\n", encoding="utf-8")
 
 
 def tell_stop(context: SearchContext) -> Optional[Stop]:
