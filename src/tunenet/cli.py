@@ -485,7 +485,7 @@ def learning_curve(
         err.print(f"warning: {warning}")
     out.print(curve_module.as_table(result))
     for line in curve_module.verdict_lines(result):
-        out.print(line, soft_wrap=True)  # one line each, whatever the width: easy to search
+        out.print(line, overflow="fold")  # wrapped at words to the width, a long path folded
 
 
 @app.command()

@@ -231,8 +231,10 @@ def test_more_data_helps_an_mlp_on_digits(digits_curve) -> None:
     assert (table["val_error_low"] <= table["val_error"]).all()
     assert (table["val_error"] <= table["val_error_high"]).all()
     assert table["val_error"].iloc[0] > table["val_error"].iloc[-1] + 0.05  # the curve falls
-    assert "More data helps: yes." in result.stdout
-    assert "(curves apart)" in result.stdout and "more data is likely to help" in result.stdout
+    said = " ".join(result.stdout.split())  # the verdict wraps at words to the width
+    assert "More data helps: yes." in said
+    assert "(curves apart)" in said and "more data is likely to help" in said
+    assert max(len(line) for line in result.stdout.splitlines()) <= 160  # piped: 160 columns
     assert "fraction" in result.stdout and "1,077" in result.stdout
     # only the curve and its plot were added; no temp file is left behind
     added = {p.name for p in run.iterdir()} - before
@@ -294,6 +296,7 @@ def test_more_data_does_not_help_a_linear_model_on_circles(circles_curve) -> Non
     assert list(table["fraction"]) == [0.1, 0.25, 0.5, 1.0]
     assert list(table["examples"]) == [60, 150, 300, 600]
     assert table["val_error"].between(0.35, 0.65).all()  # no line separates two circles
-    assert "More data helps: no." in result.stdout
-    assert "no sign that the curves are apart" in result.stdout
-    assert "no sign that more data would help" in result.stdout
+    said = " ".join(result.stdout.split())  # the verdict wraps at words to the width
+    assert "More data helps: no." in said
+    assert "no sign that the curves are apart" in said
+    assert "no sign that more data would help" in said
