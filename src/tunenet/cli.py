@@ -252,7 +252,9 @@ def search(
     """Run the search a config describes and write its run directory.
 
     The config and its data are checked first, as `validate` checks them and before TensorFlow
-    loads: a refused search answers as fast as `validate`, and writes nothing.
+    loads: a refused search answers as fast as `validate`, and writes nothing. From the first
+    second until the first trial's line, stderr says what the search is doing (reading the
+    data, loading TensorFlow, fitting the baselines, building trial 0).
     """
     if resume and overwrite:
         raise typer.BadParameter("--resume and --overwrite cannot be used together.")
