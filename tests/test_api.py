@@ -83,7 +83,7 @@ def test_search_takes_every_option_of_the_search_command():
     command = typer.main.get_command(app).commands["search"]
     cli = {param.name: param.default for param in command.params}
     api = inspect.signature(tunenet.search).parameters
-    assert set(api) == set(cli) | {"console"}
+    assert set(api) == set(cli) | {"console", "listeners"}
     assert Path(api["runs_dir"].default) == cli["runs_dir"]
     assert (api["quiet"].default, cli["quiet"]) == (True, False)  # a notebook shows no progress
     for name in set(cli) - {"config", "runs_dir", "quiet"}:

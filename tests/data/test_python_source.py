@@ -246,7 +246,8 @@ def test_search_refuses_a_bad_loader_with_exit_2_and_creates_nothing(
     with untouched():
         result = cli("search", path, "--runs-dir", tmp_path / "runs")
     assert result.exit_code == 2, result.stderr
-    assert result.stderr.startswith(f"error: data.loader: {LOADERS / 'bad.py'}:{function}: ")
+    error = result.stderr[result.stderr.index("error: ") :]  # after the search's status lines
+    assert error.startswith(f"error: data.loader: {LOADERS / 'bad.py'}:{function}: ")
     assert REFUSALS[function][0] in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
@@ -259,7 +260,8 @@ def test_search_refuses_token_ids_with_normalize_standard(cli, write_config, tmp
     with untouched():
         result = cli("search", path, "--runs-dir", tmp_path / "runs")
     assert result.exit_code == 2, result.stderr
-    assert result.stderr.startswith("error: data.normalize: 'standard': data.loader ")
+    error = result.stderr[result.stderr.index("error: ") :]  # after the search's status lines
+    assert error.startswith("error: data.normalize: 'standard': data.loader ")
     assert "Set data.normalize: none" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
 
