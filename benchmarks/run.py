@@ -1416,6 +1416,23 @@ def render(results: Results, info: dict[str, str], started: str, loads: tuple[st
     return "\n".join(lines).rstrip() + "\n"
 
 
+# Each section (`--only`): the function that measures it and the rows it adds to the table.
+BENCHES: dict[str, tuple[Callable[[Results, Sizes, Path], None], tuple[str, ...]]] = {
+    "overhead": (bench_overhead, (OVERHEAD_KT, OVERHEAD_KERAS)),
+    "startup": (bench_startup, (STARTUP_HELP, STARTUP_VALIDATE)),
+    "memory": (bench_memory, (MEMORY, MEMORY_RECYCLED)),
+    "memorycost": (bench_memory_cost, (MEMORY_COST, MEMORY_HANDOVER)),
+    "efficiency": (
+        bench_efficiency,
+        (EFFICIENCY_RANDOM, EFFICIENCY_BAYESIAN, EFFICIENCY_HYPERBAND, EFFICIENCY_PRUNED),
+    ),
+    "nogain": (bench_no_gain, (NO_GAIN,)),
+    "workers": (bench_workers, (WORKERS_MLP, WORKERS_CNN, WORKERS_WALL, WORKERS)),
+    "monitoring": (bench_monitoring, (MONITORING,)),
+    "custom": (bench_custom, (CUSTOM,)),
+}
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -1448,23 +1465,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     load_start = load_average()
     work = Path(tempfile.mkdtemp(prefix="tunenet-bench-"))
     log(f"work directory: {work}")
-    benches = {
-        "overhead": (bench_overhead, (OVERHEAD_KT, OVERHEAD_KERAS)),
-        "startup": (bench_startup, (STARTUP_HELP, STARTUP_VALIDATE)),
-        "memory": (bench_memory, (MEMORY, MEMORY_RECYCLED)),
-        "memorycost": (bench_memory_cost, (MEMORY_COST, MEMORY_HANDOVER)),
-        "efficiency": (
-            bench_efficiency,
-            (EFFICIENCY_RANDOM, EFFICIENCY_BAYESIAN, EFFICIENCY_HYPERBAND, EFFICIENCY_PRUNED),
-        ),
-        "nogain": (bench_no_gain, (NO_GAIN,)),
-        "workers": (bench_workers, (WORKERS_MLP, WORKERS_CNN, WORKERS_WALL, WORKERS)),
-        "monitoring": (bench_monitoring, (MONITORING,)),
-        "custom": (bench_custom, (CUSTOM,)),
-    }
     try:
         for name in SECTIONS:
-            bench, rows = benches[name]
+            bench, rows = BENCHES[name]
             if name not in sections:
                 for row in rows:
                     results.add(Row(row, value="skipped (--only)"))
