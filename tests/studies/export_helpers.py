@@ -98,25 +98,29 @@ def make_run(tmp_path: Path, status: str = "completed") -> Path:
     return run
 
 
-def grow_run(run: Path, pause=lambda: None) -> None:
+def grow_run(run: Path, pause=lambda: None, workers: bool = False) -> None:
     """Write what the search writes, in its order: epochs (and layers) as they end, trials.csv
-    after each trial, best/model.keras after the best; `pause()` between steps."""
+    after each trial, best/model.keras after the best; `pause()` between steps. `workers`:
+    trials 0 and 1 train at once, as two `--workers` processes would, their rows interleaved
+    in the same files."""
+    order = sorted(LOSSES, key=lambda key: (key[1], key[2]) if workers else key)
+    ends = {trial: max(k for k in order if k[0] == trial) for trial in ("0", "1")}
+    rows: list[str] = []
     with (run / "epochs.csv").open("a") as epochs, (run / "layers.csv").open("a") as layers:
-        for trial in ("0", "1"):
-            for tid, execution, epoch in LOSSES:
-                if tid != trial:
-                    continue
-                epochs.write(epoch_line(trial, execution, epoch))
-                epochs.flush()
-                if trial == "0":
-                    layers.write(layer_lines(trial, epoch))
-                    layers.flush()
-                pause()
-            written = "".join(TRIAL_ROWS[t] for t in TRIAL_ROWS if t <= trial)
-            (run / "trials.csv").write_text(TRIALS_HEADER + written)
+        for key in order:
+            trial, execution, epoch = key
+            epochs.write(epoch_line(trial, execution, epoch))
+            epochs.flush()
             if trial == "0":
-                write_model(run)
+                layers.write(layer_lines(trial, epoch))
+                layers.flush()
             pause()
+            if key == ends[trial]:  # the trial ended: its row, and the best model after trial 0
+                rows.append(TRIAL_ROWS[trial])
+                (run / "trials.csv").write_text(TRIALS_HEADER + "".join(rows))
+                if trial == "0":
+                    write_model(run)
+                pause()
     (run / "trials.csv").write_text(TRIALS_HEADER + "".join(TRIAL_ROWS.values()))
 
 

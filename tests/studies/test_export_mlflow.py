@@ -135,23 +135,35 @@ def test_exporting_again_updates_the_same_runs_and_logs_only_new_epochs(in_tmp, 
     assert len(client.get_metric_history(trials["0"].info.run_id, "final_val_error")) == 1
 
 
-def test_follow_exports_while_the_search_writes_and_ends_with_it(in_tmp, store):
+@pytest.mark.parametrize("workers", [False, True], ids=["one-process", "workers"])
+def test_follow_exports_while_the_search_writes_and_ends_with_it(in_tmp, store, workers):
     run = make_run(in_tmp, status="running")  # no trials.csv yet
 
-    def search():
-        grow_run(run, pause=lambda: time.sleep(0.03))
+    passes: list[str] = []
+    exported = threading.Event()
+
+    def search():  # starts once the export has seen the empty run; with workers, two trials'
+        exported.wait(60)  # rows interleave in the same files
+        grow_run(run, pause=lambda: time.sleep(0.03), workers=workers)
         set_status(run, "completed")
+
+    def log(line: str) -> None:
+        passes.append(line)
+        exported.set()
 
     writer = threading.Thread(target=search)
     writer.start()
     try:
         result = export_mlflow(
-            run, uri=store, experiment="follow", follow_run=True, poll_seconds=0.05
-        )
+            run, uri=store, experiment=f"follow-{workers}", follow_run=True, poll_seconds=0.05,
+            log=log,
+        )  # fmt: skip
     finally:
+        exported.set()
         writer.join()
+    assert passes[0].startswith("exported 0 trials") and len(passes) >= 2
     client = MlflowClient(store)
-    parent, trials = runs_of(client, "follow")
+    parent, trials = runs_of(client, f"follow-{workers}")
     assert result.parent_run_id == parent.info.run_id and parent.info.status == "FINISHED"
     assert sorted(trials) == ["0", "1", "2"]
     assert history(client, trials["0"], "loss") == expected("0", 0)
