@@ -14,6 +14,7 @@ def test_trial_status_values_are_the_strings_of_trials_csv() -> None:
         "failed",
         "interrupted",
         "pruned",
+        "infeasible",
     ]
     assert TrialStatus("failed") is TrialStatus.FAILED
     assert TrialStatus.COMPLETED == "completed" and f"{TrialStatus.PRUNED}" == "pruned"
@@ -21,7 +22,7 @@ def test_trial_status_values_are_the_strings_of_trials_csv() -> None:
 
 
 def test_an_interrupted_trial_is_not_final() -> None:
-    assert set(FINAL_STATUSES) == {"completed", "diverged", "failed", "pruned"}
+    assert set(FINAL_STATUSES) == {"completed", "diverged", "failed", "pruned", "infeasible"}
     assert "interrupted" not in FINAL_STATUSES
 
 
