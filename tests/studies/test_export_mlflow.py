@@ -214,6 +214,14 @@ def test_options_of_the_other_target_are_refused(in_tmp, cli):
     assert result.exit_code == 2 and "--logdir is for --to tensorboard" in result.stderr
 
 
+def test_a_tracking_uri_mlflow_refuses_exits_2_naming_it(in_tmp, cli):
+    run = make_run(in_tmp)
+    result = cli("export", run, "--to", "mlflow", "--tracking-uri", "bogus://tracker")
+    assert result.exit_code == 2
+    assert "MLflow at bogus://tracker refused the export" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.output
+
+
 def test_the_tracking_uri_is_the_option_else_the_environment_else_sqlite_here(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert tracking_uri(None) == DEFAULT_URI == "sqlite:///mlflow.db"

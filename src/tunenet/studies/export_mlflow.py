@@ -67,6 +67,10 @@ class MissingExtra(TunenetError):
     """An optional dependency is not installed (exit 2, with the install line)."""
 
 
+class TrackerError(TunenetError):
+    """The tracking server or store refused the export (exit 2: the URI is the user's)."""
+
+
 @dataclass
 class ExportResult:
     """What an export did: the tracking URI, the experiment and parent run ids, and per trial id
@@ -92,8 +96,8 @@ def tracking_uri(given: Optional[str]) -> str:
     return given or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
-def client_for(uri: str) -> Any:
-    """An MlflowClient on `uri`.
+def client_for(uri: str) -> Callable[[], Any]:
+    """A maker of an MlflowClient on `uri` (MLflow checks the URI when it is called).
 
     Raises:
         MissingExtra: mlflow is not installed.
@@ -104,7 +108,7 @@ def client_for(uri: str) -> Any:
         raise MissingExtra(
             f"exporting to MLflow needs the mlflow package, which is not installed:\n{INSTALL}"
         ) from None
-    return MlflowClient(tracking_uri=uri)
+    return lambda: MlflowClient(tracking_uri=uri)
 
 
 def export_mlflow(
@@ -123,12 +127,21 @@ def export_mlflow(
     """
     check_run(path)  # before MLflow creates a store
     uri = tracking_uri(uri)
-    client = client_for(uri)
-    exporter = _Exporter(client, uri, experiment, log or (lambda _: None))
-    if follow_run:
-        follow(path, exporter.export, poll_seconds=poll_seconds)
-    else:
-        exporter.export(read_snapshot(path))
+    client = client_for(uri)  # raises MissingExtra first
+    from mlflow.exceptions import MlflowException
+
+    try:
+        exporter = _Exporter(client(), uri, experiment, log or (lambda _: None))
+        if follow_run:
+            follow(path, exporter.export, poll_seconds=poll_seconds)
+        else:
+            exporter.export(read_snapshot(path))
+    except MlflowException as error:  # a wrong URI, a server that refuses, ...
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        raise TrackerError(
+            f"MLflow at {uri} refused the export: {first} Check --tracking-uri or "
+            "MLFLOW_TRACKING_URI."
+        ) from None
     assert exporter.result is not None
     return exporter.result
 
