@@ -16,7 +16,7 @@ from matplotlib.ticker import PercentFormatter
 
 from tunenet.reporting.model import RunReport
 from tunenet.reporting.noise import is_regression
-from tunenet.reporting.plots import style
+from tunenet.reporting.plots import hover, style
 from tunenet.runs import TrialStatus
 from tunenet.runs.cells import integer, number
 from tunenet.runs.simplest import tied_trials, val_interval
@@ -109,6 +109,7 @@ def tradeoff(info: Tradeoff | None) -> Figure | None:
         )
         handles.append(drawn)
     ids = info.trial_ids
+    hover.mark_trials(axis, info.params, info.values, ids)  # its hover areas (docs/report.md)
     if info.simplest in ids:
         i = ids.index(info.simplest)
         ring = axis.scatter(
