@@ -64,7 +64,7 @@ def test_a_second_report_of_an_unchanged_run_draws_nothing(drawn: Path, no_drawi
     assert inputs["plots"] == [f"{name}.png" for name in MINIMAL]
 
 
-@pytest.mark.parametrize("change", ["trials", "option", "missing plot"])
+@pytest.mark.parametrize("change", ["trials", "option", "missing plot", "missing areas"])
 def test_a_change_draws_again(drawn: Path, no_drawing, change: str) -> None:
     options = {}
     if change == "trials":
@@ -74,12 +74,15 @@ def test_a_change_draws_again(drawn: Path, no_drawing, change: str) -> None:
         )
     elif change == "option":
         options = {"target_error": 0.2}
-    else:
+    elif change == "missing plot":
         (drawn / "report" / "plots" / "history.png").unlink()
+    else:
+        (drawn / "report" / "plots" / "history.areas.json").unlink()
     _, err = run_report(drawn, "json", plots=True, **options)
     assert no_drawing == ["minimal"]
     assert "drawing plots 1/" in err
     assert (drawn / "report" / "plots" / "history.png").is_file()
+    assert (drawn / "report" / "plots" / "history.areas.json").is_file()
 
 
 def test_drawing_again_removes_plots_that_no_longer_apply(drawn: Path) -> None:

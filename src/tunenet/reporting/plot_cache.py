@@ -63,13 +63,18 @@ def cached_plots(directory: Path, key: str) -> list[Path] | None:
     exists; else None (they must be drawn)."""
     try:
         saved = json.loads((directory / CACHE_FILE).read_text(encoding="utf-8"))
-        names = saved["plots"] if saved.get("key") == key else None
+        names, files = (saved["plots"], saved["files"]) if saved.get("key") == key else (None, None)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    if not isinstance(names, list) or not all(isinstance(n, str) and "/" not in n for n in names):
+    if not all(_names(listed) for listed in (names, files)):
         return None
-    paths = [directory / name for name in names]
-    return paths if all(p.is_file() for p in paths) else None
+    whole = all((directory / name).is_file() for name in files)  # hover areas too
+    return [directory / name for name in names] if whole else None
+
+
+def _names(listed: object) -> bool:
+    """A list of plain file names (nothing outside the plots directory)."""
+    return isinstance(listed, list) and all(isinstance(n, str) and "/" not in n for n in listed)
 
 
 def existing_plots(directory: Path) -> list[Path]:
@@ -99,7 +104,8 @@ def current_plots(
 
     drawn = draw_plots(report, directory, progress)
     _remove_stale(directory, {p.name for p in drawn})
-    record = {"key": key, "plots": [p.name for p in drawn]}
+    files = sorted(p.name for p in directory.iterdir() if p.name.endswith(PLOT_SUFFIXES))
+    record = {"key": key, "plots": [p.name for p in drawn], "files": files}
     write_atomic(directory / CACHE_FILE, json.dumps(record, indent=1) + "\n")
     return drawn
 
