@@ -40,6 +40,8 @@ def write(write_config, name, build, params="{units: [3, 5]}", data=None, epochs
 
 
 def search(*args, timeout=400) -> subprocess.CompletedProcess:
+    """A search in its own process, where the process matters (workers); the other tests
+    search in this process (the `cli` fixture), without a TensorFlow start-up each."""
     return subprocess.run(tunenet_command("search", *args), capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
 
@@ -50,14 +52,14 @@ def read(path: Path) -> pd.DataFrame:
 
 @pytest.mark.e2e
 def test_a_raising_builder_fails_its_trials_and_three_in_a_row_stop_the_search(
-    write_config, tmp_path
+    write_config, tmp_path, cli
 ):
     config = write(write_config, "raising", f"'{BUILDERS / 'broken.py'}:raises'",
                    params="{units: {min: 1, max: 9}}", strategy="random", trials=10)  # fmt: skip
-    result = search(config, "--runs-dir", tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    assert "failed in a row" in result.stdout + result.stderr
+    result = cli("search", config, "--runs-dir", tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "failed in a row" in result.output
     trials = read(tmp_path / "raising" / "trials.csv")
     assert set(trials["status"]) == {"failed"}
     assert len(trials) == 4  # more than search.max_consecutive_failed_trials (3)
@@ -76,13 +78,13 @@ def test_a_raising_builder_fails_its_trials_and_three_in_a_row_stop_the_search(
     ],
 )
 def test_a_builder_returning_no_trainable_model_fails_with_a_message(
-    write_config, tmp_path, function, expected
+    write_config, tmp_path, cli, function, expected
 ):
     config = write(write_config, function, f"'{BUILDERS / 'broken.py'}:{function}'",
                    params="{units: 3}", trials=1)  # fmt: skip
-    result = search(config, "--runs-dir", tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr  # no trial completed
-    assert "Traceback" not in result.stdout + result.stderr
+    result = cli("search", config, "--runs-dir", tmp_path)
+    assert result.exit_code == 1, result.output  # no trial completed
+    assert "Traceback" not in result.output
     trials = read(tmp_path / function / "trials.csv")
     assert list(trials["status"]) == ["failed"]
     assert expected in trials["message"][0]
@@ -90,10 +92,10 @@ def test_a_builder_returning_no_trainable_model_fails_with_a_message(
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_an_lstm_on_sequences_writes_layers_csv_by_keras_layer_name(write_config, tmp_path):
+def test_an_lstm_on_sequences_writes_layers_csv_by_keras_layer_name(write_config, tmp_path, cli):
     config = write(write_config, "lstm", f"'{BUILDERS / 'lstm.py'}:build'", epochs=2)
-    result = search(config, "--runs-dir", tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = cli("search", config, "--runs-dir", tmp_path)
+    assert result.exit_code == 0, result.output
     run = tmp_path / "lstm"
     trials = read(run / "trials.csv")
     assert list(trials["status"]) == ["completed", "completed"]
@@ -112,12 +114,12 @@ def test_an_lstm_on_sequences_writes_layers_csv_by_keras_layer_name(write_config
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_a_two_branch_model_trains_and_its_best_model_loads_without_tunenet(
-    write_config, tmp_path, no_tensorflow_env
+    write_config, tmp_path, cli, no_tensorflow_env
 ):
     config = write(write_config, "branches", f"'{BUILDERS / 'two_branch.py'}:build'",
                    data="{source: breast_cancer, limit: 200}", epochs=2)  # fmt: skip
-    result = search(config, "--runs-dir", tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = cli("search", config, "--runs-dir", tmp_path)
+    assert result.exit_code == 0, result.output
     run = tmp_path / "branches"
     layers = read(run / "layers.csv")
     assert {"deep_1", "deep_2", "wide", "output"} <= set(layers["layer"])
