@@ -127,3 +127,12 @@ def test_a_trial_past_the_budget_stops_at_an_epoch_end_and_runs_again_on_resume(
     )
     recorded = manifest(resumed.run_dir)
     assert (recorded["status"], recorded["stopped_by"]) == ("completed", "time_budget")
+    # --resume without a budget runs the interrupted trial again, under its own id
+    again = tunenet.search({**raw, "search": {**raw["search"], "max_trials": 2}}, runs_dir=runs,
+                           resume=True)  # fmt: skip
+    trials = rows(again.run_dir / "trials.csv")
+    assert [(row["trial_id"], row["status"]) for row in trials] == [
+        ("0", "completed"),
+        ("1", "completed"),
+    ]
+    assert manifest(again.run_dir)["stopped_by"] is None
