@@ -18,7 +18,7 @@ from pathlib import Path
 from tunenet import diagnosis as dx
 from tunenet.reporting.figures import FIGURES, TRIAL_CURVES, figure_text
 from tunenet.reporting.model import RunReport
-from tunenet.reporting.sections import error_cell, next_step
+from tunenet.reporting.sections import balance_lines, error_cell, next_step
 from tunenet.reporting.simplest import simplest_text
 
 KEY_PLOTS = ("tradeoff", "history")  # the first one present opens the page
@@ -159,6 +159,8 @@ def _best_card(report: RunReport) -> str:
             for k, v in best.hyperparameters.items()
         )
         parts.append(f'<p class="hps">{values}</p>')
+    # imbalanced classes, or no better than the majority: on the first screen, not only below
+    parts += [f'<p class="warn">{_e(line)}</p>' for line in balance_lines(report)]
     held = report.kept_trial
     if held and held != best.trial_id:
         parts.append(

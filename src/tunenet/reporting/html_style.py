@@ -39,6 +39,7 @@ margin:0 0 .2rem;border:0}
 .card p{margin:.2rem 0}.card .big{font-size:1.25rem;font-weight:600}
 .card.verdict-card{border-left:4px solid var(--accent)}
 .hps{font-size:13px;color:var(--muted)}.hps code{color:var(--fg)}
+.card .warn{border-left:3px solid var(--bad);padding-left:.5rem}
 .dashboard figure{margin:0}
 nav.contents{margin:1rem 0}nav.contents ol{columns:2 18em;margin:.3rem 0;padding-left:1.4rem}
 nav.contents li{break-inside:avoid}nav.contents ul{margin:0 0 .3rem;padding-left:1.1rem;
