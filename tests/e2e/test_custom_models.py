@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 import tunenet
-from conftest import REPO, tunenet_command
+from conftest import REPO
 from tunenet.config import load as loader
 
 from .test_reliability import check_consistent, read, start, wait_for_rows
@@ -127,7 +126,7 @@ KILLED = """
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume_finishes_a_custom_search(write_config, tmp_path: Path) -> None:
+def test_sigkill_then_resume_finishes_a_custom_search(write_config, tmp_path: Path, cli) -> None:
     text = KILLED.format(loader=FIXTURES / "loader.py", builder=FIXTURES / "builder.py")
     config = write_config(text, name="killed.yaml")
     runs, run = tmp_path / "runs", tmp_path / "runs" / "killed"
@@ -140,11 +139,8 @@ def test_sigkill_then_resume_finishes_a_custom_search(write_config, tmp_path: Pa
     completed = set(done.loc[done["status"] == "completed", "trial_id"])
     assert completed, "the kill point should come after at least one completed trial"
 
-    resumed = subprocess.run(
-        tunenet_command("search", config, "--runs-dir", runs, "--resume"),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = cli("search", config, "--runs-dir", runs, "--resume")  # in this process: no start-up
+    assert resumed.exit_code == 0, resumed.output
     after = check_consistent(run, 3)  # every trial once, every epoch row once
     trials = read(run / "trials.csv")
     assert not trials["trial_id"].duplicated().any()

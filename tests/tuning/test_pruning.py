@@ -395,7 +395,7 @@ def test_the_report_shows_pruned_trials_without_a_verdict(searches, cli):
 
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_resume_after_a_kill_keeps_pruning(tmp_path):
+def test_resume_after_a_kill_keeps_pruning(tmp_path, cli):
     config = small_config(tmp_path, "killed", trials=10)
     runs, run = tmp_path / "runs", tmp_path / "runs" / "killed"
     process = subprocess.Popen(
@@ -411,11 +411,8 @@ def test_resume_after_a_kill_keeps_pruning(tmp_path):
     process.wait()
     before_trials = read(run / "trials.csv")
     before_epochs = read(run / "epochs.csv")
-    resumed = subprocess.run(
-        tunenet_command("search", config, "--runs-dir", runs, "--resume", "--quiet"),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = cli("search", config, "--runs-dir", runs, "--resume", "--quiet")  # no start-up
+    assert resumed.exit_code == 0, resumed.output
     trials = check_pruned_rows(run)
     assert len(trials) == 10 and set(trials["status"]) <= {"completed", "pruned"}
     assert "pruned" in set(trials["status"])
