@@ -134,7 +134,8 @@ def dashboard_html(report: RunReport, key: Path | None, anchor: str) -> str:
     if step:
         cards.append(_card("Next step", f"<p>{_e(step)}</p>"))
     plot = figure_html(key, anchor) if key else ""
-    return f'<div class="dashboard"><div class="cards">{"".join(cards)}</div>{plot}</div>'
+    css = "dashboard" if plot else "dashboard no-plot"  # without a plot: cards side by side
+    return f'<div class="{css}"><div class="cards">{"".join(cards)}</div>{plot}</div>'
 
 
 def _card(title: str, body: str, css: str = "") -> str:

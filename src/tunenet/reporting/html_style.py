@@ -32,7 +32,8 @@ h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
 .verdict{background:var(--head);border-left:4px solid var(--accent);padding:.8rem 1rem}
 .dashboard{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:1rem;
 margin:1rem 0;align-items:start}
-.cards{display:grid;gap:.6rem}
+.cards{display:grid;gap:.6rem}.dashboard.no-plot{grid-template-columns:minmax(0,1fr)}
+.no-plot .cards{grid-template-columns:repeat(auto-fit,minmax(min(100%,20em),1fr))}
 .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.6rem .9rem}
 .card h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
 margin:0 0 .2rem;border:0}
