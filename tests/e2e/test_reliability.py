@@ -98,7 +98,7 @@ def check_consistent(run: Path, trials_expected: int) -> pd.DataFrame:
 )
 @pytest.mark.slow
 def test_sigkill_then_resume_finishes_the_search(
-    template, kill_after, expected, write_config, tmp_path
+    template, kill_after, expected, write_config, tmp_path, cli
 ):
     name = "killed"
     config = write_config(template.format(name=name), name="kill.yaml")
@@ -112,11 +112,8 @@ def test_sigkill_then_resume_finishes_the_search(
     completed = set(done_before.loc[done_before["status"] == "completed", "trial_id"])
     assert completed, "the kill point should come after at least one completed trial"
 
-    resumed = subprocess.run(
-        tunenet_command("search", config, "--runs-dir", runs, "--resume"),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = cli("search", config, "--runs-dir", runs, "--resume")  # in this process: no start-up
+    assert resumed.exit_code == 0, resumed.output
     after = check_consistent(run, expected)
     # completed trials were not trained again: their rows are byte-for-byte the same
     same = before[before["trial_id"].isin(completed)].reset_index(drop=True)
@@ -125,7 +122,7 @@ def test_sigkill_then_resume_finishes_the_search(
 
 
 @pytest.mark.slow
-def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes(write_config, tmp_path):
+def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes(write_config, tmp_path, cli):
     config = write_config(GRID.format(name="stopped"), name="stop.yaml")
     runs, run = tmp_path / "runs", tmp_path / "runs" / "stopped"
     process = start(config, runs)
@@ -138,11 +135,8 @@ def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes(write_config, tmp_
     trials = read(run / "trials.csv")
     assert "interrupted" in set(trials["status"])
 
-    resumed = subprocess.run(
-        tunenet_command("search", config, "--runs-dir", runs, "--resume"),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = cli("search", config, "--runs-dir", runs, "--resume")  # in this process: no start-up
+    assert resumed.exit_code == 0, resumed.output
     check_consistent(run, 4)
 
 
