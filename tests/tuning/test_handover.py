@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import tunenet_command
 from tunenet.tuning import handover
 from tunenet.tuning.handover import MARGIN_MB, MIN_TRIALS, REFERENCE_TRIAL, Handover
 
@@ -172,7 +171,7 @@ def test_a_search_handed_over_every_two_trials_records_the_same_run(cli, write_c
 
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_ctrl_c_after_a_hand_over_keeps_the_run_for_resume(write_config, tmp_path):
+def test_ctrl_c_after_a_hand_over_keeps_the_run_for_resume(write_config, tmp_path, cli):
     config = write_config(SEARCH.format(name="stopped"), name="stopped.yaml")
     runs, run = tmp_path / "runs", tmp_path / "runs" / "stopped"
     process = search_process(config, runs)
@@ -188,11 +187,8 @@ def test_ctrl_c_after_a_hand_over_keeps_the_run_for_resume(write_config, tmp_pat
     assert "--resume" in stderr and "Traceback" not in stderr
     assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
 
-    resumed = subprocess.run(
-        tunenet_command("search", config, "--runs-dir", runs, "--resume", "--quiet"),
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = cli("search", config, "--runs-dir", runs, "--resume", "--quiet")  # no start-up
+    assert resumed.exit_code == 0, resumed.output
     trials, epochs = read(run / "trials.csv"), read(run / "epochs.csv")
     assert len(trials) == 5 and set(trials["status"]) == {"completed"}
     assert not epochs.duplicated(["trial_id", "execution", "epoch"]).any()
