@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tunenet import diagnosis as dx
+from tunenet.reporting.noise import is_regression
 from tunenet.runs.simplest import SimplestTied, simplest_tied
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ def keeping(run: Run, best: TrialReport | None, objective: RunObjective) -> dict
     """The RunReport fields `simplest_tied`, `kept` and `kept_trial` of a run."""
     found = None
     if best is not None and "params" in run.trials.columns:
-        from tunenet.reporting.noise import is_regression
-
         rows = [row for _, row in run.trials.iterrows()]
         found = simplest_tied(rows, best.trial_id, objective, is_regression(run), objective.column)
     rule, held = kept_in_manifest(run.manifest)
