@@ -98,8 +98,8 @@ class SearchProgress(SearchListener):
         elif self._status is None:
             self._status = Status(Text(self._fit(text)), console=self.console)
             self._status.start()
-        else:
-            self._status.update(Text(self._fit(text)))
+        else:  # naming the spinner redraws at once: TensorFlow's import may starve the redraws
+            self._status.update(Text(self._fit(text)), spinner="dots")
 
     def on_search_begin(self, start: SearchStart) -> None:
         """Start the display; a hand-over's successor continues it without a start line."""
