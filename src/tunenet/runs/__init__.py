@@ -7,7 +7,8 @@ owns trials.csv and epochs.csv as the search writes them; `baselines` owns basel
 `lock` lets one search at a time write a run; `read` reads a run for report, refine and the
 Python API; `best` opens a finished run and its best model; `objective` says which objective a
 run used; `simplest` which trial is the simplest tied with the best (and so which model
-`search.keep` puts in best/); `version` is tunenet's installed version. Format reference: docs/run-format.md.
+`search.keep` puts in best/); `intervals` the error intervals; `version` is tunenet's installed
+version.
 """
 
 from __future__ import annotations
