@@ -79,6 +79,18 @@ def test_plain_lines_when_stderr_is_not_a_terminal() -> None:
     assert lines[5].startswith("search ended: 4 of 5 planned trial(s) done, best val_accuracy 0.95")
 
 
+def test_an_infeasible_trial_is_not_counted_as_one_of_the_planned_trials() -> None:
+    out = console(False)
+    message = "infeasible: 5,953 trainable parameters, above search.max_params = 5,000"
+    trials = [TRIALS[0], row("0001", "infeasible", None, message=message), TRIALS[3]]
+    drive(SearchProgress(out, total=2), trials)
+    lines = out.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert "1/2 done" in lines[1] and "1/2 done" in lines[2] and "2/2 done" in lines[3]
+    assert lines[-1].startswith(
+        "search ended: 2 of 2 planned trial(s) done (1 more infeasible, not trained)"
+    )
+
+
 def test_quiet_shows_nothing() -> None:
     for terminal in (True, False):
         out = console(terminal)

@@ -87,3 +87,20 @@ def test_an_old_run_without_params_reports_as_before(tmp_path) -> None:
     out, _ = run_report(run, "markdown")
     assert "Simplest tied" not in out
     assert json.loads(run_report(run, "json")[0])["simplest_tied"] is None
+
+
+def test_a_tie_at_the_top_does_not_claim_best_holds_the_best_when_it_holds_the_simplest(
+    tmp_path,
+) -> None:
+    trials = [
+        ("2", 1_500, 0.120, "completed"),
+        ("3", 114_227, 0.038, "completed"),
+        ("6", 90_000, 0.038, "completed"),  # the same objective as trial 3
+        ("7", 12_416, 0.041, "completed"),
+    ]
+    kept = {"rule": "simplest_tied", "trial_id": "7"}
+    run = write_params_run(tmp_path / "run", kept=kept, trials=trials)
+    out, _ = run_report(run, "table")
+    assert "Best trial 3 (tied for best with 6; shown: the search's best)" in out
+    assert "the one saved in best/" not in out
+    assert "best/ holds trial 7, the simplest tied (search.keep)." in out

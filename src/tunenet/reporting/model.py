@@ -382,7 +382,8 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     reports.sort(key=lambda t: (t.rank is None, t.rank or 0, t.trial_id != saved, t.trial_id))
     best = reports[0] if reports and reports[0].rank == 1 else None
     tied = [t.trial_id for t in reports[1:] if best is not None and t.rank == 1]
-    tie_choice = _tie_choice(best, saved) if tied else None
+    kept = str(_config_value(run.manifest, "kept.trial_id")[1] or saved)  # search.keep's pick
+    tie_choice = _tie_choice(best, saved, kept) if tied else None
     statuses = trials["status"].value_counts()
     known = [status.value for status in TrialStatus]  # in the order reports count them
     order = [s for s in known if s in statuses] + sorted(set(statuses.index) - set(known))
@@ -423,10 +424,10 @@ def build_report(run: Run, settings: Settings, top: int | None = None) -> RunRep
     )
 
 
-def _tie_choice(best: TrialReport | None, saved: str) -> str:
+def _tie_choice(best: TrialReport | None, saved: str, kept: str) -> str:
     """How the best trial was picked among those sharing the best objective."""
     if best is not None and best.trial_id == saved:
-        return "the one saved in best/"
+        return "the one saved in best/" if kept == saved else "the search's best"
     return "the first by trial id"
 
 

@@ -58,6 +58,7 @@ class SearchProgress(SearchListener):
         self.console, self.total, self.quiet = console, total, quiet
         self.live = console.is_terminal and not quiet
         self.done = 0
+        self.infeasible = 0  # trials over search.max_params: not trained, not counted as done
         self.objective = ""
         self.best_text = "-"
         self.started = time.perf_counter()
@@ -200,8 +201,12 @@ class SearchProgress(SearchListener):
             )
 
     def trial_end(self, row: dict, objective: str, best: Optional[float]) -> None:
-        """A trial's row was recorded; `best` is the best objective so far."""
-        self.done += 1
+        """A trial's row was recorded; `best` is the best objective so far. An infeasible
+        trial (over search.max_params, never trained) is not one of the planned trials."""
+        if row.get("status") == TrialStatus.INFEASIBLE:
+            self.infeasible += 1
+        else:
+            self.done += 1
         self.objective = objective
         if best is not None:
             self.best_text = f"{best:.4g}"
@@ -280,8 +285,9 @@ class SearchProgress(SearchListener):
     def end_line(self) -> str:
         """The plain end line: trials done against planned, the best objective, the time."""
         planned = f" of {self.total} planned" if self.total else ""
+        skipped = f" ({self.infeasible} more infeasible, not trained)" if self.infeasible else ""
         return (
-            f"search ended: {self.done}{planned} trial(s) done, {self._best()}, "
+            f"search ended: {self.done}{planned} trial(s) done{skipped}, {self._best()}, "
             f"{_clock(self.elapsed())}"
         )
 

@@ -376,7 +376,7 @@ def begin_search(context: SearchContext, started: float, continued: bool = False
     start = SearchStart(
         run_dir=context.run.path,
         planned=context.planned,
-        done=len(context.trials.rows),
+        done=sum(row.get("status") != TrialStatus.INFEASIBLE for row in context.trials.rows),
         started=started,
         continued=continued,
     )
