@@ -104,3 +104,25 @@ def test_a_tie_at_the_top_does_not_claim_best_holds_the_best_when_it_holds_the_s
     assert "Best trial 3 (tied for best with 6; shown: the search's best)" in out
     assert "the one saved in best/" not in out
     assert "best/ holds trial 7, the simplest tied (search.keep)." in out
+
+
+@pytest.mark.parametrize(
+    ("stopped_by", "words"),
+    [
+        ("no_gain", "ended early by search.stop_after_no_gain (no gain beyond the noise)"),
+        ("time_budget", "ended early by search.time_budget (the time budget ran out)"),
+    ],
+)
+def test_the_report_says_which_search_key_ended_the_search(tmp_path, stopped_by, words) -> None:
+    run = write_params_run(tmp_path / "run")
+    manifest = json.loads((run / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps({**manifest, "stopped_by": stopped_by}))
+    for fmt in ("table", "markdown"):
+        assert f"status completed, {words}" in run_report(run, fmt)[0], fmt
+    assert json.loads(run_report(run, "json")[0])["run"]["stopped_by"] == stopped_by
+
+
+def test_a_run_that_ran_its_course_says_nothing_of_stopping(tmp_path) -> None:
+    run = write_params_run(tmp_path / "run")
+    assert "ended early" not in run_report(run, "table")[0]
+    assert json.loads(run_report(run, "json")[0])["run"]["stopped_by"] is None

@@ -51,9 +51,20 @@ def insight_sections(report: RunReport) -> list[tuple[str, list[str]]]:
     return [(title, lines) for title, lines in shown if lines]
 
 
+STOPPED_BY = {  # manifest.json stopped_by: the search key that ended the search early
+    "time_budget": "search.time_budget (the time budget ran out)",
+    "no_gain": "search.stop_after_no_gain (no gain beyond the noise)",
+}
+
+
+def _stopped(manifest: dict) -> str:
+    reason = STOPPED_BY.get(str(manifest.get("stopped_by")))
+    return f", ended early by {reason}" if reason else ""
+
+
 def about_lines(report: RunReport) -> list[str]:
     manifest = report.run.manifest or {}
-    lines = [f"status {manifest.get('status', 'unknown (no manifest.json)')}"]
+    lines = [f"status {manifest.get('status', 'unknown (no manifest.json)')}{_stopped(manifest)}"]
     data = manifest.get("data")
     if isinstance(data, dict) and data.get("source"):
         sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}

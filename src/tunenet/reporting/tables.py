@@ -32,6 +32,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "name": report.run.name,
             "path": str(report.run.path),
             "status": manifest.get("status"),
+            "stopped_by": manifest.get("stopped_by"),  # time_budget | no_gain | null
             "data": manifest.get("data"),
             "model": manifest.get("model"),  # a custom model's builder: {builder: {spec, ...}}
             "started_at": manifest.get("started_at"),
