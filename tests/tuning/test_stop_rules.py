@@ -60,12 +60,12 @@ def test_stops_after_n_trials_in_a_row_without_a_gain_beyond_the_noise():
     rows = [row(0, 0.20), row(1, 0.10), row(2, 0.098), row(3, 0.101), row(4, 0.099)]
     assert no_gain(rows[:4], 3, regression=False) is None  # 2 in a row so far
     stop = no_gain(rows, 3, regression=False)
-    low, high = binomtest(100, VAL_N).proportion_ci(method="wilson")
-    spread = 100 * (high - low) / 2  # trial 1's own interval: 10.0% ± 1.9
+    low, high = binomtest(98, VAL_N).proportion_ci(method="wilson")
+    spread = 100 * (high - low) / 2  # trial 2, the best so far: 9.8% ± 1.8
     assert stop.reason == NO_GAIN
     assert stop.detail == (
-        "3 trials in a row without a gain beyond the noise over trial 01 "
-        f"(val error 10.0% ± {spread:.1f})"
+        "3 trials in a row without a gain beyond the noise; best so far trial 02 "
+        f"(val error 9.8% ± {spread:.1f})"
     )
 
 
@@ -75,12 +75,17 @@ def test_a_gain_beyond_the_noise_starts_the_count_again():
     assert no_gain(rows, 1, regression=False).detail.startswith("1 trials in a row")
 
 
-def test_a_better_trial_within_the_noise_is_not_the_one_to_beat():
-    # each is 0.8 points better than the last: none beyond the noise of the first, and the
-    # trial to beat stays trial 0 (else a slow drift would never count as a gain)
+def test_each_trial_is_compared_with_the_best_so_far():
+    # each is 0.8 points better than the last: none beats the best before it beyond the noise
+    # (a 3-point drift from trial 0 does not count: trial 3 is compared with trial 2)
     rows = [row(i, 0.20 - 0.008 * i) for i in range(4)]
     stop = no_gain(rows, 3, regression=False)
-    assert stop is not None and "over trial 00" in stop.detail
+    assert stop is not None and "best so far trial 03" in stop.detail
+    # a trial within the noise of the best so far but beyond the noise of trial 0 is no gain
+    rows = [row(0, 0.20), row(1, 0.17), row(2, 0.155)]
+    assert gains(rows[2], rows[0], regression=False)
+    assert not gains(rows[2], rows[1], regression=False)
+    assert no_gain(rows, 1, regression=False) is not None
 
 
 def test_trials_that_did_not_complete_neither_count_nor_break_the_run():

@@ -97,7 +97,7 @@ def test_no_gain_beyond_the_noise_stops_the_search(tmp_path):
     summary = result.summary
     assert summary.stopped_by == "no_gain"
     assert summary.stopped.startswith(
-        "2 trials in a row without a gain beyond the noise over trial 0 (val error "
+        "2 trials in a row without a gain beyond the noise; best so far trial "
     )
     assert stopped == [("no_gain", summary.stopped)]
     assert manifest(result.run_dir)["stopped_by"] == "no_gain"

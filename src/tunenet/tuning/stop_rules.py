@@ -71,26 +71,33 @@ def _finish_order(row: dict) -> tuple:
 
 
 def no_gain(rows: Iterable[dict], patience: int, regression: bool) -> Optional[Stop]:
-    """Stop when the last `patience` completed trials, in the order they finished, all failed to
-    beat the trial to beat beyond the noise. The trial to beat is the first completed one, then
-    each one that beat it beyond the noise; a trial better within the noise does not replace it.
+    """Stop when the last `patience` completed trials, in the order they finished, each failed
+    to beat the best trial so far (the lowest validation error when it finished) beyond the
+    noise. A trial better within the noise becomes the best so far without resetting the count.
     Trials that did not complete neither count nor break the run."""
     completed = sorted(
         (row for row in rows if row.get("status") == TrialStatus.COMPLETED), key=_finish_order
     )
-    anchor, streak = None, 0
+    best, streak = None, 0
     for row in completed:
-        if anchor is None or gains(row, anchor, regression):
-            anchor, streak = row, 0
-        else:
-            streak += 1
-    if anchor is None or streak < patience:
+        if best is None or gains(row, best, regression):
+            best, streak = row, 0
+            continue
+        streak += 1
+        if _lower(row, best):
+            best = row
+    if best is None or streak < patience:
         return None
     detail = (
-        f"{streak} trials in a row without a gain beyond the noise over trial "
-        f"{anchor['trial_id']} ({_error_text(anchor, regression)})"
+        f"{streak} trials in a row without a gain beyond the noise; best so far trial "
+        f"{best['trial_id']} ({_error_text(best, regression)})"
     )
     return Stop(NO_GAIN, detail)
+
+
+def _lower(row: dict, best: dict) -> bool:
+    error, lowest = number(row.get("val_error")), number(best.get("val_error"))
+    return error is not None and (lowest is None or error < lowest)
 
 
 def _error_text(row: dict, regression: bool) -> str:
