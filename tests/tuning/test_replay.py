@@ -19,6 +19,8 @@ from tunenet.config.objective import Objective
 from tunenet.errors import ConfigError
 from tunenet.tuning import replay
 
+from .test_oracles import run_trials
+
 SPACE = {
     "data": {"source": "iris"},
     "model": {"layers": {"min": 1, "max": 2}, "units": [4, 8, 16]},
@@ -244,19 +246,6 @@ def fake_context(config, rows: list[dict], retry_failed: bool = False) -> Simple
     )
 
 
-def proposals(oracle, count: int) -> list[dict]:
-    seen = []
-    for _ in range(count):
-        trial = oracle.create_trial("tuner0")
-        if trial.status == "STOPPED":
-            break
-        seen.append(dict(trial.hyperparameters.values))
-        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
-        trial.status = "COMPLETED"
-        oracle.end_trial(trial)
-    return seen
-
-
 @pytest.mark.parametrize("strategy", ["random", "bayesian", "grid"])
 def test_the_oracle_proposes_the_entries_first_in_order(tmp_path, strategy):
     from tunenet.tuning.oracles import make_oracle
@@ -274,7 +263,7 @@ def test_the_oracle_proposes_the_entries_first_in_order(tmp_path, strategy):
     oracle._set_project_dir(str(tmp_path), "tuner")
     oracle.max_trials = 4
     replay.attach(oracle, fake_context(config, []))
-    seen = proposals(oracle, 10)
+    seen = run_trials(oracle, 10)
     hps = space.build_space(config)
     assert seen[:2] == [fill(hps, entry) for entry in entries]
     assert len(seen) == 4
@@ -294,9 +283,9 @@ def test_retried_trials_carry_retry_of_and_do_not_count_toward_max_trials(tmp_pa
     oracle._set_project_dir(str(tmp_path), "tuner")
     oracle.max_trials = 2
     context = fake_context(config, rows, retry_failed=True)
-    proposals(oracle, 1)  # the failed trial, as the resumed oracle knows it
+    run_trials(oracle, 1)  # the failed trial, as the resumed oracle knows it
     replay.attach(oracle, context)
-    seen = proposals(oracle, 10)
+    seen = run_trials(oracle, 10)
     assert seen[0] == {
         "model.layers": 1, "model.units.0": 16, "optimizer.name": "sgd",
         "optimizer.learning_rate": 0.05, "training.batch_size": 32, replay.RETRY_KEY: "0",
