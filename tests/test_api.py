@@ -28,7 +28,8 @@ DOCUMENTED_COLUMNS = [
     "trial_id", "status", "hp.optimizer.learning_rate", "epochs_trained", "best_epoch", "stopped_early",
     "loss", "val_loss", "accuracy", "val_accuracy", "train_error", "val_error", "test_error",
     "objective", "seconds", "seed", "message", "started_at", "finished_at", "train_n", "val_n",
-    "test_n", "train_log_loss", "val_log_loss", "val_log_loss_se",
+    "test_n", "train_log_loss", "val_log_loss", "val_log_loss_se", "params", "model_bytes", "retry_of",
+    "worker",
 ]  # fmt: skip
 
 

@@ -61,7 +61,8 @@ def test_run_directory_files_and_columns(wine_run):
         "epochs_trained", "best_epoch", "stopped_early", "loss", "val_loss", "accuracy",
         "val_accuracy", "train_error", "val_error", "test_error", "objective", "seconds",
         "seed", "message", "started_at", "finished_at", "train_n", "val_n", "test_n",
-        "train_log_loss", "val_log_loss", "val_log_loss_se",
+        "train_log_loss", "val_log_loss", "val_log_loss_se", "params", "model_bytes", "retry_of",
+        "worker",
     ]  # fmt: skip
     epochs = read_csv(run / "epochs.csv")
     assert list(epochs.columns) == [

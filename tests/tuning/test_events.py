@@ -25,6 +25,9 @@ class Recorder(SearchListener):
     def on_status(self, text):
         self.heard.append((self.name, "status", text))
 
+    def on_result(self, text):
+        self.heard.append((self.name, "result", text))
+
     def on_search_begin(self, start):
         self.heard.append((self.name, "search_begin", start))
 
@@ -143,7 +146,7 @@ def test_a_real_search_tells_each_trial_and_epoch_and_survives_a_broken_listener
         loader.load_config(config_file), options, listeners=[Broken(), Recorder("r", heard)]
     )
     assert summary.exit_code == 0 and len(summary.rows) == 2
-    events = [entry[1:] for entry in heard if entry[1] not in ("note", "status")]
+    events = [entry[1:] for entry in heard if entry[1] not in ("note", "status", "result")]
     begin, *trials, end = events
     assert begin[0] == "search_begin" and end == ("search_end", False)
     start = begin[1]
@@ -161,6 +164,8 @@ def test_a_real_search_tells_each_trial_and_epoch_and_survives_a_broken_listener
         assert told[3][:3] == ("trial_end", trial_id, objective)
     assert trials[-1][3] == pytest.approx(float(summary.best["objective"]))  # the best so far
     statuses = [entry[2] for entry in heard if entry[1] == "status"]
-    assert any(line.startswith("baselines (") for line in statuses)  # what --quiet hides
+    assert statuses[:2] == ["reading data (iris)", "fitting 3 baselines (majority 1/3)"]
+    results = [entry[2] for entry in heard if entry[1] == "result"]
+    assert any(line.startswith("baselines (") for line in results)  # what --quiet hides
     first = heard[0][1]  # the broken listener failed there first, and is reported once
     assert warnings_logged == [f"Broken.on_{first} failed (ValueError: boom); the search goes on."]

@@ -376,7 +376,7 @@ def begin_search(context: SearchContext, started: float, continued: bool = False
     start = SearchStart(
         run_dir=context.run.path,
         planned=context.planned,
-        done=sum(row.get("status") != TrialStatus.INFEASIBLE for row in context.trials.rows),
+        done=sum(r.get("status") != TrialStatus.INFEASIBLE for r in context.trials.rows.values()),
         started=started,
         continued=continued,
     )
