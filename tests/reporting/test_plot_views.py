@@ -132,11 +132,17 @@ def test_timeline_has_a_row_per_worker_and_a_bar_per_trial(tmp_path: Path) -> No
         figure = plots_of(report)["timeline"](report)
     axis = figure.axes[0]
     assert [t.get_text() for t in axis.get_yticklabels()] == ["tuner0", "tuner1"]
-    bars = {(round(p.get_x()), round(p.get_width()), round(p.get_y() + 0.3)) for p in axis.patches}
+    bars = {
+        (round(60 * p.get_x()), round(60 * p.get_width()), round(p.get_y() + 0.3))
+        for p in axis.patches
+    }  # drawn in minutes, the unit of a 125 s span
     assert bars == {(0, 60, 0), (5, 120, 1), (60, 10, 0)}  # (start s, length s, worker row)
-    colors = {p.get_x(): p.get_facecolor() for p in axis.patches}
-    assert colors[60.0] == plt.matplotlib.colors.to_rgba(timeline.STATUS_COLORS["failed"])
-    assert colors[0.0] == plt.matplotlib.colors.to_rgba(timeline.STATUS_COLORS["completed"])
+    colors = {round(60 * p.get_x()): p.get_facecolor() for p in axis.patches}
+    assert colors[60] == plt.matplotlib.colors.to_rgba(timeline.STATUS_COLORS["failed"])
+    assert colors[0] == plt.matplotlib.colors.to_rgba(timeline.STATUS_COLORS["completed"])
+    figure.draw_without_rendering()
+    ticks = [t.get_text() for t in axis.get_xticklabels()]
+    assert all(len(t.replace("−", "")) <= 4 for t in ticks), ticks  # 0.5, 1, 1.5: no 0.416667
     assert {t.get_text() for t in axis.texts} >= {"00", "01"}  # long bars carry their ids
     assert axis.get_xlabel() == "time since the first trial started (min)"
     plt.close(figure)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from tunenet import diagnosis as dx
 from tunenet.reporting.model import RunReport
@@ -76,16 +76,16 @@ def timeline(info: Timeline | None) -> Figure | None:
     rows = {worker: i for i, worker in enumerate(info.workers)}
     figure, axis = style.new_figure((9.0, 1.6 + 0.5 * len(info.workers)))
     ys = trials["worker"].map(rows).to_numpy(float)
-    widths = np.maximum((trials["end"] - trials["start"]).to_numpy(float), 0.0)
-    colors = [STATUS_COLORS.get(s, style.LABEL_COLORS[style.UNLABELLED]) for s in trials["status"]]
-    axis.barh(ys, widths, left=trials["start"], height=0.6, color=colors, edgecolor="white", lw=0.5)
-    centres = trials["start"].to_numpy(float) + widths / 2
-    hover.mark_trials(axis, centres, ys, trials["trial_id"].tolist())
     span = float(trials["end"].max()) or 1.0
     seconds, unit = next((per, name) for above, per, name in UNITS if span > above)
+    start = trials["start"].to_numpy(float) / seconds  # drawn in the unit: round ticks
+    widths = np.maximum(trials["end"].to_numpy(float) / seconds - start, 0.0)
+    colors = [STATUS_COLORS.get(s, style.LABEL_COLORS[style.UNLABELLED]) for s in trials["status"]]
+    axis.barh(ys, widths, left=start, height=0.6, color=colors, edgecolor="white", lw=0.5)
+    centres = start + widths / 2
+    hover.mark_trials(axis, centres, ys, trials["trial_id"].tolist())
     axis.xaxis.set_major_locator(MaxNLocator(8, steps=[1, 2, 2.5, 5, 10]))
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / seconds:g}"))
-    axis.set_xlim(0, span * 1.01)
+    axis.set_xlim(0, span / seconds * 1.01)
     axis.set_yticks(range(len(info.workers)), info.workers)
     axis.set_ylim(len(info.workers) - 0.5, -0.5)  # the first worker on top
     axis.set_xlabel(f"time since the first trial started ({unit})")
