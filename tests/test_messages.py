@@ -103,6 +103,7 @@ def check_refused(result, path: Path, *expected: str) -> str:
 # ---------------------------------------------------------------- a saved model loads quietly
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_saved_model_loads_without_warnings(runs: Path, optimizer: str):
     import keras
@@ -114,6 +115,7 @@ def test_saved_model_loads_without_warnings(runs: Path, optimizer: str):
     assert loaded[0].optimizer is not None  # still compiled: it can train on
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_evaluate_prints_no_warning(runs: Path, optimizer: str):
     results = []
@@ -135,6 +137,7 @@ def test_evaluate_of_an_rmsprop_run_has_a_quiet_stderr(runs: Path):
 # ---------------------------------------------------------------- not a model, not a run
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_text_file_as_model_is_named(damaged: Path):
     model = damaged / "best" / "model.keras"
     model.write_text("hello\n")
@@ -142,12 +145,14 @@ def test_a_text_file_as_model_is_named(damaged: Path):
     assert "expected a Keras model" in message
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_an_empty_model_file_is_named(damaged: Path):
     model = damaged / "best" / "model.keras"
     model.write_bytes(b"")
     check_refused(invoke("evaluate", damaged), model, "empty file", "expected a Keras model")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_zip_without_config_is_named(damaged: Path):
     model = damaged / "best" / "model.keras"
     with zipfile.ZipFile(model, "w") as archive:
@@ -155,6 +160,7 @@ def test_a_zip_without_config_is_named(damaged: Path):
     check_refused(invoke("evaluate", damaged), model, "zip archive", "config.json")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_zip_with_a_broken_config_is_named(damaged: Path):
     model = damaged / "best" / "model.keras"
     with zipfile.ZipFile(model, "w") as archive:
@@ -164,29 +170,34 @@ def test_a_zip_with_a_broken_config_is_named(damaged: Path):
     check_refused(invoke("evaluate", damaged), model, "cannot be loaded as a Keras model")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_directory_as_model_is_named(damaged: Path):
     model = damaged / "best" / "model.keras"
     model.mkdir()
     check_refused(invoke("evaluate", damaged), model, "a directory", "expected a Keras model")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_run_without_best_model(damaged: Path):
     shutil.rmtree(damaged / "best")
     model = damaged / "best" / "model.keras"
     check_refused(invoke("evaluate", damaged), model, "does not exist", "--resume")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_model_file_instead_of_its_run_points_to_the_run(runs: Path):
     model = runs / "adam" / "best" / "model.keras"
     message = check_refused(invoke("evaluate", model), model, "is a file", "run directory")
     assert f"tunenet evaluate {runs / 'adam'}" in message
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_config_file_instead_of_a_run(runs: Path):
     config = runs.parent / "adam.yaml"
     check_refused(invoke("evaluate", config), config, "is a file", "run directory")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_a_directory_of_runs_lists_them(runs: Path):
     message = check_refused(invoke("evaluate", runs), runs, "directory of runs")
     assert str(runs / "adam") in message
@@ -202,6 +213,7 @@ def test_a_missing_path(tmp_path: Path):
     check_refused(invoke("evaluate", tmp_path / "nope"), tmp_path / "nope", "no such")
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_refused_evaluations_change_nothing(damaged: Path):
     (damaged / "best" / "model.keras").write_text("hello\n")
     before = tree_state(damaged)
@@ -209,6 +221,7 @@ def test_refused_evaluations_change_nothing(damaged: Path):
     assert tree_state(damaged) == before
 
 
+@pytest.mark.e2e  # the module fixture trains a model per optimizer
 def test_an_hdf5_file_as_model_is_named(damaged: Path):
     model = damaged / "best" / "model.keras"
     model.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(200))
