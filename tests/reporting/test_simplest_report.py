@@ -126,3 +126,16 @@ def test_a_run_that_ran_its_course_says_nothing_of_stopping(tmp_path) -> None:
     run = write_params_run(tmp_path / "run")
     assert "ended early" not in run_report(run, "table")[0]
     assert json.loads(run_report(run, "json")[0])["run"]["stopped_by"] is None
+
+
+def test_the_confusion_matrix_of_the_kept_trial_is_said_to_be_of_the_model_best_holds(tmp_path):
+    from tunenet.runs.insight import write_confusion
+    from tunenet.runs.paths import RunDir
+
+    run = write_params_run(tmp_path / "run", kept={"rule": "simplest_tied", "trial_id": "7"})
+    write_confusion(
+        RunDir(run), "7", ["a", "b", "c"], {"val": [[300, 5, 5], [5, 320, 5], [5, 6, 349]]}
+    )
+    out, _ = run_report(run, "table")
+    assert "Of trial 7, the model best/ holds (search.keep), not trial 3." in out
+    assert "a resume that found a better trial" not in out

@@ -524,8 +524,14 @@ INSIGHT_SECTIONS.append(("Learning curve (will more data help?)", learning_curve
 
 
 def confusion_section(report: RunReport) -> list[str]:
-    """The best model's per-class errors (best/confusion.json; see reporting/confusion.py)."""
-    return confusion_lines(report.confusion, report.best.trial_id if report.best else None)
+    """The per-class errors of the model best/ holds (best/confusion.json; see
+    reporting/confusion.py): the best trial's, or the simplest tied one's under search.keep."""
+    best = report.best.trial_id if report.best else None
+    held = report.kept_trial or best
+    lines = confusion_lines(report.confusion, held)
+    if report.kept == "simplest_tied" and report.confusion and report.confusion.trial_id == held:
+        lines.insert(0, f"Of trial {held}, the model best/ holds (search.keep), not trial {best}.")
+    return lines
 
 
 INSIGHT_SECTIONS.append(("Confusion matrix", confusion_section))
